@@ -1,0 +1,92 @@
+import crypto from 'node:crypto';
+import type { Db } from '../db/connection.ts';
+import type { Clock } from '../domain/clock.ts';
+import { isoAt } from '../domain/clock.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+export interface AuditEntry {
+  actor: string;
+  action: string; // e.g. "account.create", "order.command.submit", "order.exchange.ack"
+  subject: string; // public reference: account ref or order_id; never an internal key
+  payload: Record<string, unknown>; // never a secret value
+}
+
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  payload: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const GENESIS = '0'.repeat(64);
+
+function rowHash(prevHash: string, r: Omit<AuditRow, 'hash' | 'prev_hash'>): string {
+  const body = canonicalJson({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, payload: r.payload });
+  return crypto.createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/**
+ * Append-only, hash-chained audit log. `append` is synchronous so it joins the caller's SQLite
+ * transaction (an audit row commits with the change it describes, or not at all).
+ */
+export class AuditLog {
+  private readonly insert;
+  private readonly selectHead;
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {
+    this.insert = db.prepare(
+      'INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectHead = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  }
+
+  /** Read every time (cheap via the PK): a cached head would go wrong after a rolled-back transaction. */
+  private head(): { seq: number; hash: string } {
+    const row = this.selectHead.get() as
+      | { seq: number; hash: string }
+      | undefined;
+    return row ?? { seq: 0, hash: GENESIS };
+  }
+
+  append(entry: AuditEntry): number {
+    const head = this.head();
+    const seq = head.seq + 1;
+    const at = isoAt(this.clock.now());
+    const payload = canonicalJson(entry.payload);
+    const hash = rowHash(head.hash, { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, payload });
+    this.insert.run(seq, at, entry.actor, entry.action, entry.subject, payload, head.hash, hash);
+    return seq;
+  }
+
+  page(opts: { before?: number; limit?: number } = {}): Array<Omit<AuditRow, 'payload' | 'prev_hash' | 'hash'> & { payload: Record<string, unknown> }> {
+    const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
+    const rows = (
+      opts.before !== undefined
+        ? this.db.prepare('SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?').all(opts.before, limit)
+        : this.db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?').all(limit)
+    ) as AuditRow[];
+    return rows.map((r) => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, payload: JSON.parse(r.payload) as Record<string, unknown> }));
+  }
+
+  /** Walks the chain; reports the first row whose hash or link does not match. */
+  verify(): { ok: true; rows: number } | { ok: false; rows: number; firstBad: number; reason: string } {
+    let prev = GENESIS;
+    let expectedSeq = 1;
+    let rows = 0;
+    for (const r of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<AuditRow>) {
+      rows++;
+      if (r.seq !== expectedSeq) return { ok: false, rows, firstBad: r.seq, reason: `sequence gap: expected ${expectedSeq}` };
+      if (r.prev_hash !== prev) return { ok: false, rows, firstBad: r.seq, reason: 'prev_hash does not match the previous row' };
+      if (rowHash(prev, r) !== r.hash) return { ok: false, rows, firstBad: r.seq, reason: 'hash does not match the row content' };
+      prev = r.hash;
+      expectedSeq++;
+    }
+    return { ok: true, rows };
+  }
+}

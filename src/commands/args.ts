@@ -1,0 +1,38 @@
+/** Minimal flag parser: --name value, --name=value, bare --flag = true; repeated flags collect into arrays. */
+export interface ParsedArgs {
+  positional: string[];
+  flags: Record<string, string | boolean>;
+  multi: Record<string, string[]>;
+}
+
+export function parseArgs(args: string[], booleanFlags: ReadonlySet<string> = new Set()): ParsedArgs {
+  const out: ParsedArgs = { positional: [], flags: {}, multi: {} };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) {
+      out.positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    let name: string;
+    let value: string | boolean;
+    if (eq > 0) {
+      name = a.slice(2, eq);
+      value = a.slice(eq + 1);
+    } else {
+      name = a.slice(2);
+      const next = args[i + 1];
+      if (booleanFlags.has(name) || next === undefined || next.startsWith('--')) value = true;
+      else {
+        value = next;
+        i++;
+      }
+    }
+    out.flags[name] = value;
+    if (typeof value === 'string') (out.multi[name] ??= []).push(value);
+  }
+  return out;
+}
+
+/** Flags that configure the service (CONTRACT.md "Environment"), passed to loadConfig. */
+export const CONFIG_BOOLEAN_FLAGS = new Set(['offline', 'read-only']);

@@ -1,0 +1,126 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one schema for every environment variable and flag of CONTRACT.md. The only reader of
+ * process.env is main.ts/cli.ts, which passes it here. Flags win over the environment.
+ */
+const portSchema = z.coerce
+  .number({ message: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0, 'must be 0-65535')
+  .max(65535, 'must be 0-65535');
+const urlSchema = (protocols: string[]) =>
+  z
+    .string()
+    .url('must be a URL')
+    .refine((u) => protocols.includes(new URL(u).protocol), `must use ${protocols.join(' or ')}`);
+const flagBool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''], { message: 'must be 1 or 0' })
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+export const configSchema = z.object({
+  EXEC_MCP_PORT: portSchema.default(8787),
+  EXEC_MCP_HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  EXEC_MCP_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  EXEC_MCP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  EXEC_MCP_READONLY_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  EXEC_MCP_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  EXEC_MCP_MASTER_KEY: z
+    .string()
+    .refine((s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s) && Buffer.from(s, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
+    .optional(),
+  BITSTAMP_API_URL: urlSchema(['http:', 'https:']).default('https://www.bitstamp.net'),
+  BITSTAMP_WS_URL: urlSchema(['ws:', 'wss:']).default('wss://ws.bitstamp.net'),
+  EXEC_MCP_PRICE_MCP: z.string().min(1).optional(),
+  EXEC_MCP_PRICE_TOOL: z.string().min(1).default('get_price'),
+  EXEC_MCP_OFFLINE: flagBool.default(false),
+  EXEC_MCP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  EXEC_MCP_READ_ONLY: flagBool.default(false),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  dbFile: string;
+  token?: string;
+  readonlyToken?: string;
+  adminPassword?: string;
+  masterKey?: Buffer;
+  bitstampApiUrl: string;
+  bitstampWsUrl: string;
+  priceMcp?: string;
+  priceTool: string;
+  offline: boolean;
+  logLevel: z.infer<typeof configSchema>['EXEC_MCP_LOG_LEVEL'];
+  readOnly: boolean;
+}
+
+/** Flag name -> variable it overrides. */
+export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
+  port: 'EXEC_MCP_PORT',
+  host: 'EXEC_MCP_HOST',
+  'data-dir': 'EXEC_MCP_DATA_DIR',
+  token: 'EXEC_MCP_TOKEN',
+  'readonly-token': 'EXEC_MCP_READONLY_TOKEN',
+  'admin-password': 'EXEC_MCP_ADMIN_PASSWORD',
+  'master-key': 'EXEC_MCP_MASTER_KEY',
+  'bitstamp-api-url': 'BITSTAMP_API_URL',
+  'bitstamp-ws-url': 'BITSTAMP_WS_URL',
+  'price-mcp': 'EXEC_MCP_PRICE_MCP',
+  'price-tool': 'EXEC_MCP_PRICE_TOOL',
+  offline: 'EXEC_MCP_OFFLINE',
+  'log-level': 'EXEC_MCP_LOG_LEVEL',
+  'read-only': 'EXEC_MCP_READ_ONLY',
+};
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Builds the config from the environment and flags; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>, flags: Record<string, string | boolean> = {}): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  for (const [flag, value] of Object.entries(flags)) {
+    const variable = FLAG_TO_VAR[flag];
+    if (variable) raw[variable] = value === true ? '1' : value === false ? '0' : value;
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'configuration');
+    const flag = Object.entries(FLAG_TO_VAR).find(([, v]) => v === variable)?.[0];
+    throw new ConfigError(variable, `${issue.message}${flag ? ` (flag --${flag})` : ''}`);
+  }
+  const c = parsed.data;
+  const dataDir = path.resolve(c.EXEC_MCP_DATA_DIR);
+  const config: Config = {
+    port: c.EXEC_MCP_PORT,
+    host: c.EXEC_MCP_HOST,
+    dataDir,
+    dbFile: path.join(dataDir, 'exec-mcp.sqlite'),
+    bitstampApiUrl: c.BITSTAMP_API_URL.replace(/\/+$/, ''),
+    bitstampWsUrl: c.BITSTAMP_WS_URL,
+    priceTool: c.EXEC_MCP_PRICE_TOOL,
+    offline: c.EXEC_MCP_OFFLINE,
+    logLevel: c.EXEC_MCP_LOG_LEVEL,
+    readOnly: c.EXEC_MCP_READ_ONLY,
+  };
+  if (c.EXEC_MCP_TOKEN) config.token = c.EXEC_MCP_TOKEN;
+  if (c.EXEC_MCP_READONLY_TOKEN) config.readonlyToken = c.EXEC_MCP_READONLY_TOKEN;
+  if (c.EXEC_MCP_ADMIN_PASSWORD) config.adminPassword = c.EXEC_MCP_ADMIN_PASSWORD;
+  if (c.EXEC_MCP_MASTER_KEY) config.masterKey = Buffer.from(c.EXEC_MCP_MASTER_KEY, 'base64');
+  if (c.EXEC_MCP_PRICE_MCP) config.priceMcp = c.EXEC_MCP_PRICE_MCP;
+  return config;
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { decimalString } from './money.ts';
+
+export const EXCHANGES = ['bitstamp', 'paper'] as const;
+export type ExchangeId = (typeof EXCHANGES)[number];
+export const ACCOUNT_MODES = ['live', 'paper', 'backtest'] as const;
+export type AccountMode = (typeof ACCOUNT_MODES)[number];
+
+/** Per-account risk caps (DESIGN.md "Safety at the MCP edge"); absent = no cap. */
+export const riskLimitsSchema = z
+  .object({
+    max_order_value: decimalString.optional(),
+    max_open_orders: z.number().int().min(0).max(1_000_000).optional(),
+    daily_notional: decimalString.optional(),
+    allowed_markets: z.array(z.string().min(1).max(32)).max(1000).optional(),
+    kill_switch: z.boolean().optional(),
+  })
+  .strict();
+export type RiskLimits = z.infer<typeof riskLimitsSchema>;
+
+/** The public view of an account. The internal primary key never appears here. */
+export interface Account {
+  name: string;
+  exchange: ExchangeId;
+  exchange_account_id: string;
+  parent?: string; // reference "<exchange>:<id>" of the parent account
+  mode: AccountMode;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+  limits: RiskLimits;
+}
+
+export const accountNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'must start with a letter or digit and use only letters, digits, space . _ -');
+export const exchangeAccountIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, 'must be 1-64 characters of letters, digits . _ -');
+
+export function accountRef(a: Pick<Account, 'exchange' | 'exchange_account_id'>): string {
+  return `${a.exchange}:${a.exchange_account_id}`;
+}
+
+/** Splits "<exchange>:<exchange_account_id>"; anything else is treated as a name. */
+export function parseAccountRef(ref: string): { exchange: string; exchangeAccountId: string } | { name: string } {
+  const i = ref.indexOf(':');
+  if (i > 0) {
+    const exchange = ref.slice(0, i);
+    if ((EXCHANGES as readonly string[]).includes(exchange)) return { exchange, exchangeAccountId: ref.slice(i + 1) };
+  }
+  return { name: ref };
+}

@@ -1,0 +1,200 @@
+/**
+ * The application services: the only API that mcp/ and web/ (and the CLI) may call.
+ * Each is implemented in its own file under src/services/ (or the module named beside it) and
+ * wired in src/main.ts (the composition root). Inputs are validated by the service (zod) and every
+ * failure is a DomainError with a contract code. Outputs use the contract's snake_case shapes.
+ */
+import type { Account, AccountMode, ExchangeId, RiskLimits } from '../domain/account.ts';
+import type { Currency, Market } from '../domain/market.ts';
+import type { FillView, OrderRequest, OrderStatus, OrderView } from '../domain/order.ts';
+import type { Problem } from '../domain/errors.ts';
+
+/** Who did it, for the audit log: "mcp:<session>", "dashboard:admin", "cli", "system". */
+export type Actor = string;
+
+// ---------------------------------------------------------------- accounts (src/services/accounts.ts)
+export interface AccountInput {
+  name: string;
+  exchange: ExchangeId;
+  exchange_account_id: string;
+  parent?: string; // account reference of the parent
+  mode?: AccountMode; // default: live for bitstamp, paper for paper
+  enabled?: boolean;
+  limits?: RiskLimits;
+  /** Paper only: starting balances, e.g. {USD: "10000"}. */
+  initial_balances?: Record<string, string>;
+}
+export type AccountPatch = Partial<Omit<AccountInput, 'exchange' | 'initial_balances'>>;
+
+export interface AccountDetail extends Account {
+  has_credentials: boolean;
+  credentials_set_at?: string;
+  api_key_hint?: string; // e.g. "abcd…wxyz", never the secret
+  last_balance_at?: string;
+}
+
+export interface AccountsService {
+  list(filter?: { exchange?: string; enabled?: boolean }): Account[];
+  /** By name or "<exchange>:<exchange_account_id>"; ACCOUNT_NOT_FOUND otherwise. */
+  get(ref: string): AccountDetail;
+  create(input: AccountInput, actor: Actor): Account;
+  update(ref: string, patch: AccountPatch, actor: Actor): Account;
+  setEnabled(ref: string, enabled: boolean, actor: Actor): Account;
+  setLimits(ref: string, limits: RiskLimits, actor: Actor): Account;
+  /** Refused (INVALID_ARGUMENT naming how many orders are open) while the account has open orders. */
+  remove(ref: string, actor: Actor): void;
+  /** Write-only; the secret goes straight into the vault. */
+  setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void;
+  /** Global kill switch: when on, every place_order fails with RISK_LIMIT. */
+  setGlobalKillSwitch(on: boolean, actor: Actor): void;
+  globalKillSwitch(): boolean;
+}
+
+// ---------------------------------------------------------------- orders (src/services/orders.ts)
+export interface OrderLookup {
+  order_id?: string;
+  client_order_id?: string;
+}
+export interface ListOrdersFilter {
+  status?: 'open' | 'closed' | 'all';
+  market?: string;
+  limit?: number; // default 100, max 1000
+  /** Dashboard only: exact states. */
+  statuses?: OrderStatus[];
+}
+export interface ListFillsFilter {
+  market?: string;
+  since?: string;
+  limit?: number;
+}
+export interface OrderPreview {
+  valid: boolean;
+  problems: Problem[];
+  normalized: Record<string, unknown>;
+  estimated_fee?: string;
+  estimated_notional?: string;
+}
+export type OrderChangeListener = (account: Account, order: OrderView) => void;
+
+export interface OrdersService {
+  /** Validates (market rules, risk caps, kill switch), then creates the order actor. Idempotent per client_order_id. */
+  place(account: string, request: OrderRequest, actor: Actor): Promise<OrderView>;
+  preview(account: string, request: OrderRequest): Promise<OrderPreview>;
+  cancel(account: string, lookup: OrderLookup, actor: Actor): Promise<OrderView>;
+  cancelAll(account: string, market: string | undefined, actor: Actor): Promise<string[]>;
+  get(account: string, lookup: OrderLookup): OrderView;
+  list(account: string, filter: ListOrdersFilter): OrderView[];
+  /** Dashboard: orders across accounts (account undefined = all). */
+  listAll(filter: ListOrdersFilter & { account?: string }): OrderView[];
+  listFills(account: string, filter: ListFillsFilter): FillView[];
+  /** Called after an order's new state has been committed. Returns an unsubscribe function. */
+  onOrderChange(listener: OrderChangeListener): () => void;
+}
+
+// ---------------------------------------------------------------- markets/metadata (src/services/markets.ts)
+export interface ExchangeInfo {
+  id: string;
+  name: string;
+  live: boolean;
+  paper: boolean;
+}
+export interface MarketRules extends Market {
+  tick_size: string;
+  step_size: string;
+}
+export interface MetadataStatus {
+  exchange: string;
+  refreshed_at?: string;
+  source?: string; // "network" | "bundled-snapshot"
+  last_error?: string;
+  last_attempt_at?: string;
+  markets: number;
+  currencies: number;
+}
+export interface MarketsService {
+  listExchanges(): ExchangeInfo[];
+  listMarkets(exchange: string, filter?: { base?: string; quote?: string }): Market[];
+  /** MARKET_NOT_FOUND if unknown. The `paper` exchange serves the bitstamp metadata. */
+  getMarket(exchange: string, market: string): MarketRules;
+  listCurrencies(exchange: string): Currency[];
+  refresh(exchange: string, actor: Actor): Promise<MetadataStatus>;
+  status(): MetadataStatus[];
+}
+
+// ---------------------------------------------------------------- balances & fees (src/services/balances.ts, fees.ts)
+export interface BalanceView {
+  currency: string;
+  total: string;
+  available: string;
+  reserved: string;
+}
+export interface BalancesResult {
+  account: string;
+  as_of: string;
+  balances: BalanceView[];
+}
+export interface BalancesService {
+  get(account: string, refresh: boolean): Promise<BalancesResult>;
+  history(
+    account: string,
+    filter: { currency?: string; since?: string; until?: string; limit?: number },
+  ): { snapshots: { at: string; balances: BalanceView[] }[] };
+  /** Fetch from the adapter and record a snapshot (scheduled job, and after fills). */
+  snapshot(account: string): Promise<void>;
+}
+export interface FeesService {
+  get(account: string, market?: string): Promise<{ fees: { market: string; maker: string; taker: string }[] }>;
+}
+
+// ---------------------------------------------------------------- backtests (src/services/backtests.ts)
+export interface BacktestsService {
+  create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }>;
+  advance(input: unknown, actor: Actor): Promise<{ clock: string; events_processed: number; done: boolean; fills: FillView[] }>;
+  report(input: unknown): Promise<BacktestReport>;
+}
+export interface BacktestReport {
+  backtest_id: string;
+  clock: string;
+  balances: BalanceView[];
+  fills: FillView[];
+  fees_paid: Record<string, string>;
+  pnl: { quote_currency: string; value: string };
+  equity_curve: { at: string; equity: string }[];
+  digest: string;
+}
+
+// ---------------------------------------------------------------- audit & status
+export interface AuditEntryView {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  payload: Record<string, unknown>;
+}
+export interface AuditService {
+  page(opts: { before?: number; limit?: number }): AuditEntryView[];
+  verify(): { ok: true; rows: number } | { ok: false; rows: number; firstBad: number; reason: string };
+}
+export interface ConnectionStatusView {
+  account: string;
+  state: string;
+  since: string;
+  last_error?: string;
+}
+export interface StatusService {
+  connections(): ConnectionStatusView[];
+  metadata(): MetadataStatus[];
+  ready(): { ready: boolean; checks: Record<string, boolean | string> };
+}
+
+export interface Services {
+  accounts: AccountsService;
+  orders: OrdersService;
+  markets: MarketsService;
+  balances: BalancesService;
+  fees: FeesService;
+  backtests: BacktestsService;
+  audit: AuditService;
+  status: StatusService;
+}
