@@ -55,3 +55,19 @@ export function parseAccountRef(ref: string): { exchange: string; exchangeAccoun
   }
   return { name: ref };
 }
+
+/** Internal handle of an account: `key` is the table's integer key, for repositories and the runtime only. Never serialized. */
+export type AccountKey = number & { readonly __brand: 'AccountKey' };
+export interface AccountRecord {
+  key: AccountKey;
+  ref: string; // "<exchange>:<exchange_account_id>"
+  account: Account;
+}
+
+/** Resolves public references to records (implemented by src/accounts). */
+export interface AccountDirectory {
+  /** By name or "<exchange>:<exchange_account_id>"; throws DomainError ACCOUNT_NOT_FOUND. */
+  resolve(ref: string): AccountRecord;
+  byKey(key: AccountKey): AccountRecord | undefined;
+  all(): AccountRecord[];
+}

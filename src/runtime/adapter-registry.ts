@@ -1,0 +1,52 @@
+import type { AccountKey, AccountRecord } from '../domain/account.ts';
+import type { ExchangeAdapter } from '../exchanges/adapter.ts';
+
+/** Builds the adapter of one account (paper: the simulator; bitstamp: REST+WS with the vault's Signer). */
+export type AdapterFactory = (account: AccountRecord) => ExchangeAdapter;
+
+/**
+ * One adapter per account, created on first use. Backtests register their own simulator-backed
+ * adapter for their account. Listeners attached via onCreate see every adapter once.
+ */
+export class AdapterRegistry {
+  private readonly adapters = new Map<AccountKey, ExchangeAdapter>();
+  private readonly createListeners: Array<(account: AccountRecord, adapter: ExchangeAdapter) => void> = [];
+
+  constructor(private readonly factories: Partial<Record<string, AdapterFactory>>) {}
+
+  get(account: AccountRecord): ExchangeAdapter {
+    const existing = this.adapters.get(account.key);
+    if (existing) return existing;
+    const factory = this.factories[account.account.exchange];
+    if (!factory) throw new Error(`no adapter factory for exchange ${account.account.exchange}`);
+    const adapter = factory(account);
+    this.add(account, adapter);
+    return adapter;
+  }
+
+  /** Registers a ready-made adapter (backtests). */
+  add(account: AccountRecord, adapter: ExchangeAdapter): void {
+    this.adapters.set(account.key, adapter);
+    for (const l of this.createListeners) l(account, adapter);
+  }
+
+  has(key: AccountKey): boolean {
+    return this.adapters.has(key);
+  }
+
+  onCreate(listener: (account: AccountRecord, adapter: ExchangeAdapter) => void): void {
+    this.createListeners.push(listener);
+  }
+
+  async remove(key: AccountKey): Promise<void> {
+    const a = this.adapters.get(key);
+    this.adapters.delete(key);
+    if (a) await a.close();
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.adapters.values()];
+    this.adapters.clear();
+    await Promise.allSettled(all.map((a) => a.close()));
+  }
+}
