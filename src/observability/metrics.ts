@@ -1,0 +1,25 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric of the service, on one registry (exposed at GET /metrics). */
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'exec_mcp_' });
+  const m = {
+    registry,
+    ordersPlaced: new Counter({ name: 'exec_mcp_orders_placed_total', help: 'Orders accepted by place_order', labelNames: ['exchange'], registers: [registry] }),
+    orderTransitions: new Counter({ name: 'exec_mcp_order_transitions_total', help: 'Persisted order state transitions', labelNames: ['event'], registers: [registry] }),
+    commitBatchSize: new Histogram({ name: 'exec_mcp_commit_batch_size', help: 'Transitions per group-commit transaction', buckets: [1, 2, 5, 10, 50, 100, 500, 1000], registers: [registry] }),
+    outboxPending: new Gauge({ name: 'exec_mcp_outbox_pending', help: 'Outbox commands not yet done', registers: [registry] }),
+    outboxExecuted: new Counter({ name: 'exec_mcp_outbox_executed_total', help: 'Outbox commands executed', labelNames: ['kind', 'result'], registers: [registry] }),
+    exchangeRequests: new Histogram({ name: 'exec_mcp_exchange_request_seconds', help: 'Exchange API call latency', labelNames: ['exchange', 'endpoint', 'result'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: [registry] }),
+    reconciliations: new Counter({ name: 'exec_mcp_reconciliations_total', help: 'Account reconciliations run', labelNames: ['trigger', 'result'], registers: [registry] }),
+    metadataRefresh: new Counter({ name: 'exec_mcp_metadata_refresh_total', help: 'Metadata refresh attempts', labelNames: ['exchange', 'result'], registers: [registry] }),
+    metadataAgeSeconds: new Gauge({ name: 'exec_mcp_metadata_age_seconds', help: 'Age of the cached exchange metadata', labelNames: ['exchange'], registers: [registry] }),
+    connectionState: new Gauge({ name: 'exec_mcp_connection_live', help: '1 when the account connection is live', labelNames: ['account'], registers: [registry] }),
+    mcpCalls: new Counter({ name: 'exec_mcp_mcp_calls_total', help: 'MCP tool calls', labelNames: ['tool', 'result'], registers: [registry] }),
+    httpRequests: new Counter({ name: 'exec_mcp_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: [registry] }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
