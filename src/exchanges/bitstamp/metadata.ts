@@ -1,0 +1,154 @@
+/**
+ * Bitstamp public metadata: GET /api/v2/markets/ and /api/v2/currencies/ (BITSTAMP.md §2), parsed
+ * with zod and mapped to our Market/Currency. The same parser reads the bundled offline snapshot,
+ * so the snapshot and a live refresh can never disagree on meaning.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DomainError } from '../../domain/errors.ts';
+import type { Currency, Market } from '../../domain/market.ts';
+import type { MetadataSource } from '../adapter.ts';
+
+const enabledFlag = z.string(); // "Enabled" | "Disabled"; other values are treated as disabled
+const decimalText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string');
+
+/** One entry of /api/v2/markets/. Derivative-only fields are allowed and ignored. */
+export const bitstampMarketSchema = z.looseObject({
+  name: z.string(),
+  market_symbol: z.string().min(1),
+  base_currency: z.string().min(1),
+  base_decimals: z.number().int().min(0).max(18),
+  counter_currency: z.string().min(1),
+  counter_decimals: z.number().int().min(0).max(18),
+  minimum_order_value: decimalText,
+  trading: enabledFlag,
+  instant_order_counter_decimals: z.number().int().min(0).max(18),
+  instant_and_market_orders: enabledFlag,
+  description: z.string().optional(),
+  market_type: z.string().optional(),
+});
+export type BitstampMarket = z.infer<typeof bitstampMarketSchema>;
+
+/** One entry of /api/v2/currencies/. */
+export const bitstampCurrencySchema = z.looseObject({
+  name: z.string(),
+  currency: z.string().min(1),
+  type: z.string(),
+  decimals: z.number().int().min(0).max(18),
+  deposit: enabledFlag.optional(),
+  withdrawal: enabledFlag.optional(),
+});
+export type BitstampCurrency = z.infer<typeof bitstampCurrencySchema>;
+
+const isEnabled = (v: string | undefined): boolean => v === 'Enabled';
+
+/** Maps a markets reply to our Market list; non-SPOT markets (perpetuals) are skipped. */
+export function parseMarkets(raw: unknown): Market[] {
+  const parsed = z.array(z.unknown()).safeParse(raw);
+  if (!parsed.success) throw malformed('markets', 'expected a JSON array');
+  const out: Market[] = [];
+  parsed.data.forEach((entry, i) => {
+    const r = bitstampMarketSchema.safeParse(entry);
+    if (!r.success) throw malformed('markets', `entry ${i}: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
+    const m = r.data;
+    // Missing market_type (older replies) means spot; anything else is a derivative we do not trade.
+    if (m.market_type !== undefined && m.market_type !== 'SPOT') return;
+    out.push({
+      market: m.market_symbol.toLowerCase(),
+      name: m.name,
+      base: m.base_currency.toUpperCase(),
+      quote: m.counter_currency.toUpperCase(),
+      price_decimals: m.counter_decimals,
+      amount_decimals: m.base_decimals,
+      instant_order_counter_decimals: m.instant_order_counter_decimals,
+      min_order_value: m.minimum_order_value,
+      trading_enabled: isEnabled(m.trading),
+      instant_and_market_orders_enabled: isEnabled(m.instant_and_market_orders),
+    });
+  });
+  return out;
+}
+
+/** Maps a currencies reply; a currency is "enabled" when deposits or withdrawals are. */
+export function parseCurrencies(raw: unknown): Currency[] {
+  const parsed = z.array(z.unknown()).safeParse(raw);
+  if (!parsed.success) throw malformed('currencies', 'expected a JSON array');
+  return parsed.data.map((entry, i) => {
+    const r = bitstampCurrencySchema.safeParse(entry);
+    if (!r.success) throw malformed('currencies', `entry ${i}: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
+    const c = r.data;
+    return {
+      code: c.currency.toUpperCase(),
+      name: c.name,
+      decimals: c.decimals,
+      type: c.type,
+      // Fiat entries may omit the flags: treat absence as enabled.
+      enabled: (c.deposit === undefined && c.withdrawal === undefined) || isEnabled(c.deposit) || isEnabled(c.withdrawal),
+    };
+  });
+}
+
+function malformed(what: string, detail: string): DomainError {
+  return new DomainError('EXCHANGE_UNAVAILABLE', `malformed Bitstamp ${what} reply: ${detail}`);
+}
+
+export interface BitstampMetadataOptions {
+  /** Base URL without the /api/v2 suffix, e.g. "https://www.bitstamp.net". */
+  apiUrl: string;
+  timeoutMs?: number;
+  fetchFn?: typeof fetch;
+}
+
+/** Live metadata from Bitstamp's public endpoints (no auth). */
+export class BitstampMetadataSource implements MetadataSource {
+  readonly exchange = 'bitstamp';
+  private readonly base: string;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(opts: BitstampMetadataOptions) {
+    this.base = opts.apiUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.fetchFn = opts.fetchFn ?? fetch;
+  }
+
+  async fetchMarkets(): Promise<Market[]> {
+    return parseMarkets(await this.getJson('/api/v2/markets/'));
+  }
+
+  async fetchCurrencies(): Promise<Currency[]> {
+    return parseCurrencies(await this.getJson('/api/v2/currencies/'));
+  }
+
+  private async getJson(path: string): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.base + path, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (e) {
+      throw new DomainError('EXCHANGE_UNAVAILABLE', `Bitstamp ${path} unreachable: ${e instanceof Error ? e.message : 'network error'}`);
+    }
+    if (!res.ok) throw new DomainError('EXCHANGE_UNAVAILABLE', `Bitstamp ${path} answered HTTP ${res.status}`);
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new DomainError('EXCHANGE_UNAVAILABLE', `Bitstamp ${path} answered with invalid JSON`);
+    }
+  }
+}
+
+const SNAPSHOT_DIR = new URL('./snapshot/', import.meta.url);
+
+/** Raw snapshot files in Bitstamp's own format (also served by the emulator). */
+export function readSnapshotRaw(): { markets: unknown; currencies: unknown } {
+  return {
+    markets: JSON.parse(readFileSync(new URL('markets.json', SNAPSHOT_DIR), 'utf8')) as unknown,
+    currencies: JSON.parse(readFileSync(new URL('currencies.json', SNAPSHOT_DIR), 'utf8')) as unknown,
+  };
+}
+
+/** The bundled offline snapshot (used before the first refresh and when Bitstamp is unreachable). */
+export function loadBundledSnapshot(): { markets: Market[]; currencies: Currency[] } {
+  const raw = readSnapshotRaw();
+  return { markets: parseMarkets(raw.markets), currencies: parseCurrencies(raw.currencies) };
+}
