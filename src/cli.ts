@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
+    process.exitCode = code;
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {

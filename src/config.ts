@@ -5,11 +5,12 @@ import { z } from 'zod';
  * The one schema for every environment variable and flag of CONTRACT.md. The only reader of
  * process.env is main.ts/cli.ts, which passes it here. Flags win over the environment.
  */
-const portSchema = z.coerce
-  .number({ message: 'must be a port number' })
-  .int('must be a whole number')
-  .min(0, 'must be 0-65535')
-  .max(65535, 'must be 0-65535');
+// Digits only: z.coerce.number would turn " " into port 0 (a random port) and accept "0x10" or "1e3".
+const portSchema = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number')
+  .transform(Number)
+  .pipe(z.number().int('must be a whole number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535'));
 const urlSchema = (protocols: string[]) =>
   z
     .string()

@@ -1,5 +1,243 @@
-// Placeholder until this command lands.
-export async function run(_args: string[], _env: NodeJS.ProcessEnv): Promise<number> {
-  process.stderr.write('not implemented yet\n');
-  return 1;
+/**
+ * `exec-mcp accounts ...`: the operator CLI for headless hosts. It goes through the same
+ * AccountsService (and so the same validation and audit rows) as the dashboard. The API secret is
+ * read from standard input, never from argv (other users can see a process's arguments).
+ */
+import type { Readable, Writable } from 'node:stream';
+import { type Config, ConfigError, FLAG_TO_VAR, loadConfig } from '../config.ts';
+import type { Account } from '../domain/account.ts';
+import { isDomainError } from '../domain/errors.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService } from '../services/ports.ts';
+import { CONFIG_BOOLEAN_FLAGS, parseArgs, splitConfigFlags } from './args.ts';
+
+/** What this command needs from the composition root (src/main.ts createApp). */
+export interface AccountsApp {
+  services: { accounts: AccountsService };
+  close(): Promise<void>;
+}
+export interface CliIo {
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: Writable;
+  stderr: Writable;
+  openApp: (config: Config) => Promise<AccountsApp>;
+}
+
+const ACTOR = 'cli';
+const USAGE = [
+  'usage: exec-mcp accounts list [--json]',
+  '       exec-mcp accounts show REF [--json]',
+  '       exec-mcp accounts add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...]',
+  '       exec-mcp accounts update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M]',
+  '       exec-mcp accounts enable|disable|remove REF   (remove refuses accounts with order history: disable those)',
+  '       exec-mcp accounts set-credentials REF --api-key K   (API secret on standard input)',
+  'REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D',
+].join('\n');
+
+/** Per subcommand: positional arguments it takes and the flags it accepts. */
+const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {
+  list: { refs: 0, flags: ['json'] },
+  show: { refs: 1, flags: ['json'] },
+  add: { refs: 0, flags: ['name', 'exchange', 'exchange-account-id', 'parent', 'mode', 'balance'] },
+  update: { refs: 1, flags: ['name', 'exchange-account-id', 'parent', 'mode'] },
+  enable: { refs: 1, flags: [] },
+  disable: { refs: 1, flags: [] },
+  remove: { refs: 1, flags: [] },
+  'set-credentials': { refs: 1, flags: ['api-key'] },
+};
+
+class UsageError extends Error {}
+
+/** The real composition root, loaded lazily so `--help`-style failures never build the app. */
+async function openRealApp(config: Config): Promise<AccountsApp> {
+  const main = (await import(new URL('../main.ts', import.meta.url).href)) as {
+    createApp(config: Config, opts: { start: boolean }): Promise<AccountsApp>;
+  };
+  return main.createApp(config, { start: false });
+}
+
+export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return runAccounts(args, env, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, openApp: openRealApp });
+}
+
+export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let app: AccountsApp | undefined;
+  try {
+    const parsed = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'json']));
+    const { config: configFlags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
+    const [sub, ...refs] = parsed.positional;
+    const spec = sub === undefined ? undefined : SUBCOMMANDS[sub];
+    if (!spec || sub === undefined) throw new UsageError(sub === undefined ? 'missing accounts command' : `unknown accounts command "${sub}"`);
+    if (refs.length !== spec.refs) throw new UsageError(spec.refs === 0 ? `unexpected argument ${refs[0]}` : `accounts ${sub} takes one account reference`);
+    const unknown = Object.keys(own).find((f) => !spec.flags.includes(f));
+    if (unknown !== undefined) throw new UsageError(`accounts ${sub} does not take --${unknown}`);
+    const str = (flag: string): string | undefined => {
+      const v = own[flag];
+      if (v === true) throw new UsageError(`--${flag} needs a value`);
+      return v === false ? undefined : v;
+    };
+    const config = loadConfig(env, configFlags);
+    // Read the secret before building the app, so a missing secret fails fast and changes nothing.
+    const secret = sub === 'set-credentials' ? await readSecret(io) : undefined;
+    app = await io.openApp(config);
+    const accounts = app.services.accounts;
+    const ref = refs[0] ?? '';
+    switch (sub) {
+      case 'list': {
+        const list = accounts.list();
+        io.stdout.write(own.json === true ? JSON.stringify({ accounts: list }, null, 2) + '\n' : formatTable(list));
+        break;
+      }
+      case 'show': {
+        const d = accounts.get(ref);
+        io.stdout.write(own.json === true ? JSON.stringify(d, null, 2) + '\n' : formatDetail(d));
+        break;
+      }
+      case 'add': {
+        const name = str('name');
+        const exchange = str('exchange');
+        const exchangeAccountId = str('exchange-account-id');
+        if (name === undefined || exchange === undefined || exchangeAccountId === undefined)
+          throw new UsageError('accounts add needs --name, --exchange and --exchange-account-id');
+        const input: Record<string, unknown> = { name, exchange, exchange_account_id: exchangeAccountId };
+        const parent = str('parent');
+        const mode = str('mode');
+        if (parent !== undefined && parent !== '') input.parent = parent;
+        if (mode !== undefined) input.mode = mode;
+        if (parsed.multi.balance) input.initial_balances = parseBalances(parsed.multi.balance);
+        const a = accounts.create(input as unknown as AccountInput, ACTOR);
+        io.stdout.write(`created account ${a.name} (${a.exchange}:${a.exchange_account_id}, mode ${a.mode})\n`);
+        break;
+      }
+      case 'update': {
+        const patch: Record<string, unknown> = {};
+        const name = str('name');
+        const exchangeAccountId = str('exchange-account-id');
+        const parent = str('parent');
+        const mode = str('mode');
+        if (name !== undefined) patch.name = name;
+        if (exchangeAccountId !== undefined) patch.exchange_account_id = exchangeAccountId;
+        if (parent !== undefined) patch.parent = parent; // "" removes the parent
+        if (mode !== undefined) patch.mode = mode;
+        if (Object.keys(patch).length === 0) throw new UsageError('accounts update needs at least one of --name, --exchange-account-id, --parent, --mode');
+        const a = accounts.update(ref, patch as AccountPatch, ACTOR);
+        io.stdout.write(`updated account ${a.name} (${a.exchange}:${a.exchange_account_id})\n`);
+        break;
+      }
+      case 'enable':
+      case 'disable': {
+        const a = accounts.setEnabled(ref, sub === 'enable', ACTOR);
+        io.stdout.write(`account ${a.name} (${a.exchange}:${a.exchange_account_id}) is ${a.enabled ? 'enabled' : 'disabled'}\n`);
+        break;
+      }
+      case 'remove': {
+        const before = accounts.get(ref);
+        accounts.remove(ref, ACTOR);
+        io.stdout.write(`removed account ${before.name} (${before.exchange}:${before.exchange_account_id})\n`);
+        break;
+      }
+      case 'set-credentials': {
+        const apiKey = str('api-key');
+        if (apiKey === undefined) throw new UsageError('accounts set-credentials needs --api-key K (the secret comes on standard input)');
+        accounts.setCredentials(ref, { api_key: apiKey, api_secret: secret ?? '' }, ACTOR);
+        const d = accounts.get(ref);
+        io.stdout.write(`credentials set for ${d.name} (${d.exchange}:${d.exchange_account_id}), api key ${d.api_key_hint ?? ''}\n`);
+        break;
+      }
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      io.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    if (isDomainError(e)) {
+      io.stderr.write(`error ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await app?.close();
+  }
+}
+
+/** CUR=AMOUNT pairs; amounts are validated by the service (decimal strings). */
+function parseBalances(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const m = /^([A-Za-z0-9]+)=(.+)$/.exec(p);
+    if (!m) throw new UsageError(`--balance ${p} must look like CUR=AMOUNT, e.g. USD=10000`);
+    out[m[1]!.toUpperCase()] = m[2]!;
+  }
+  return out;
+}
+
+/** The whole of standard input (piped), or one line typed without echo (terminal); one trailing newline removed. */
+async function readSecret(io: CliIo): Promise<string> {
+  const raw = io.stdin.isTTY && io.stdin.setRawMode ? await readHiddenLine(io) : await readAll(io.stdin);
+  const secret = raw.replace(/\r?\n$/, '');
+  if (secret === '')
+    throw new UsageError('no API secret on standard input; pipe it in, e.g. `exec-mcp accounts set-credentials REF --api-key K < secret.txt`');
+  return secret;
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function readHiddenLine(io: CliIo): Promise<string> {
+  const stdin = io.stdin;
+  io.stderr.write('API secret (not echoed): ');
+  stdin.setRawMode?.(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let line = '';
+    const done = (err?: Error): void => {
+      stdin.off('data', onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      io.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(line);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new UsageError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
+        else line += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+function formatTable(accounts: Account[]): string {
+  if (accounts.length === 0) return 'no accounts\n';
+  const rows = [
+    ['NAME', 'REFERENCE', 'MODE', 'ENABLED', 'PARENT'],
+    ...accounts.map((a) => [a.name, `${a.exchange}:${a.exchange_account_id}`, a.mode, a.enabled ? 'yes' : 'no', a.parent ?? '-']),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function formatDetail(d: AccountDetail): string {
+  const lines: Array<[string, string]> = [
+    ['name', d.name],
+    ['reference', `${d.exchange}:${d.exchange_account_id}`],
+    ['mode', d.mode],
+    ['enabled', d.enabled ? 'yes' : 'no'],
+    ['parent', d.parent ?? '-'],
+    ['credentials', d.has_credentials ? `set ${d.credentials_set_at ?? ''} (api key ${d.api_key_hint ?? ''})` : 'none'],
+    ['limits', JSON.stringify(d.limits)],
+    ['created_at', d.created_at],
+    ['updated_at', d.updated_at],
+  ];
+  return lines.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n') + '\n';
 }

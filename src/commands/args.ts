@@ -36,3 +36,18 @@ export function parseArgs(args: string[], booleanFlags: ReadonlySet<string> = ne
 
 /** Flags that configure the service (CONTRACT.md "Environment"), passed to loadConfig. */
 export const CONFIG_BOOLEAN_FLAGS = new Set(['offline', 'read-only']);
+
+/**
+ * Splits parsed flags into those that configure the service (names of FLAG_TO_VAR, for loadConfig)
+ * and the command's own flags.
+ */
+export function splitConfigFlags(
+  flags: Record<string, string | boolean>,
+  configFlagNames: Iterable<string>,
+): { config: Record<string, string | boolean>; own: Record<string, string | boolean> } {
+  const names = new Set(configFlagNames);
+  const config: Record<string, string | boolean> = {};
+  const own: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(flags)) (names.has(k) ? config : own)[k] = v;
+  return { config, own };
+}

@@ -27,8 +27,9 @@ export function createHmacSigner(source: CredentialSource): Signer {
     sign(message: string | Buffer): string {
       return crypto.createHmac('sha256', source().secret).update(message).digest('hex');
     },
-    toJSON(): { signer: string; apiKey: string } {
-      return { signer: 'hmac-sha256', apiKey: apiKeyHint(source().apiKey) };
+    // Logged or serialized by mistake: say what it is, without touching (or decrypting) anything.
+    toJSON(): { signer: string } {
+      return { signer: 'hmac-sha256' };
     },
   });
   return signer;

@@ -1,0 +1,202 @@
+import type { Db } from '../db/connection.ts';
+import {
+  type Account,
+  type AccountDirectory,
+  type AccountKey,
+  type AccountMode,
+  type AccountRecord,
+  type ExchangeId,
+  type RiskLimits,
+  accountRef,
+  parseAccountRef,
+  riskLimitsSchema,
+} from '../domain/account.ts';
+import { DomainError } from '../domain/errors.ts';
+
+/** Columns of `accounts` as stored; the integer `id` is AccountKey and never leaves repositories/runtime. */
+interface AccountRow {
+  id: number;
+  name: string;
+  exchange: ExchangeId;
+  exchange_account_id: string;
+  parent_id: number | null;
+  mode: AccountMode;
+  enabled: number;
+  limits_json: string;
+  created_at: string;
+  updated_at: string;
+  parent_exchange: string | null;
+  parent_exchange_account_id: string | null;
+}
+
+export interface NewAccountFields {
+  name: string;
+  exchange: ExchangeId;
+  exchange_account_id: string;
+  parentKey?: AccountKey;
+  mode: AccountMode;
+  enabled: boolean;
+  limits: RiskLimits;
+}
+export interface AccountFieldChanges {
+  name?: string;
+  exchange_account_id?: string;
+  parentKey?: AccountKey | null;
+  mode?: AccountMode;
+  enabled?: boolean;
+  limits?: RiskLimits;
+}
+
+const SELECT = `SELECT a.*, p.exchange AS parent_exchange, p.exchange_account_id AS parent_exchange_account_id
+  FROM accounts a LEFT JOIN accounts p ON p.id = a.parent_id`;
+
+function toRecord(r: AccountRow): AccountRecord {
+  const limits = riskLimitsSchema.safeParse(safeJson(r.limits_json));
+  const account: Account = {
+    name: r.name,
+    exchange: r.exchange,
+    exchange_account_id: r.exchange_account_id,
+    mode: r.mode,
+    enabled: r.enabled === 1,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    limits: limits.success ? limits.data : {},
+  };
+  if (r.parent_exchange !== null && r.parent_exchange_account_id !== null)
+    account.parent = `${r.parent_exchange}:${r.parent_exchange_account_id}`;
+  return { key: r.id as AccountKey, ref: accountRef(account), account };
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The accounts table. Implements AccountDirectory for the runtime and services: lookups by public
+ * reference (name or "<exchange>:<exchange_account_id>") or by internal key. Stateless over the db
+ * (no cache), so any number of instances agree and writes are visible at once.
+ */
+export class AccountRepository implements AccountDirectory {
+  constructor(private readonly db: Db) {}
+
+  /** By name or "<exchange>:<exchange_account_id>"; throws ACCOUNT_NOT_FOUND. */
+  resolve(ref: string): AccountRecord {
+    const found = this.find(ref);
+    if (!found)
+      throw new DomainError(
+        'ACCOUNT_NOT_FOUND',
+        `no account "${ref.slice(0, 100)}"; use an account name or "<exchange>:<exchange_account_id>" as listed by list_accounts`,
+      );
+    return found;
+  }
+
+  find(ref: string): AccountRecord | undefined {
+    const parsed = parseAccountRef(ref);
+    const row =
+      'name' in parsed
+        ? this.db.prepare(`${SELECT} WHERE a.name = ?`).get(parsed.name)
+        : this.db.prepare(`${SELECT} WHERE a.exchange = ? AND a.exchange_account_id = ?`).get(parsed.exchange, parsed.exchangeAccountId);
+    return row ? toRecord(row as AccountRow) : undefined;
+  }
+
+  byKey(key: AccountKey): AccountRecord | undefined {
+    const row = this.db.prepare(`${SELECT} WHERE a.id = ?`).get(key) as AccountRow | undefined;
+    return row && toRecord(row);
+  }
+
+  all(): AccountRecord[] {
+    return (this.db.prepare(`${SELECT} ORDER BY a.name`).all() as AccountRow[]).map(toRecord);
+  }
+
+  /** Case-insensitive, so "Main" and "main" cannot both exist (they would be confused by people). */
+  findByNameIgnoringCase(name: string): AccountRecord | undefined {
+    const row = this.db.prepare(`${SELECT} WHERE a.name = ? COLLATE NOCASE`).get(name) as AccountRow | undefined;
+    return row && toRecord(row);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM accounts').get() as { n: number }).n;
+  }
+
+  insert(fields: NewAccountFields, at: string): AccountRecord {
+    const info = this.db
+      .prepare(
+        `INSERT INTO accounts (name, exchange, exchange_account_id, parent_id, mode, enabled, limits_json, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        fields.name,
+        fields.exchange,
+        fields.exchange_account_id,
+        fields.parentKey ?? null,
+        fields.mode,
+        fields.enabled ? 1 : 0,
+        JSON.stringify(fields.limits),
+        at,
+        at,
+      );
+    return this.byKey(Number(info.lastInsertRowid) as AccountKey)!;
+  }
+
+  update(key: AccountKey, changes: AccountFieldChanges, at: string): AccountRecord {
+    const sets: string[] = [];
+    const values: Array<string | number | null> = [];
+    const put = (column: string, value: string | number | null): void => {
+      sets.push(`${column} = ?`);
+      values.push(value);
+    };
+    if (changes.name !== undefined) put('name', changes.name);
+    if (changes.exchange_account_id !== undefined) put('exchange_account_id', changes.exchange_account_id);
+    if (changes.parentKey !== undefined) put('parent_id', changes.parentKey);
+    if (changes.mode !== undefined) put('mode', changes.mode);
+    if (changes.enabled !== undefined) put('enabled', changes.enabled ? 1 : 0);
+    if (changes.limits !== undefined) put('limits_json', JSON.stringify(changes.limits));
+    put('updated_at', at);
+    this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...values, key);
+    return this.byKey(key)!;
+  }
+
+  delete(key: AccountKey): void {
+    this.db.prepare('DELETE FROM accounts WHERE id = ?').run(key);
+  }
+
+  children(key: AccountKey): AccountRecord[] {
+    return (this.db.prepare(`${SELECT} WHERE a.parent_id = ? ORDER BY a.name`).all(key) as AccountRow[]).map(toRecord);
+  }
+
+  /** Keys from the account's parent up to the root (bounded, in case the data is already cyclic). */
+  ancestors(key: AccountKey): AccountKey[] {
+    const out: AccountKey[] = [];
+    let current = this.db.prepare('SELECT parent_id FROM accounts WHERE id = ?').get(key) as { parent_id: number | null } | undefined;
+    while (current?.parent_id != null && out.length < 100) {
+      out.push(current.parent_id as AccountKey);
+      current = this.db.prepare('SELECT parent_id FROM accounts WHERE id = ?').get(current.parent_id) as { parent_id: number | null } | undefined;
+    }
+    return out;
+  }
+
+  /** Orders, fills or outbox rows reference the account (their foreign keys RESTRICT deletion). */
+  hasOrderHistory(key: AccountKey): boolean {
+    return (
+      this.db.prepare('SELECT 1 FROM orders WHERE account_id = ? LIMIT 1').get(key) !== undefined ||
+      this.db.prepare('SELECT 1 FROM fills WHERE account_id = ? LIMIT 1').get(key) !== undefined ||
+      this.db.prepare('SELECT 1 FROM outbox WHERE account_id = ? LIMIT 1').get(key) !== undefined
+    );
+  }
+
+  /** Most recent balance time (latest balances or history snapshot), for AccountDetail.last_balance_at. */
+  lastBalanceAt(key: AccountKey): string | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT MAX(at) AS at FROM (
+           SELECT MAX(as_of) AS at FROM balances WHERE account_id = ?
+           UNION ALL SELECT MAX(at) AS at FROM balance_snapshots WHERE account_id = ?)`,
+      )
+      .get(key, key) as { at: string | null };
+    return row.at ?? undefined;
+  }
+}

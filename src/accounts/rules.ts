@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import {
+  ACCOUNT_MODES,
+  EXCHANGES,
+  type AccountMode,
+  type ExchangeId,
+  accountNameSchema,
+  exchangeAccountIdSchema,
+  riskLimitsSchema,
+} from '../domain/account.ts';
+import { DomainError, invalidArgumentFromIssues } from '../domain/errors.ts';
+import { decimalString } from '../domain/money.ts';
+
+/** Validation of account input from every edge (MCP never writes accounts; dashboard and CLI do). */
+const name = z.string().trim().pipe(accountNameSchema);
+const exchangeAccountId = z.string().trim().pipe(exchangeAccountIdSchema);
+/** "" (an empty form field) or null means "no parent". */
+const parentRef = z
+  .union([z.string().trim().max(200, 'must be an account reference'), z.null()])
+  .transform((v) => (v === null || v === '' ? null : v));
+const CURRENCY_RE = /^[A-Z0-9]{2,10}$/;
+/** Keys checked in a refinement: zod 4 replaces a record key schema's own message with "Invalid key in record". */
+const balances = z.record(z.string(), decimalString).superRefine((rec, ctx) => {
+  for (const code of Object.keys(rec))
+    if (!CURRENCY_RE.test(code))
+      ctx.addIssue({ code: 'custom', path: [code], message: 'currency codes are 2-10 upper-case letters or digits, e.g. USD' });
+});
+const exchange = z.enum(EXCHANGES, { message: `must be one of ${EXCHANGES.join(', ')}` });
+const mode = z.enum(ACCOUNT_MODES, { message: `must be one of ${ACCOUNT_MODES.join(', ')}` });
+
+export const accountInputSchema = z
+  .object({
+    name,
+    exchange,
+    exchange_account_id: exchangeAccountId,
+    parent: parentRef.optional(),
+    mode: mode.optional(),
+    enabled: z.boolean().optional(),
+    limits: riskLimitsSchema.optional(),
+    initial_balances: balances.optional(),
+  })
+  .strict();
+export type ValidAccountInput = z.infer<typeof accountInputSchema>;
+
+export const accountPatchSchema = z
+  .object({
+    name: name.optional(),
+    exchange_account_id: exchangeAccountId.optional(),
+    parent: parentRef.optional(),
+    mode: mode.optional(),
+    enabled: z.boolean().optional(),
+    limits: riskLimitsSchema.optional(),
+  })
+  .strict();
+export type ValidAccountPatch = z.infer<typeof accountPatchSchema>;
+
+export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw invalidArgumentFromIssues(parsed.error.issues);
+  return parsed.data;
+}
+
+/** Modes each exchange allows: paper exchange ⇒ simulated money only; bitstamp ⇒ real money only. */
+export const MODES_BY_EXCHANGE: Record<ExchangeId, readonly AccountMode[]> = {
+  bitstamp: ['live'],
+  paper: ['paper', 'backtest'],
+};
+
+export function defaultMode(exchangeId: ExchangeId): AccountMode {
+  return MODES_BY_EXCHANGE[exchangeId][0]!;
+}
+
+export function checkModeForExchange(exchangeId: ExchangeId, m: AccountMode): void {
+  const allowed = MODES_BY_EXCHANGE[exchangeId];
+  if (!allowed.includes(m))
+    throw new DomainError('INVALID_ARGUMENT', `mode ${m} is not allowed on exchange ${exchangeId}; allowed: ${allowed.join(', ')}`, {
+      fields: ['mode'],
+    });
+}

@@ -1,0 +1,287 @@
+/**
+ * Composition root: the only place that builds concrete objects (db, vault, adapters, runtime,
+ * services, MCP server, Koa app) and wires them. Everything else takes its collaborators as
+ * arguments. `createApp` builds; `app.start()` hydrates actors, reconciles and starts jobs;
+ * `createHttpServer` adds the dashboard + MCP over HTTP.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { openDb, closeDb, type Db } from './db/connection.ts';
+import { migrate } from './db/migrate.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { systemClock, type Clock, type Random } from './domain/clock.ts';
+import { createIdFactory } from './domain/ids.ts';
+import type { AccountRecord } from './domain/account.ts';
+import type { Market } from './domain/market.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { CredentialVault, loadMasterKey } from './credentials/vault.ts';
+import { AdapterRegistry } from './runtime/adapter-registry.ts';
+import { MarketsServiceImpl } from './services/markets.ts';
+import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstamp/metadata.ts';
+import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
+import type { Services, StatusService } from './services/ports.ts';
+import { AccountRepository } from './accounts/repository.ts';
+import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
+import { AuditServiceImpl } from './services/audit.ts';
+import { OrderRuntime } from './runtime/order-runtime.ts';
+import { OrdersServiceImpl } from './services/orders.ts';
+import { BalancesServiceImpl } from './services/balances.ts';
+import { FeesServiceImpl } from './services/fees.ts';
+import { BacktestsServiceImpl } from './services/backtests.ts';
+import { PaperExchangeAdapter } from './exchanges/paper.ts';
+import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
+import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
+import { startBalanceSnapshots } from './jobs/balance-snapshots.ts';
+import { createMcpHttpHandler } from './mcp/http.ts';
+import { createWebApp } from './web/app.ts';
+import { hashPassword } from './web/password.ts';
+
+export interface AppOptions {
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  /** pino destination fd (stdio MCP mode must log to 2, never stdout). Default 2. */
+  logDestination?: number;
+  /** Overrides the paper price source (tests). */
+  priceSource?: PriceSource;
+}
+
+export interface App {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  audit: AuditLog;
+  services: Services;
+  registry: AdapterRegistry;
+  runtime: OrderRuntime;
+  /** Hydrates order actors, reconciles accounts, starts background jobs; /readyz turns ready after it. */
+  start(): Promise<void>;
+  ready(): { ready: boolean; checks: Record<string, boolean | string> };
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? Math.random;
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination ?? 2 });
+  const metrics = createMetrics();
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const db = openDb(config.dbFile);
+  let migrated = false;
+  let hydrated = false;
+  const stops: Array<() => void | Promise<void>> = [];
+  try {
+    migrate(db);
+    migrated = true;
+    const audit = new AuditLog(db, clock);
+    const vault = new CredentialVault(db, loadMasterKey({ dataDir: config.dataDir, ...(config.masterKey ? { masterKey: config.masterKey } : {}) }), clock);
+    vault.checkMasterKey();
+    const ids = createIdFactory(() => clock.now(), opts.random);
+
+    const markets = new MarketsServiceImpl({
+      db,
+      clock,
+      sources: { bitstamp: new BitstampMetadataSource({ apiUrl: config.bitstampApiUrl }) },
+      bundled: { bitstamp: loadBundledSnapshot },
+      offline: config.offline,
+      logger,
+      metrics,
+    });
+    markets.init();
+    const getMarket = (market: string): Market => markets.getMarket('paper', market);
+
+    const directory = new AccountRepository(db);
+    const priceSource = opts.priceSource ?? createPriceSource(config, { clock, logger });
+    const paperAdapter = (record: AccountRecord): PaperExchangeAdapter =>
+      new PaperExchangeAdapter({ db, accountRef: record.ref, clock, random, priceSource, getMarket, logger });
+    const registry = new AdapterRegistry({
+      paper: paperAdapter,
+      bitstamp: createBitstampAdapterFactory({
+        apiUrl: config.bitstampApiUrl,
+        wsUrl: config.bitstampWsUrl,
+        clock,
+        random,
+        signerFor: (record: AccountRecord) => vault.signer(record.key),
+        marketsFor: () => markets.listMarkets('bitstamp').filter((m) => m.trading_enabled).map((m) => m.market),
+        logger,
+        metrics,
+      }),
+    });
+
+    const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
+    const accounts = new AccountsServiceImpl({
+      db,
+      clock,
+      audit,
+      vault,
+      onPaperAccountCreated: (record, balances) => {
+        const adapter = registry.get(record);
+        if (adapter instanceof PaperExchangeAdapter) adapter.fund(balances);
+      },
+      openOrderCount: (key) => runtime.openOrderCount(key),
+      // A removed account's key may be reused by SQLite: drop its adapter and its paper exchange state.
+      onAccountRemoved: (record) => {
+        void registry.remove(record.key);
+        db.prepare('DELETE FROM paper_state WHERE account_key = ?').run(record.ref);
+      },
+    });
+    const fees = new FeesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
+    const orders = new OrdersServiceImpl({
+      runtime,
+      directory,
+      accounts,
+      markets,
+      db,
+      clock,
+      ids,
+      referencePrice: async (record: AccountRecord, market: string) =>
+        record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined,
+      feeRates: async (account: string, market: string) => {
+        const f = await fees.get(account, market);
+        return f.fees[0] ?? { maker: '0.003', taker: '0.004' };
+      },
+    });
+    const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
+    const backtests = new BacktestsServiceImpl({ db, clock, accounts, directory, registry, orders, runtime, getMarket, logger });
+    const auditService = new AuditServiceImpl(audit);
+
+    const ready = (): { ready: boolean; checks: Record<string, boolean | string> } => {
+      const meta = markets.status();
+      const checks: Record<string, boolean | string> = {
+        db_open: db.open,
+        migrations_done: migrated,
+        actors_hydrated: hydrated,
+      };
+      for (const m of meta) checks[`metadata_${m.exchange}`] = m.last_error ? `stale: ${m.last_error}` : m.markets > 0;
+      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks };
+    };
+    const status: StatusService = {
+      connections: () => runtime.connectionStatus(),
+      metadata: () => markets.status(),
+      ready,
+    };
+    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status };
+
+    const app: App = {
+      config,
+      db,
+      clock,
+      logger,
+      metrics,
+      audit,
+      services,
+      registry,
+      runtime,
+      async start() {
+        ensureDefaultPaperAccount(accounts, 'system');
+        await runtime.start();
+        hydrated = true;
+        if (!config.offline) {
+          const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
+          stops.push(job.stop);
+        }
+        const snapshots = startBalanceSnapshots({ services, logger });
+        stops.push(snapshots.stop);
+      },
+      ready,
+      async close() {
+        for (const stop of stops.reverse()) await stop();
+        await runtime.stop();
+        await registry.closeAll();
+        closeDb(db);
+      },
+    };
+    return app;
+  } catch (err) {
+    closeDb(db);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- HTTP (serve)
+
+const TOKEN_FILE = 'mcp-token';
+const ADMIN_HASH_FILE = 'admin-password.scrypt';
+const SESSION_KEYS_FILE = 'session-keys';
+
+function writePrivateFile(file: string, content: string): void {
+  fs.writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
+}
+
+/** The MCP bearer token: EXEC_MCP_TOKEN, else generated once into the data dir (0600). */
+export function ensureMcpToken(config: Config): { token: string; file?: string; created: boolean } {
+  if (config.token) return { token: config.token, created: false };
+  const file = path.join(config.dataDir, TOKEN_FILE);
+  if (!fs.existsSync(file)) {
+    writePrivateFile(file, crypto.randomBytes(32).toString('base64url') + '\n');
+    return { token: fs.readFileSync(file, 'utf8').trim(), file, created: true };
+  }
+  return { token: fs.readFileSync(file, 'utf8').trim(), file, created: false };
+}
+
+/** The dashboard password hash: from EXEC_MCP_ADMIN_PASSWORD, else a generated password printed once. */
+export function ensureAdminPassword(config: Config): { hash: string; generatedPassword?: string } {
+  if (config.adminPassword) return { hash: hashPassword(config.adminPassword) };
+  const file = path.join(config.dataDir, ADMIN_HASH_FILE);
+  if (fs.existsSync(file)) return { hash: fs.readFileSync(file, 'utf8').trim() };
+  const password = crypto.randomBytes(12).toString('base64url');
+  const hash = hashPassword(password);
+  writePrivateFile(file, hash + '\n');
+  return { hash, generatedPassword: password };
+}
+
+function ensureSessionKeys(config: Config): string[] {
+  const file = path.join(config.dataDir, SESSION_KEYS_FILE);
+  if (!fs.existsSync(file)) writePrivateFile(file, crypto.randomBytes(32).toString('base64url') + '\n');
+  return [fs.readFileSync(file, 'utf8').trim()];
+}
+
+export interface HttpServerHandle {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Dashboard + /mcp (Streamable HTTP) + health routes on one HTTP server. */
+export async function createHttpServer(app: App, adminPasswordHash: string, token: string): Promise<HttpServerHandle> {
+  const mcp = createMcpHttpHandler({
+    services: app.services,
+    token,
+    ...(app.config.readonlyToken ? { readonlyToken: app.config.readonlyToken } : {}),
+    logger: app.logger,
+    metrics: app.metrics,
+  });
+  const web = createWebApp({
+    services: app.services,
+    metricsRegistry: app.metrics.registry,
+    logger: app.logger,
+    adminPasswordHash,
+    sessionKeys: ensureSessionKeys(app.config),
+    mcpHandler: mcp,
+    ready: app.ready,
+    clock: app.clock,
+  });
+  const server = http.createServer(web.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(app.config.port, app.config.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    url: `http://${host}:${addr.port}`,
+    async close() {
+      await mcp.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

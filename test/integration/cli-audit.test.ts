@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/audit/audit-log.ts';
+import { closeDb, openDb } from '../../src/db/connection.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/exec-mcp.js');
+
+/** The real CLI in a child process, with a minimal environment (no EXEC_MCP_* from the caller). */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+let dbFile: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-cli-audit-'));
+  dbFile = path.join(dir, 'exec-mcp.sqlite');
+  const db = openDb(dbFile);
+  migrate(db);
+  const log = new AuditLog(db, new ManualClock());
+  for (let i = 1; i <= 6; i++) log.append({ actor: 'test', action: 'account.update', subject: `paper:p${i}`, payload: { n: i } });
+  closeDb(db);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('exec-mcp audit verify (child process)', () => {
+  it('exits 0 on an untouched chain', () => {
+    const r = cli(['audit', 'verify', '--data-dir', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('audit chain ok: 6 rows\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('exits 1 naming the row whose payload was edited in SQLite directly', () => {
+    const db = openDb(dbFile);
+    // An attacker with file access removes the append-only guard first.
+    db.exec('DROP TRIGGER audit_log_no_update');
+    db.prepare('UPDATE audit_log SET payload = ? WHERE seq = 4').run('{"n":40}');
+    closeDb(db);
+    const r = cli(['audit', 'verify', '--data-dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('audit chain broken at row seq 4: hash does not match the row content\n');
+  });
+
+  it('also works through EXEC_MCP_DATA_DIR, and says so when there is no database', () => {
+    expect(cli(['audit', 'verify'], { EXEC_MCP_DATA_DIR: dir }).code).toBe(1);
+    const missing = cli(['audit', 'verify', '--data-dir', path.join(dir, 'nothing-here')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^no database at .*nothing-here.*exec-mcp\.sqlite; pass the data dir/);
+    expect(fs.existsSync(path.join(dir, 'nothing-here'))).toBe(false);
+  });
+
+  it('usage errors exit 2', () => {
+    const r = cli(['audit', 'check']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown audit command "check"/);
+  });
+});

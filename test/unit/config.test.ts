@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has the CONTRACT.md defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8787,
+      host: '127.0.0.1',
+      dataDir: path.resolve('./data'),
+      dbFile: path.resolve('./data/exec-mcp.sqlite'),
+      bitstampApiUrl: 'https://www.bitstamp.net',
+      bitstampWsUrl: 'wss://ws.bitstamp.net',
+      priceTool: 'get_price',
+      offline: false,
+      readOnly: false,
+    });
+    expect(c.masterKey).toBeUndefined();
+    expect(c.token).toBeUndefined();
+  });
+
+  it('reads variables, and flags win over variables', () => {
+    const c = loadConfig({ EXEC_MCP_PORT: '9000', EXEC_MCP_DATA_DIR: '/tmp/a', EXEC_MCP_OFFLINE: '1' }, { port: '9100', 'data-dir': '/tmp/b' });
+    expect(c.port).toBe(9100);
+    expect(c.dataDir).toBe('/tmp/b');
+    expect(c.offline).toBe(true);
+    expect(loadConfig({}, { 'read-only': true }).readOnly).toBe(true);
+    expect(loadConfig({ BITSTAMP_API_URL: 'http://127.0.0.1:1234/' }).bitstampApiUrl).toBe('http://127.0.0.1:1234');
+  });
+
+  it('decodes a valid master key and treats empty variables as unset', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ EXEC_MCP_MASTER_KEY: key }).masterKey).toEqual(Buffer.alloc(32, 7));
+    expect(loadConfig({ EXEC_MCP_PORT: '' }).port).toBe(8787);
+  });
+
+  it('names the bad variable (and its flag) in one line', () => {
+    const cases: Array<[Record<string, string>, Record<string, string>, string, RegExp]> = [
+      [{ EXEC_MCP_PORT: 'abc' }, {}, 'EXEC_MCP_PORT', /^invalid configuration: EXEC_MCP_PORT must be a port number \(flag --port\)$/],
+      [{ EXEC_MCP_PORT: '70000' }, {}, 'EXEC_MCP_PORT', /must be 0-65535/],
+      [{}, { port: '1.5' }, 'EXEC_MCP_PORT', /must be a port number/],
+      [{ EXEC_MCP_PORT: ' ' }, {}, 'EXEC_MCP_PORT', /must be a port number/], // not port 0
+      [{ EXEC_MCP_PORT: '0x10' }, {}, 'EXEC_MCP_PORT', /must be a port number/],
+      [{ EXEC_MCP_MASTER_KEY: 'c2hvcnQ=' }, {}, 'EXEC_MCP_MASTER_KEY', /base64 of exactly 32 bytes/],
+      [{ BITSTAMP_WS_URL: 'https://x' }, {}, 'BITSTAMP_WS_URL', /must use ws: or wss:/],
+      [{ EXEC_MCP_TOKEN: 'short' }, {}, 'EXEC_MCP_TOKEN', /at least 16/],
+      [{ EXEC_MCP_OFFLINE: 'maybe' }, {}, 'EXEC_MCP_OFFLINE', /must be 1 or 0/],
+      [{ EXEC_MCP_LOG_LEVEL: 'loud' }, {}, 'EXEC_MCP_LOG_LEVEL', /EXEC_MCP_LOG_LEVEL/],
+    ];
+    for (const [env, flags, variable, message] of cases) {
+      const e = configError(() => loadConfig(env, flags));
+      expect(e.variable).toBe(variable);
+      expect(e.message).toMatch(message);
+      expect(e.message).not.toContain('\n');
+    }
+  });
+
+  it('never echoes a rejected secret value', () => {
+    const e = configError(() => loadConfig({ EXEC_MCP_MASTER_KEY: 'TOP-SECRET-VALUE' }));
+    expect(e.message).not.toContain('TOP-SECRET-VALUE');
+    const t = configError(() => loadConfig({ EXEC_MCP_TOKEN: 'tiny-secret' }));
+    expect(t.message).not.toContain('tiny-secret');
+  });
+});
