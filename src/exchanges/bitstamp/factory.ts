@@ -1,0 +1,83 @@
+/**
+ * The only wiring of the Bitstamp adapter: one REST client + one private stream per account.
+ * Subaccounts need nothing special: each is its own account with its own API key (BITSTAMP.md §6).
+ */
+import type { AccountRecord } from '../../domain/account.ts';
+import type { Clock, Random } from '../../domain/clock.ts';
+import type { Signer } from '../../credentials/signer.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { ExchangeAdapter } from '../adapter.ts';
+import { BitstampAdapter } from './adapter.ts';
+import { loadBundledSnapshot } from './metadata.ts';
+import { BitstampRestClient, type BitstampRestOptions, type RequestMetrics } from './rest.ts';
+import { BitstampPrivateStream, type ConnectionTiming, type PrivateStreamOptions } from './ws.ts';
+
+export interface BitstampAdapterFactoryOptions {
+  apiUrl: string; // BITSTAMP_API_URL, e.g. https://www.bitstamp.net
+  wsUrl: string; // BITSTAMP_WS_URL, e.g. wss://ws.bitstamp.net
+  clock: Clock;
+  random: Random;
+  /** The vault's Signer for this account, or undefined without credentials (calls then fail NO_CREDENTIALS). */
+  signerFor: (record: AccountRecord) => Signer | undefined;
+  /** Markets whose private channels to subscribe (e.g. all trading-enabled ones). */
+  marketsFor: () => string[];
+  logger: Logger;
+  metrics?: RequestMetrics;
+  /** Quote currency of a market symbol; default: bundled snapshot, then a suffix heuristic. */
+  quoteOf?: (market: string) => string | undefined;
+  /** Connection state changes, e.g. to persist into the `connections` table / StatusService. */
+  onConnectionState?: (record: AccountRecord, state: string, lastError?: string) => void;
+  timing?: ConnectionTiming;
+  /** Tuning of the REST client (timeouts, retries, rate limit, sleep, fetch). */
+  rest?: Partial<Omit<BitstampRestOptions, 'apiUrl' | 'signer' | 'clock' | 'random' | 'logger' | 'metrics'>>;
+  actorClock?: PrivateStreamOptions['actorClock'];
+}
+
+const KNOWN_QUOTES = ['usdt', 'usdc', 'pyusd', 'eurc', 'usd', 'eur', 'gbp', 'chf', 'btc', 'eth'];
+
+/** "btcusd" -> "USD" from the bundled snapshot, else by known quote suffixes. */
+export function defaultQuoteOf(): (market: string) => string | undefined {
+  let byMarket: Map<string, string> | undefined;
+  return (market) => {
+    byMarket ??= new Map(loadBundledSnapshot().markets.map((m) => [m.market, m.quote]));
+    const known = byMarket.get(market);
+    if (known) return known;
+    const q = KNOWN_QUOTES.find((s) => market.endsWith(s) && market.length > s.length);
+    return q?.toUpperCase();
+  };
+}
+
+export type BitstampAdapterFactory = (record: AccountRecord) => ExchangeAdapter;
+
+export function createBitstampAdapterFactory(opts: BitstampAdapterFactoryOptions): (record: AccountRecord) => BitstampAdapter {
+  const quoteOf = opts.quoteOf ?? defaultQuoteOf();
+  return (record) => {
+    const signer = (): Signer | undefined => opts.signerFor(record);
+    const logger = opts.logger.child({ account: record.ref, exchange: 'bitstamp' });
+    const restOpts: BitstampRestOptions = { ...opts.rest, apiUrl: opts.apiUrl, signer, clock: opts.clock, random: opts.random, logger };
+    if (opts.metrics) restOpts.metrics = opts.metrics;
+    const rest = new BitstampRestClient(restOpts);
+    let adapter: BitstampAdapter | undefined;
+    const streamOpts: PrivateStreamOptions = {
+      account: record.ref,
+      wsUrl: opts.wsUrl,
+      fetchToken: async () => {
+        const t = await rest.websocketsToken();
+        return { token: t.token, userId: t.user_id };
+      },
+      marketsFor: opts.marketsFor,
+      quoteOf,
+      feeRates: () => adapter?.cachedFeeRates(),
+      clock: opts.clock,
+      random: opts.random,
+      logger,
+      onEvent: (e) => adapter?.emit(e),
+      onState: (state, lastError) => opts.onConnectionState?.(record, state, lastError),
+    };
+    if (opts.timing) streamOpts.timing = opts.timing;
+    if (opts.actorClock) streamOpts.actorClock = opts.actorClock;
+    const stream = new BitstampPrivateStream(streamOpts);
+    adapter = new BitstampAdapter({ account: record.ref, clock: opts.clock, logger, signer, rest, stream });
+    return adapter;
+  };
+}
