@@ -1,0 +1,111 @@
+/**
+ * Simulator throughput: replaying 1,000,000 trade prints through a backtest session, without orders
+ * and with 10,000 resting orders, each beside a baseline plain loop over the same parsed events.
+ * Also reports the CSV parser's rows/s. Run alone: node bin/run-ts.js bench/sim.bench.ts
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BacktestSession } from '../sim/backtest-session.ts';
+import { sampleMarket } from '../sim/default-markets.ts';
+import { generateSampleCsv } from '../sim/data/generate-sample.ts';
+import { parseMarketDataText, type MarketData } from '../sim/market-data/parse.ts';
+import { SimRandom } from '../sim/random.ts';
+import type { MarketEvent } from '../sim/types.ts';
+
+export type BenchResult = {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  baselineName: string;
+  ratio: number;
+  target?: string;
+};
+
+const N = Number(process.env.SIM_BENCH_EVENTS ?? 1_000_000);
+const RESTING = 10_000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** The cheapest thing a replay can do per event: read it. */
+function baselineLoop(events: MarketEvent[]): number {
+  const t = performance.now();
+  let acc = 0;
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i]!;
+    if (ev.kind === 'trade') acc += ev.key;
+  }
+  const ms = performance.now() - t;
+  if (acc === -1) process.stdout.write(''); // keep acc alive
+  return events.length / (ms / 1000);
+}
+
+function session(data: MarketData): BacktestSession {
+  return new BacktestSession(data, { getMarket: sampleMarket, seed: 1, slippageBps: 5 }, { USD: '100000000000', BTC: '1000000' });
+}
+
+function replay(data: MarketData, orders: number): { rate: number; fills: number } {
+  const s = session(data);
+  if (orders > 0) {
+    // Resting orders spread over the walk's whole price range, below (buys) and above (sells) the first price.
+    const rng = new SimRandom(99);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const e of data.events) if (e.kind === 'trade') (lo = Math.min(lo, e.key)), (hi = Math.max(hi, e.key));
+    const first = data.events[0]!.kind === 'trade' ? (data.events[0] as { key: number }).key : lo;
+    s.engine.onTrade(data.events[0] as Parameters<typeof s.engine.onTrade>[0]);
+    for (let i = 0; i < orders; i++) {
+      const buy = i % 2 === 0;
+      const price = buy ? Math.floor(lo + rng.next() * (first - lo - 1)) : Math.ceil(first + 1 + rng.next() * (hi - first - 1));
+      s.engine.place({ clientOrderId: `b${i}`, market: 'btcusd', side: buy ? 'buy' : 'sell', type: 'limit', amount: (0.001 + rng.int(1000) / 1e5).toFixed(5), price: String(price), timeInForce: 'gtc', postOnly: false });
+    }
+    s.engine.drainEvents();
+  }
+  const t = performance.now();
+  s.runToEnd();
+  const ms = performance.now() - t;
+  return { rate: data.events.length / (ms / 1000), fills: s.engine.fills().length };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const csv = generateSampleCsv({ rows: N, seed: 4242 });
+  const t = performance.now();
+  const data = parseMarketDataText(csv, { source: 'bench.csv', market: 'btcusd' });
+  const parseRate = N / ((performance.now() - t) / 1000);
+  const base: number[] = [];
+  const plain: number[] = [];
+  const withOrders: number[] = [];
+  let fills = 0;
+  for (let round = 0; round < 3; round++) {
+    base.push(baselineLoop(data.events));
+    plain.push(replay(data, 0).rate);
+    const r = replay(data, RESTING);
+    withOrders.push(r.rate);
+    fills = r.fills;
+  }
+  const b = median(base);
+  const results: BenchResult[] = [
+    { name: `sim replay ${N} trades, no orders`, value: median(plain), unit: 'events/s', baseline: b, baselineName: 'plain loop over the parsed events', ratio: median(plain) / b, target: '>= 1000000 events/s' },
+    {
+      name: `sim replay ${N} trades, ${RESTING} resting orders (${fills} fills)`,
+      value: median(withOrders),
+      unit: 'events/s',
+      baseline: b,
+      baselineName: 'plain loop over the parsed events',
+      ratio: median(withOrders) / b,
+      target: '>= 300000 events/s',
+    },
+    { name: `market-data CSV parse ${N} rows (zod per row)`, value: parseRate, unit: 'rows/s', baseline: b, baselineName: 'plain loop over the parsed events', ratio: parseRate / b },
+  ];
+  return results;
+}
+
+if (process.argv[1] && path.basename(process.argv[1]) === 'run-ts.js' && fileURLToPath(import.meta.url).endsWith(path.join('bench', 'sim.bench.ts'))) {
+  const rows = await run();
+  const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+  for (const r of rows)
+    process.stdout.write(`${r.name.padEnd(62)} ${fmt(r.value).padStart(12)} ${r.unit}  baseline ${fmt(r.baseline)} (${r.baselineName})  ratio ${r.ratio.toFixed(4)}${r.target ? `  target ${r.target}` : ''}\n`);
+}

@@ -1,0 +1,49 @@
+/**
+ * The proof of determinism: sha256 hex of the canonical JSON of the fills, using only fields the
+ * simulator decides (its own fill and order ids), never the service's random public ids.
+ */
+import { createHash } from 'node:crypto';
+import type { FillReport } from '../src/exchanges/adapter.ts';
+
+/** Object keys sorted, no whitespace (same rule as src/audit/canonical-json.ts, which sim/ may not import). */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+export interface CanonicalFill {
+  fill_id: string;
+  exchange_order_id: string;
+  market: string;
+  side: string;
+  amount: string;
+  price: string;
+  fee: string;
+  fee_currency: string;
+  liquidity: string;
+  at: string;
+}
+
+export function canonicalFills(fills: readonly FillReport[]): CanonicalFill[] {
+  return fills.map((f) => ({
+    fill_id: f.fillId,
+    exchange_order_id: f.exchangeOrderId,
+    market: f.market,
+    side: f.side,
+    amount: f.amount,
+    price: f.price,
+    fee: f.fee,
+    fee_currency: f.feeCurrency,
+    liquidity: f.liquidity,
+    at: f.at,
+  }));
+}
+
+export function fillsDigest(fills: readonly FillReport[]): string {
+  return createHash('sha256').update(canonicalJson(canonicalFills(fills))).digest('hex');
+}

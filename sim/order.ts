@@ -1,0 +1,46 @@
+/** One order inside the simulated exchange. Amounts are Decimals; the price is a canonical string. */
+import type { Dec } from '../src/domain/money.ts';
+import type { Market } from '../src/domain/market.ts';
+import type { OrderType, Side, TimeInForce } from '../src/domain/order.ts';
+import type { ExchangeOrderState, FillReport } from '../src/exchanges/adapter.ts';
+
+export interface SimOrder {
+  seq: number;
+  id: string; // exchange order id, "sim-o-<seq>": deterministic
+  clientOrderId?: string;
+  market: string;
+  rules: Market;
+  side: Side;
+  type: OrderType;
+  tif: TimeInForce;
+  postOnly: boolean;
+  amount: Dec;
+  remaining: Dec;
+  filled: Dec;
+  price?: string; // limit orders
+  key: number; // priceKey(price), NaN without a price
+  expireAt?: number; // gtd / daily
+  placedAt: number;
+  arrivesAt: number;
+  arrived: boolean;
+  onBook: boolean;
+  state: ExchangeOrderState;
+  /** Funds held for this order, in reserveCurrency (quote for buys, base for sells). */
+  reserveCurrency: string;
+  reserved: Dec;
+  fills: FillReport[];
+  reason?: string;
+  updatedAt: number;
+}
+
+/** Why an order ended without filling completely (reported as status_reason). */
+export const REASONS = {
+  postOnlyWouldTake: 'post_only order would have taken liquidity; cancelled like Bitstamp does',
+  iocRemainder: 'ioc: the unfilled rest was cancelled',
+  fokNotFillable: 'fok: the whole amount could not be filled at once; nothing was filled',
+  noLiquidity: 'market order: the observed book had no more liquidity; the rest was cancelled',
+  insufficientFunds: 'insufficient funds at execution; the rest was cancelled',
+  expiredGtd: 'gtd: expire_time reached',
+  expiredDaily: 'daily: expired at 00:00 UTC',
+  userCancel: 'cancelled on request',
+} as const;

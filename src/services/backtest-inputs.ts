@@ -1,0 +1,52 @@
+/**
+ * Input schemas of the backtest tools (CONTRACT.md "Backtests"), strict: unknown fields are errors.
+ * Failures become INVALID_ARGUMENT naming the field and what is allowed.
+ */
+import { z } from 'zod';
+import { decimalString } from '../domain/money.ts';
+import { isoTimestamp } from '../domain/order.ts';
+import { invalidArgumentFromIssues } from '../domain/errors.ts';
+
+const feeFraction = decimalString.refine((s) => Number(s) < 0.1, 'must be a fraction below 0.1, e.g. "0.0025" for 0.25 %');
+const currencyCode = z.string().regex(/^[A-Za-z0-9]{2,10}$/, 'currency codes are 2-10 letters or digits, e.g. "USD"');
+
+export const backtestCreateSchema = z
+  .object({
+    /** A file path, or inline rows: exactly one of trades, candles, quotes. */
+    data: z.union(
+      [
+        z.string().min(1).max(4096),
+        z.object({ trades: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
+        z.object({ candles: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
+        z.object({ quotes: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
+      ],
+      { message: 'must be a file path or an object with exactly one of trades, candles or quotes (arrays of rows)' },
+    ),
+    initial_balances: z.record(currencyCode, decimalString).refine((r) => Object.keys(r).length <= 50, 'at most 50 currencies'),
+    fees: z.object({ maker: feeFraction, taker: feeFraction }).strict().optional(),
+    latency_ms: z.number().int().min(0).max(86_400_000).optional(),
+    seed: z.number().int().min(0).max(4_294_967_295).optional(),
+    name: z.string().min(1).max(64).optional(),
+    /** Additions: market of rows that name none (default from the file name, else btcusd), slippage model. */
+    market: z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a market symbol like "btcusd"').optional(),
+    slippage_bps: z.number().int().min(0).max(10_000).optional(),
+  })
+  .strict();
+export type BacktestCreateInput = z.infer<typeof backtestCreateSchema>;
+
+export const backtestAdvanceSchema = z
+  .object({
+    backtest_id: z.string().min(1).max(64),
+    until: isoTimestamp.optional(),
+    steps: z.number().int().min(1).max(100_000_000).optional(),
+  })
+  .strict()
+  .refine((v) => v.until === undefined || v.steps === undefined, { message: 'give until or steps, not both', path: ['steps'] });
+
+export const backtestReportSchema = z.object({ backtest_id: z.string().min(1).max(64) }).strict();
+
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw invalidArgumentFromIssues(r.error.issues);
+  return r.data;
+}

@@ -1,0 +1,221 @@
+/**
+ * Backtest sessions (CONTRACT.md "Backtests"). A backtest owns a `backtest` account on the paper
+ * exchange whose adapter is a simulator driven by replayed market data on a simulated clock that
+ * moves only on backtest_advance. Its orders are ordinary orders placed through OrdersService by
+ * the client; the simulator receives them via placeOrder at the simulated time, and its fills flow
+ * back through the order runtime like any exchange's. Sessions live in memory; the config is kept
+ * in the backtests table.
+ */
+import type { Db } from '../db/connection.ts';
+import type { AccountDirectory, AccountRecord } from '../domain/account.ts';
+import { isoAt, type Clock, type Random } from '../domain/clock.ts';
+import { DomainError } from '../domain/errors.ts';
+import { createIdFactory, type IdFactory } from '../domain/ids.ts';
+import type { Market } from '../domain/market.ts';
+import type { FillView } from '../domain/order.ts';
+import type { ExchangeAdapter, FillReport } from '../exchanges/adapter.ts';
+import { BacktestSession } from '../../sim/backtest-session.ts';
+import { SimExchangeAdapter } from '../../sim/sim-adapter.ts';
+import { marketFromFileName, parseInlineMarketData, parseMarketDataFile, type MarketData } from '../../sim/market-data/parse.ts';
+import type { DataKind } from '../../sim/market-data/rows.ts';
+import type { AccountsService, Actor, BacktestReport, BacktestsService, OrdersService } from './ports.ts';
+import { backtestAdvanceSchema, backtestCreateSchema, backtestReportSchema, parseInput, type BacktestCreateInput } from './backtest-inputs.ts';
+
+export interface BacktestsDeps {
+  db: Db;
+  /** Wall clock: ids and created_at (the simulated clock is the session's). */
+  clock: Clock;
+  random?: Random;
+  ids?: IdFactory;
+  accounts: AccountsService;
+  directory: AccountDirectory;
+  registry: { add(account: AccountRecord, adapter: ExchangeAdapter): void };
+  orders: Pick<OrdersService, 'get'>;
+  /** Resolves when the order runtime has processed every pushed event and outbox command. */
+  runtime: { whenIdle(): Promise<void> };
+  getMarket: (market: string) => Market;
+  logger?: { info(obj: object, msg?: string): void };
+}
+
+interface Session {
+  id: string;
+  accountName: string;
+  session: BacktestSession;
+  adapter: SimExchangeAdapter;
+  orderIds: Map<string, string>; // exchange order id -> public order id
+  /** Fills already returned by advance: each advance returns the fills since the previous one. */
+  fillCursor: number;
+  lock: Promise<unknown>;
+}
+
+const DEFAULT_MARKET = 'btcusd';
+
+export class BacktestsServiceImpl implements BacktestsService {
+  private readonly sessions = new Map<string, Session>();
+  private readonly byAccount = new Map<string, Session>();
+  private readonly ids: IdFactory;
+
+  constructor(private readonly deps: BacktestsDeps) {
+    this.ids = deps.ids ?? createIdFactory(() => deps.clock.now(), deps.random);
+  }
+
+  async create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }> {
+    const v = parseInput(backtestCreateSchema, input);
+    const data = this.loadData(v);
+    for (const m of data.markets) this.deps.getMarket(m); // MARKET_NOT_FOUND names an unknown market early
+    const balances = Object.fromEntries(Object.entries(v.initial_balances).map(([c, a]) => [c.toUpperCase(), a]));
+    const engineOptions = {
+      getMarket: this.deps.getMarket,
+      latencyMs: v.latency_ms ?? 0,
+      seed: v.seed ?? 1,
+      slippageBps: v.slippage_bps ?? 5,
+      ...(v.fees ? { fees: v.fees } : {}),
+    };
+    const session = new BacktestSession(data, engineOptions, balances);
+    const adapter = new SimExchangeAdapter(session.engine);
+
+    const id = this.ids();
+    const accountName = `backtest-${id}`;
+    this.deps.accounts.create({ name: accountName, exchange: 'paper', exchange_account_id: `bt-${id}`, mode: 'backtest', initial_balances: balances }, actor);
+    const record = this.deps.directory.resolve(accountName);
+    this.deps.registry.add(record, adapter); // before any order can reach it
+    const config = {
+      name: v.name ?? accountName,
+      data: typeof v.data === 'string' ? { file: v.data } : { inline: data.kind, rows: data.events.length },
+      markets: data.markets,
+      initial_balances: balances,
+      fees: v.fees ?? null,
+      latency_ms: engineOptions.latencyMs,
+      seed: engineOptions.seed,
+      slippage_bps: engineOptions.slippageBps,
+    };
+    this.deps.db
+      .prepare('INSERT INTO backtests (backtest_id, account_id, config_json, created_at) VALUES (?, ?, ?, ?)')
+      .run(id, record.key, JSON.stringify(config), isoAt(this.deps.clock.now()));
+    const s: Session = { id, accountName, session, adapter, orderIds: new Map(), fillCursor: 0, lock: Promise.resolve() };
+    this.sessions.set(id, s);
+    this.byAccount.set(record.ref, s);
+    this.deps.logger?.info({ backtest_id: id, events: data.events.length, markets: data.markets }, 'backtest created');
+    return { backtest_id: id, account: accountName, clock: isoAt(session.clock()), markets: data.markets };
+  }
+
+  async advance(input: unknown, _actor: Actor): Promise<{ clock: string; events_processed: number; done: boolean; fills: FillView[] }> {
+    const v = parseInput(backtestAdvanceSchema, input);
+    const s = this.session(v.backtest_id);
+    return this.locked(s, async () => {
+      const until = v.until === undefined ? undefined : Date.parse(v.until);
+      if (until !== undefined && until < s.session.clock())
+        throw new DomainError('INVALID_ARGUMENT', `until: ${v.until} is before the backtest clock ${isoAt(s.session.clock())}; the clock only moves forward`, { fields: ['until'] });
+      await this.deps.runtime.whenIdle(); // orders placed so far reach the simulator at the current simulated time
+      const n = until !== undefined ? s.session.runUntil(until) : v.steps !== undefined ? s.session.step(v.steps) : s.session.runToEnd();
+      s.adapter.publish();
+      await s.adapter.flush();
+      await this.deps.runtime.whenIdle();
+      const log = s.session.engine.fillLog;
+      const fills = this.fillViews(s, log.slice(s.fillCursor)); // includes fills made when orders arrived between advances
+      s.fillCursor = log.length;
+      return { clock: isoAt(s.session.clock()), events_processed: n, done: s.session.done, fills };
+    });
+  }
+
+  async report(input: unknown): Promise<BacktestReport> {
+    const v = parseInput(backtestReportSchema, input);
+    const s = this.session(v.backtest_id);
+    return this.locked(s, async () => {
+      s.adapter.publish();
+      await s.adapter.flush();
+      await this.deps.runtime.whenIdle();
+      const r = s.session.report();
+      return {
+        backtest_id: s.id,
+        clock: r.clock,
+        balances: r.balances,
+        fills: this.fillViews(s, r.fills),
+        fees_paid: r.fees_paid,
+        pnl: r.pnl,
+        equity_curve: r.equity_curve,
+        digest: r.digest,
+      };
+    });
+  }
+
+  /** Simulated time of a backtest account ("paper:bt-<id>"), for checks such as a gtd expire_time. */
+  clockOf(accountRef: string): number | undefined {
+    return this.byAccount.get(accountRef)?.session.clock();
+  }
+
+  /** Last replayed price of a market in a backtest account (to value market orders), if any. */
+  referencePrice(accountRef: string, market: string): string | undefined {
+    return this.byAccount.get(accountRef)?.session.engine.lastPrice(market);
+  }
+
+  private loadData(v: BacktestCreateInput): MarketData {
+    if (typeof v.data === 'string') {
+      const file = v.data;
+      const market = v.market ?? marketFromFileName(file, (m) => this.knownMarket(m)) ?? DEFAULT_MARKET;
+      return parseMarketDataFile(file, { market });
+    }
+    const [kind, rows] = Object.entries(v.data)[0] as [DataKind, unknown[]];
+    return parseInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET);
+  }
+
+  private knownMarket(m: string): boolean {
+    try {
+      this.deps.getMarket(m);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private session(id: string): Session {
+    const s = this.sessions.get(id);
+    if (s) return s;
+    const row = this.deps.db.prepare('SELECT 1 FROM backtests WHERE backtest_id = ?').get(id);
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      row
+        ? `backtest_id: backtest ${id} was created before the last restart; its simulated exchange lived in memory only, create a new backtest`
+        : `backtest_id: no backtest ${id}; create one with backtest_create`,
+      { fields: ['backtest_id'] },
+    );
+  }
+
+  /** One command at a time per backtest: the simulated clock must not move under a running report. */
+  private locked<T>(s: Session, fn: () => Promise<T>): Promise<T> {
+    const run = s.lock.then(fn, fn);
+    s.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private fillViews(s: Session, fills: readonly FillReport[]): FillView[] {
+    return fills.map((f) => ({
+      fill_id: f.fillId,
+      order_id: this.orderId(s, f),
+      market: f.market,
+      side: f.side,
+      amount: f.amount,
+      price: f.price,
+      fee: f.fee,
+      fee_currency: f.feeCurrency,
+      liquidity: f.liquidity,
+      at: f.at,
+    }));
+  }
+
+  /** The service's public order id of a simulator order (looked up once by client_order_id). */
+  private orderId(s: Session, f: FillReport): string {
+    const known = s.orderIds.get(f.exchangeOrderId);
+    if (known) return known;
+    let id = f.exchangeOrderId;
+    if (f.clientOrderId !== undefined) {
+      try {
+        id = this.deps.orders.get(s.accountName, { client_order_id: f.clientOrderId }).order_id;
+      } catch {
+        // not (yet) known to the service: the simulator's id is the best public reference
+      }
+    }
+    if (id !== f.exchangeOrderId) s.orderIds.set(f.exchangeOrderId, id);
+    return id;
+  }
+}
