@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { CredentialVault, loadMasterKey } from './credentials/vault.ts';
 import { AdapterRegistry } from './runtime/adapter-registry.ts';
+import { ConnectionStatusStore } from './runtime/connection-status.ts';
 import { MarketsServiceImpl } from './services/markets.ts';
 import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstamp/metadata.ts';
 import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
@@ -101,6 +102,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const priceSource = opts.priceSource ?? createPriceSource(config, { clock, logger });
     const paperAdapter = (record: AccountRecord): PaperExchangeAdapter =>
       new PaperExchangeAdapter({ db, accountRef: record.ref, clock, random, priceSource, getMarket, logger });
+    const connections = new ConnectionStatusStore(db, clock, metrics);
     const registry = new AdapterRegistry({
       paper: paperAdapter,
       bitstamp: createBitstampAdapterFactory({
@@ -112,6 +114,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         marketsFor: () => markets.listMarkets('bitstamp').filter((m) => m.trading_enabled).map((m) => m.market),
         logger,
         metrics,
+        onConnectionState: (record, state, lastError) => connections.record(record, state, lastError),
       }),
     });
 
@@ -163,7 +166,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks };
     };
     const status: StatusService = {
-      connections: () => runtime.connectionStatus(),
+      connections: () => connections.list(),
       metadata: () => markets.status(),
       ready,
     };

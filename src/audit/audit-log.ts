@@ -64,6 +64,24 @@ export class AuditLog {
     return seq;
   }
 
+  /**
+   * Appends several entries in order, reading the chain head once (callers inside one transaction,
+   * e.g. the order runtime's group commit). Same rows and hashes as calling append() for each.
+   */
+  appendMany(entries: readonly AuditEntry[]): number {
+    if (entries.length === 0) return this.head().seq;
+    let { seq, hash } = this.head();
+    const at = isoAt(this.clock.now());
+    for (const entry of entries) {
+      seq += 1;
+      const payload = canonicalJson(entry.payload);
+      const next = rowHash(hash, { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, payload });
+      this.insert.run(seq, at, entry.actor, entry.action, entry.subject, payload, hash, next);
+      hash = next;
+    }
+    return seq;
+  }
+
   page(opts: { before?: number; limit?: number } = {}): Array<Omit<AuditRow, 'payload' | 'prev_hash' | 'hash'> & { payload: Record<string, unknown> }> {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
     const rows = (

@@ -12,7 +12,9 @@ export const decimalString = z
   .string()
   .regex(DECIMAL_RE, 'must be a non-negative decimal string like "0.01" (no exponent, at most 20 integer and 18 fraction digits)');
 
-export const positiveDecimalString = decimalString.refine((s) => new D(s).gt(0), 'must be greater than 0');
+// zod 4 runs a refinement even after the regex failed: only judge the sign of a well-formed decimal
+// (new D('') would throw and surface as INTERNAL instead of INVALID_ARGUMENT).
+export const positiveDecimalString = decimalString.refine((s) => !DECIMAL_RE.test(s) || new D(s).gt(0), 'must be greater than 0');
 
 export function dec(v: string | number | Decimal): Decimal {
   return new D(v);

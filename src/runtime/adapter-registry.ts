@@ -34,8 +34,18 @@ export class AdapterRegistry {
     return this.adapters.has(key);
   }
 
-  onCreate(listener: (account: AccountRecord, adapter: ExchangeAdapter) => void): void {
+  /** Returns an unsubscribe function. */
+  onCreate(listener: (account: AccountRecord, adapter: ExchangeAdapter) => void): () => void {
     this.createListeners.push(listener);
+    return () => {
+      const i = this.createListeners.indexOf(listener);
+      if (i >= 0) this.createListeners.splice(i, 1);
+    };
+  }
+
+  /** Every adapter created so far, with its account key (to subscribe to the ones that exist already). */
+  list(): Array<{ key: AccountKey; adapter: ExchangeAdapter }> {
+    return [...this.adapters].map(([key, adapter]) => ({ key, adapter }));
   }
 
   async remove(key: AccountKey): Promise<void> {

@@ -13,7 +13,7 @@ import { systemClock, seededRandom, type Clock, type Random } from '../../src/do
 import { readSnapshotRaw } from '../../src/exchanges/bitstamp/metadata.ts';
 import { AuthChecker, hmacHex } from './auth-check.ts';
 import { EmulatorEngine, type EmuAccountConfig } from './engine.ts';
-import { defaultFaults, fires, type Faults } from './faults.ts';
+import { defaultFaults, fires, type FaultRule, type Faults } from './faults.ts';
 import { MemoryTokenStore, PrivateRoutes } from './routes.ts';
 import { EmulatorWsServer } from './ws-server.ts';
 import { EmuError } from './wire.ts';
@@ -38,6 +38,8 @@ export class BitstampEmulator {
   readonly engine: EmulatorEngine;
   faults: Faults = defaultFaults();
   readonly requests: RequestLogEntry[] = [];
+  /** How many times each fault fired (HTTP rules, rate limiting, latency, WS drop/duplicate/reorder). */
+  readonly injected: Record<string, number> = {};
   private readonly server: Server;
   private readonly ws: EmulatorWsServer;
   private readonly tokens: MemoryTokenStore;
@@ -45,7 +47,7 @@ export class BitstampEmulator {
   private readonly routes: PrivateRoutes;
   private readonly clock: Clock;
   private readonly random: Random;
-  private readonly limits = new Map<string, TokenBucket[]>();
+  private readonly limits = new Map<string, { key: string; buckets: TokenBucket[] }>();
   private readonly sockets = new Set<Socket>();
   private port = 0;
 
@@ -64,7 +66,7 @@ export class BitstampEmulator {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    this.ws = new EmulatorWsServer(this.server, this.engine, this.tokens, () => this.faults, this.random);
+    this.ws = new EmulatorWsServer(this.server, this.engine, this.tokens, () => this.faults, this.random, (kind) => this.countFault(kind));
   }
 
   static async start(opts: EmulatorOptions = {}): Promise<BitstampEmulator> {
@@ -141,13 +143,16 @@ export class BitstampEmulator {
       return this.send(res, e.httpStatus, e.body);
     }
     const f = this.faults;
-    if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
-    if (fires(f.dropBefore, endpoint, this.random)) {
+    if (f.latencyMs > 0) {
+      this.countFault('latency');
+      await new Promise((r) => setTimeout(r, f.latencyMs));
+    }
+    if (this.fired('dropBefore', f.dropBefore, endpoint)) {
       log.status = 'dropped';
       req.socket.destroy();
       return;
     }
-    if (fires(f.errorBefore, endpoint, this.random)) {
+    if (this.fired('errorBefore', f.errorBefore, endpoint)) {
       log.status = f.errorBefore?.status ?? 502;
       return this.sendRaw(res, log.status, 'text/html', '<html><body><h1>502 Bad Gateway</h1></body></html>');
     }
@@ -161,29 +166,47 @@ export class BitstampEmulator {
       reply = e.body;
     }
     log.status = status;
-    if (fires(f.timeoutAfterAccept, endpoint, this.random)) {
+    if (this.fired('timeoutAfterAccept', f.timeoutAfterAccept, endpoint)) {
       log.status = 'timeout';
       return; // never answered; the socket is destroyed on close()
     }
-    if (fires(f.errorAfter, endpoint, this.random)) {
+    if (this.fired('errorAfter', f.errorAfter, endpoint)) {
       log.status = f.errorAfter?.status ?? 504;
       return this.sendRaw(res, log.status, 'text/html', '<html><body><h1>504 Gateway Time-out</h1></body></html>');
     }
-    const text = fires(f.malformed, endpoint, this.random) ? JSON.stringify({ unexpected: true, id: null }) : JSON.stringify(reply);
+    const text = this.fired('malformed', f.malformed, endpoint) ? JSON.stringify({ unexpected: true, id: null }) : JSON.stringify(reply);
     const headers: Record<string, string> = {};
     if (status === 200) {
       const sig = hmacHex(auth.account.secret, `${auth.nonce}${auth.timestamp}${JSON_TYPE}${text}`);
-      headers['X-Server-Auth-Signature'] = fires(f.badSignature, endpoint, this.random) ? sig.replace(/^./, (c) => (c === '0' ? '1' : '0')) : sig;
+      headers['X-Server-Auth-Signature'] = this.fired('badSignature', f.badSignature, endpoint) ? sig.replace(/^./, (c) => (c === '0' ? '1' : '0')) : sig;
     }
     this.sendRaw(res, status, JSON_TYPE, text, headers);
   }
 
   private rateLimit(apiKey: string): void {
-    let buckets = this.limits.get(apiKey);
     const { perSecond, perTenMinutes } = this.faults.rateLimit;
-    if (!buckets) this.limits.set(apiKey, (buckets = [new TokenBucket(perSecond, perSecond / 1000, this.clock), new TokenBucket(perTenMinutes, perTenMinutes / 600_000, this.clock)]));
-    if (buckets.some((b) => b.waitMs() > 0)) throw new EmuError(400, { status: 'error', reason: 'Rate limit exceeded. Please try again later.', response_code: '400.002' });
+    // New limits (faults changed at run time) take effect at once: rebuild the buckets.
+    let entry = this.limits.get(apiKey);
+    if (!entry || entry.key !== `${perSecond}/${perTenMinutes}`) {
+      entry = { key: `${perSecond}/${perTenMinutes}`, buckets: [new TokenBucket(perSecond, perSecond / 1000, this.clock), new TokenBucket(perTenMinutes, perTenMinutes / 600_000, this.clock)] };
+      this.limits.set(apiKey, entry);
+    }
+    const buckets = entry.buckets;
+    if (buckets.some((b) => b.waitMs() > 0)) {
+      this.countFault('rateLimit');
+      throw new EmuError(400, { status: 'error', reason: 'Rate limit exceeded. Please try again later.', response_code: '400.002' });
+    }
     for (const b of buckets) b.take();
+  }
+
+  private countFault(kind: string): void {
+    this.injected[kind] = (this.injected[kind] ?? 0) + 1;
+  }
+
+  private fired(kind: string, rule: FaultRule | undefined, endpoint: string): boolean {
+    const hit = fires(rule, endpoint, this.random);
+    if (hit) this.countFault(kind);
+    return hit;
   }
 
   private send(res: ServerResponse, status: number, body: unknown): void {

@@ -30,6 +30,8 @@ export class EmulatorWsServer {
     private readonly tokens: MemoryTokenStore,
     private readonly faults: () => Faults,
     private readonly random: Random,
+    /** Told about every injected WS fault ("ws_drop", "ws_duplicate", "ws_reorder"), for fault counts. */
+    private readonly onFault: (kind: string) => void = () => undefined,
   ) {
     this.wss = new WebSocketServer({ server });
     this.wss.on('connection', (socket) => {
@@ -91,9 +93,14 @@ export class EmulatorWsServer {
     const text = JSON.stringify({ event: e.event, channel: e.channel, data: e.data });
     for (const c of this.clients) {
       if (!c.channels.has(e.channel)) continue;
-      if (f.dropRate > 0 && this.random() < f.dropRate) continue;
+      if (f.dropRate > 0 && this.random() < f.dropRate) {
+        this.onFault('ws_drop');
+        continue;
+      }
       const copies = f.duplicateRate > 0 && this.random() < f.duplicateRate ? 2 : 1;
+      if (copies === 2) this.onFault('ws_duplicate');
       if (f.reorderRate > 0 && this.random() < f.reorderRate) {
+        this.onFault('ws_reorder');
         c.held.push(text);
         setTimeout(() => this.flush(c), 25).unref();
         continue;

@@ -1,0 +1,113 @@
+/**
+ * Balance snapshots: every enabled live/paper account every `intervalMs` (default 5 min), and shortly
+ * after fills (an order's filled_amount grew), debounced per account so a burst of fills costs one
+ * snapshot. Backtest accounts are skipped (their time is simulated), as are live accounts without
+ * credentials (the fetch could only fail).
+ */
+import { accountRef, type Account } from '../domain/account.ts';
+import { dec } from '../domain/money.ts';
+import { isTerminal, type OrderView } from '../domain/order.ts';
+import type { Logger } from '../observability/logger.ts';
+import { realScheduler, type Scheduler, type TimerHandle } from '../runtime/scheduler.ts';
+import type { Services } from '../services/ports.ts';
+
+export const SNAPSHOT_INTERVAL_MS = 5 * 60_000;
+export const FILL_DEBOUNCE_MS = 1_000;
+
+export interface BalanceSnapshotDeps {
+  services: Pick<Services, 'accounts' | 'balances' | 'orders'>;
+  logger: Logger;
+  intervalMs?: number;
+  debounceMs?: number;
+  scheduler?: Scheduler;
+}
+
+export interface BalanceSnapshotJob {
+  /** Snapshots every eligible account now (also what each scheduled tick does). */
+  runOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startBalanceSnapshots(deps: BalanceSnapshotDeps): BalanceSnapshotJob {
+  const { services, logger } = deps;
+  const scheduler = deps.scheduler ?? realScheduler;
+  const intervalMs = deps.intervalMs ?? SNAPSHOT_INTERVAL_MS;
+  const debounceMs = deps.debounceMs ?? FILL_DEBOUNCE_MS;
+  let stopped = false;
+  let tickTimer: TimerHandle | undefined;
+  const pendingByAccount = new Map<string, TimerHandle>();
+  const lastFilled = new Map<string, string>(); // order_id -> filled_amount last seen
+  const inFlight = new Set<Promise<void>>();
+
+  const track = (p: Promise<void>): void => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+
+  const eligible = (a: Account): boolean => {
+    if (!a.enabled || a.mode === 'backtest') return false;
+    if (a.exchange === 'paper') return true;
+    try {
+      return services.accounts.get(accountRef(a)).has_credentials;
+    } catch {
+      return false;
+    }
+  };
+
+  const snapshot = async (ref: string, why: string): Promise<void> => {
+    try {
+      await services.balances.snapshot(ref);
+    } catch (err) {
+      logger.warn({ account: ref, why, err: String(err) }, 'balance snapshot failed');
+    }
+  };
+
+  const runOnce = async (): Promise<void> => {
+    for (const a of services.accounts.list({ enabled: true })) {
+      if (stopped) return;
+      if (eligible(a)) await snapshot(accountRef(a), 'schedule');
+    }
+  };
+
+  const arm = (): void => {
+    tickTimer = scheduler.after(intervalMs, () => {
+      if (stopped) return;
+      const run = runOnce().finally(() => {
+        if (!stopped) arm();
+      });
+      track(run);
+    });
+  };
+
+  const onOrderChange = (account: Account, order: OrderView): void => {
+    if (stopped || account.mode === 'backtest') return;
+    const before = lastFilled.get(order.order_id) ?? '0';
+    if (isTerminal(order.status)) lastFilled.delete(order.order_id);
+    else lastFilled.set(order.order_id, order.filled_amount);
+    if (!dec(order.filled_amount).gt(before)) return;
+    const ref = accountRef(account);
+    if (pendingByAccount.has(ref)) return; // one trailing snapshot covers the whole burst
+    pendingByAccount.set(
+      ref,
+      scheduler.after(debounceMs, () => {
+        pendingByAccount.delete(ref);
+        if (!stopped) track(snapshot(ref, 'fill'));
+      }),
+    );
+  };
+
+  const unsubscribe = services.orders.onOrderChange(onOrderChange);
+  arm();
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      tickTimer?.cancel();
+      for (const t of pendingByAccount.values()) t.cancel();
+      pendingByAccount.clear();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

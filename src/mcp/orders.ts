@@ -1,0 +1,109 @@
+/**
+ * Order tools. Reads (get_order, list_orders, list_fills) are always registered; the execution tools
+ * (place_order, cancel_order, cancel_all_orders) only when the server is not read-only.
+ */
+import type { OrderRequest } from '../domain/order.ts';
+import type { Services } from '../services/ports.ts';
+import { cancelAllOutput, fillsOutput, orderOutput, ordersOutput } from './output-schemas.ts';
+import {
+  LOOKUP_JSON_EXTRA,
+  cancelAllInput,
+  listFillsInput,
+  listOrdersInput,
+  orderLookupInput,
+  placeOrderInput,
+  type PlaceOrderArgs,
+} from './schemas.ts';
+import { defineTool, type ToolRegistry } from './tool-registry.ts';
+
+const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+/** place_order/preview_order args → (account, request) for the orders service. */
+export function splitOrderArgs(a: PlaceOrderArgs): { account: string; request: OrderRequest } {
+  const { account, ...request } = a;
+  return { account, request };
+}
+
+function lookupOf(a: { order_id?: string | undefined; client_order_id?: string | undefined }): { order_id?: string; client_order_id?: string } {
+  return a.order_id !== undefined ? { order_id: a.order_id } : { client_order_id: a.client_order_id as string };
+}
+
+export function registerOrderReadTools(reg: ToolRegistry, services: Services): void {
+  reg.add(
+    defineTool({
+      name: 'get_order',
+      title: 'Get order',
+      description: 'One order by order_id or client_order_id (exactly one), with its status, filled_amount, average_price and fee_total.',
+      input: orderLookupInput,
+      inputJsonExtra: LOOKUP_JSON_EXTRA,
+      output: orderOutput,
+      annotations: READ,
+      handler: (a) => ({ order: services.orders.get(a.account, lookupOf(a)) }),
+    }),
+  );
+  reg.add(
+    defineTool({
+      name: 'list_orders',
+      title: 'List orders',
+      description:
+        'Orders of an account, newest first. status: "open" (default; pending, submitting, open, partially_filled, cancelling, unknown), "closed" (filled, cancelled, rejected, expired) or "all". Subscribe to the resource orders://<account>/open to be notified of changes instead of polling.',
+      input: listOrdersInput,
+      output: ordersOutput,
+      annotations: READ,
+      handler: ({ account, ...filter }) => ({ orders: services.orders.list(account, filter) }),
+    }),
+  );
+  reg.add(
+    defineTool({
+      name: 'list_fills',
+      title: 'List fills',
+      description: 'Executions (fills) of an account with amount, price, fee, fee_currency and liquidity (maker/taker).',
+      input: listFillsInput,
+      output: fillsOutput,
+      annotations: READ,
+      handler: ({ account, ...filter }) => ({ fills: services.orders.listFills(account, filter) }),
+    }),
+  );
+}
+
+export function registerOrderExecutionTools(reg: ToolRegistry, services: Services): void {
+  reg.add(
+    defineTool({
+      name: 'place_order',
+      title: 'Place order',
+      description:
+        'Places an order (on a live account this moves real money). Amount is in base currency and price in quote currency, both decimal strings within the market precision (see get_market_rules). Always pass a client_order_id: re-sending the same id on the same account returns the existing order instead of placing a second one, so a retry after a timeout is safe. Run preview_order first. Returns the order; its status then moves through submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while the outcome is being reconciled).',
+      input: placeOrderInput,
+      output: orderOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+      handler: async (a, ctx) => {
+        const { account, request } = splitOrderArgs(a);
+        return { order: await services.orders.place(account, request, ctx.actor) };
+      },
+    }),
+  );
+  reg.add(
+    defineTool({
+      name: 'cancel_order',
+      title: 'Cancel order',
+      description:
+        'Requests cancellation of one order by order_id or client_order_id (exactly one). Returns the order, usually in "cancelling" or "cancelled"; a fill can still arrive while cancelling. ORDER_NOT_CANCELLABLE if it is already filled, cancelled, rejected or expired.',
+      input: orderLookupInput,
+      inputJsonExtra: LOOKUP_JSON_EXTRA,
+      output: orderOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+      handler: async (a, ctx) => ({ order: await services.orders.cancel(a.account, lookupOf(a), ctx.actor) }),
+    }),
+  );
+  reg.add(
+    defineTool({
+      name: 'cancel_all_orders',
+      title: 'Cancel all orders',
+      description: 'Requests cancellation of every open order of the account (optionally only in one market). Returns the order_ids whose cancellation was requested.',
+      input: cancelAllInput,
+      output: cancelAllOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      handler: async (a, ctx) => ({ cancelled: await services.orders.cancelAll(a.account, a.market, ctx.actor) }),
+    }),
+  );
+}

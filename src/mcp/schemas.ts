@@ -1,0 +1,209 @@
+/**
+ * Input schemas of every MCP tool (CONTRACT.md "MCP tools"). All are STRICT zod objects: an unknown
+ * field or a wrong type is an INVALID_ARGUMENT naming the field. The same objects are turned into the
+ * JSON schemas advertised in tools/list, so what a client reads is what the server enforces.
+ */
+import { z } from 'zod';
+import { EXCHANGES, accountNameSchema } from '../domain/account.ts';
+import { decimalString } from '../domain/money.ts';
+import { clientOrderIdSchema, isoTimestamp, orderRequestSchema } from '../domain/order.ts';
+
+export const accountRefArg = z
+  .string()
+  .min(1)
+  .max(140)
+  .describe('Account reference: the account name, or "<exchange>:<exchange_account_id>" such as "bitstamp:123456" or "paper:default"');
+export const exchangeArg = z.enum(EXCHANGES).describe('Exchange id: "bitstamp" (live) or "paper" (simulated, same markets and rules)');
+export const marketArg = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a market id such as "btcusd" (letters and digits)')
+  .describe('Market id (Bitstamp url symbol), e.g. "btcusd"');
+export const currencyArg = z
+  .string()
+  .min(1)
+  .max(16)
+  .regex(/^[A-Za-z0-9]+$/, 'must be a currency code such as "BTC"')
+  .describe('Currency code, e.g. "BTC" or "USD"');
+export const limitArg = z.number().int().min(1).max(1000).describe('Maximum number of items to return (1-1000, default 100)');
+export const orderIdArg = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be an order_id as returned by place_order')
+  .describe('The order_id returned by place_order');
+
+// ---------------------------------------------------------------- discovery
+export const listExchangesInput = z.object({}).strict();
+export const listAccountsInput = z
+  .object({
+    exchange: exchangeArg.optional(),
+    enabled: z.boolean().optional().describe('Only enabled (true) or disabled (false) accounts'),
+  })
+  .strict();
+export const accountOnlyInput = z.object({ account: accountRefArg }).strict();
+export const getBalancesInput = z
+  .object({
+    account: accountRefArg,
+    refresh: z.boolean().optional().describe('true = fetch from the exchange now instead of the cached balances'),
+  })
+  .strict();
+export const getBalanceHistoryInput = z
+  .object({
+    account: accountRefArg,
+    currency: currencyArg.optional(),
+    since: isoTimestamp.optional().describe('Only snapshots at or after this ISO-8601 time'),
+    until: isoTimestamp.optional().describe('Only snapshots at or before this ISO-8601 time'),
+    limit: limitArg.optional(),
+  })
+  .strict();
+export const getFeesInput = z.object({ account: accountRefArg, market: marketArg.optional() }).strict();
+export const listCurrenciesInput = z.object({ exchange: exchangeArg }).strict();
+export const listMarketsInput = z
+  .object({
+    exchange: exchangeArg,
+    base: currencyArg.optional().describe('Only markets with this base currency, e.g. "BTC"'),
+    quote: currencyArg.optional().describe('Only markets with this quote currency, e.g. "USD"'),
+  })
+  .strict();
+export const getMarketRulesInput = z.object({ exchange: exchangeArg, market: marketArg }).strict();
+
+// ---------------------------------------------------------------- orders
+const ORDER_FIELD_DOCS = {
+  market: 'Market id, e.g. "btcusd"',
+  side: '"buy" or "sell"',
+  type: '"limit" (needs price), "market" or "instant"',
+  amount: 'Amount in BASE currency as a decimal string, e.g. "0.01"',
+  price: 'Limit price in QUOTE currency as a decimal string (limit orders only)',
+  time_in_force: 'Limit orders: gtc (default), ioc, fok, gtd (needs expire_time) or daily',
+  expire_time: 'ISO-8601 expiry, only with time_in_force "gtd"',
+  post_only: 'Limit orders: reject instead of taking liquidity',
+  client_order_id:
+    'Your idempotency key (1-64 of A-Z a-z 0-9 . _ : -). Re-sending the same id on the same account returns the existing order instead of placing a second one',
+} as const;
+
+const documentedOrderShape = Object.fromEntries(
+  Object.entries(orderRequestSchema.shape).map(([k, s]) => [k, s.describe(ORDER_FIELD_DOCS[k as keyof typeof ORDER_FIELD_DOCS])]),
+) as typeof orderRequestSchema.shape;
+
+export const placeOrderInput = z.object({ account: accountRefArg, ...documentedOrderShape }).strict();
+export type PlaceOrderArgs = z.infer<typeof placeOrderInput>;
+
+/** Exactly one of order_id / client_order_id (the refinement is mirrored by a oneOf in the JSON schema). */
+function exactlyOneLookup(v: { order_id?: string | undefined; client_order_id?: string | undefined }, ctx: z.RefinementCtx): void {
+  const n = (v.order_id !== undefined ? 1 : 0) + (v.client_order_id !== undefined ? 1 : 0);
+  if (n !== 1)
+    ctx.addIssue({
+      code: 'custom',
+      path: [n === 0 ? 'order_id' : 'client_order_id'],
+      message: n === 0 ? 'give order_id or client_order_id' : 'give only one of order_id and client_order_id',
+    });
+}
+export const orderLookupInput = z
+  .object({
+    account: accountRefArg,
+    order_id: orderIdArg.optional(),
+    client_order_id: clientOrderIdSchema.optional().describe('The client_order_id given to (or generated by) place_order'),
+  })
+  .strict()
+  .superRefine(exactlyOneLookup);
+export const LOOKUP_JSON_EXTRA = { oneOf: [{ required: ['order_id'] }, { required: ['client_order_id'] }] };
+
+export const cancelAllInput = z
+  .object({ account: accountRefArg, market: marketArg.optional().describe('Only cancel orders in this market') })
+  .strict();
+export const listOrdersInput = z
+  .object({
+    account: accountRefArg,
+    status: z.enum(['open', 'closed', 'all']).optional().describe('open (default): not yet terminal; closed: filled/cancelled/rejected/expired; all'),
+    market: marketArg.optional(),
+    limit: limitArg.optional(),
+  })
+  .strict();
+export const listFillsInput = z
+  .object({
+    account: accountRefArg,
+    market: marketArg.optional(),
+    since: isoTimestamp.optional().describe('Only fills at or after this ISO-8601 time'),
+    limit: limitArg.optional(),
+  })
+  .strict();
+
+// ---------------------------------------------------------------- backtests
+/**
+ * Rows are validated by the backtests service (it names the row and field of a bad value, like for
+ * files); here they are only documented, so the two validators cannot disagree.
+ */
+function documentedRow(fields: Record<string, string>): z.ZodType {
+  return z.looseObject(Object.fromEntries(Object.entries(fields).map(([k, d]) => [k, z.unknown().optional().describe(d)])));
+}
+const tradeRow = documentedRow({
+  timestamp: 'ISO-8601 or epoch milliseconds',
+  price: 'decimal string',
+  amount: 'decimal string (base currency)',
+  side: '"buy" or "sell": the taker\'s side',
+  market: 'optional market id when the data holds several markets',
+});
+const candleRow = documentedRow({
+  timestamp: 'ISO-8601 or epoch milliseconds',
+  open: 'decimal string',
+  high: 'decimal string',
+  low: 'decimal string',
+  close: 'decimal string',
+  volume: 'decimal string',
+  market: 'optional market id',
+});
+const quoteRow = documentedRow({
+  timestamp: 'ISO-8601 or epoch milliseconds',
+  bid: 'best bid price',
+  ask: 'best ask price',
+  bid_amount: 'amount at the bid',
+  ask_amount: 'amount at the ask',
+  bids: 'optional [[price, amount], ...] levels',
+  asks: 'optional [[price, amount], ...] levels',
+  market: 'optional market id',
+});
+const MAX_ROWS = 2_000_000;
+export const backtestCreateInput = z
+  .object({
+    data: z
+      .union([
+        z.string().min(1).max(4096).describe('Path of a CSV or JSONL market-data file on the server'),
+        z.object({ trades: z.array(tradeRow).min(1).max(MAX_ROWS) }).strict(),
+        z.object({ candles: z.array(candleRow).min(1).max(MAX_ROWS) }).strict(),
+        z.object({ quotes: z.array(quoteRow).min(1).max(MAX_ROWS) }).strict(),
+      ])
+      .describe('Market data: a file path, or inline {trades:[...]}, {candles:[...]} or {quotes:[...]}'),
+    initial_balances: z
+      .record(currencyArg, decimalString)
+      .describe('Starting balances, e.g. {"USD": "10000", "BTC": "0"}'),
+    fees: z
+      .object({ maker: decimalString, taker: decimalString })
+      .strict()
+      .optional()
+      .describe('Fee fractions, e.g. {"maker": "0.0015", "taker": "0.0025"}'),
+    latency_ms: z.number().int().min(0).max(86_400_000).optional().describe('Simulated order latency in milliseconds'),
+    seed: z.number().int().min(0).max(4_294_967_295).optional().describe('PRNG seed; same seed + data + orders = identical fills'),
+    name: accountNameSchema.optional().describe('Name of the backtest account to create'),
+    market: z
+      .string()
+      .regex(/^[a-z0-9-]{2,32}$/, 'must be a market id like "btcusd"')
+      .optional()
+      .describe('Market of rows that name none (default: from the file name, else btcusd)'),
+    slippage_bps: z.number().int().min(0).max(10_000).optional().describe('Extra slippage for taker fills, in basis points'),
+  })
+  .strict();
+export const backtestAdvanceInput = z
+  .object({
+    backtest_id: z.string().min(1).max(64),
+    until: isoTimestamp.optional().describe('Advance the simulated clock to this ISO-8601 time'),
+    steps: z.number().int().min(1).max(100_000_000).optional().describe('Advance by this many market-data events'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.until !== undefined && v.steps !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: 'give until or steps, not both (neither = run to the end of the data)' });
+  });
+export const BACKTEST_ADVANCE_JSON_EXTRA = { not: { required: ['until', 'steps'] } };
+export const backtestReportInput = z.object({ backtest_id: z.string().min(1).max(64) }).strict();

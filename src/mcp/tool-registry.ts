@@ -1,0 +1,144 @@
+/**
+ * Our own tools/list + tools/call handlers on the SDK's low-level Server. Why not McpServer.registerTool:
+ * the SDK answers a schema mismatch with a bare text error, drops unknown fields silently, and can
+ * only advertise the schema it validates with. Here the STRICT zod schema validates (failures become
+ * INVALID_ARGUMENT naming the field), the same schema is advertised as JSON, and the output schema
+ * also admits the `{error}` shape because SDK clients validate structuredContent of error results too.
+ */
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+  type ToolAnnotations,
+} from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { DomainError } from '../domain/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { invalidArguments, successResult, toToolError } from './errors.ts';
+import { errorBody } from './output-schemas.ts';
+
+export interface ToolContext {
+  /** Audit actor, e.g. "mcp:stdio" or "mcp:<session id>". */
+  actor: string;
+}
+
+type InputSchema = z.ZodObject<z.ZodRawShape>;
+type OutputSchema = z.ZodObject<z.ZodRawShape>;
+
+export interface ToolSpec<I extends InputSchema = InputSchema, O extends OutputSchema = OutputSchema> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  /** Constraints zod refinements cannot express in JSON schema (e.g. oneOf), merged into the advertised input schema. */
+  inputJsonExtra?: Record<string, unknown>;
+  handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
+}
+
+/** Typed helper so each tool file gets inference on args and result. */
+export function defineTool<I extends InputSchema, O extends OutputSchema>(spec: ToolSpec<I, O>): ToolSpec {
+  return spec as unknown as ToolSpec;
+}
+
+const jsonCache = new WeakMap<z.ZodType, Record<string, unknown>>();
+function toJson(schema: z.ZodType): Record<string, unknown> {
+  let json = jsonCache.get(schema);
+  if (!json) {
+    // io 'input' = no additionalProperties:false on plain objects, so additive output fields stay valid.
+    json = z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+    delete json.$schema;
+    jsonCache.set(schema, json);
+  }
+  return json;
+}
+
+const ERROR_JSON = toJson(errorBody);
+
+/** Success properties plus `error`; anyOf says which set of fields is required. */
+export function outputJsonSchema(output: OutputSchema): Tool['outputSchema'] {
+  const success = toJson(output);
+  const properties = (success.properties ?? {}) as Record<string, object>;
+  const required = (success.required ?? []) as string[];
+  return {
+    type: 'object',
+    properties: { ...properties, error: ERROR_JSON },
+    anyOf: [{ required }, { required: ['error'] }],
+  };
+}
+
+export function inputJsonSchema(spec: ToolSpec): Tool['inputSchema'] {
+  return { ...toJson(spec.input), ...(spec.inputJsonExtra ?? {}), type: 'object' } as Tool['inputSchema'];
+}
+
+export interface ToolRegistryOptions {
+  logger: Logger;
+  metrics?: Metrics;
+  actor: () => string;
+}
+
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolSpec>();
+
+  constructor(private readonly opts: ToolRegistryOptions) {}
+
+  add(spec: ToolSpec): void {
+    if (this.tools.has(spec.name)) throw new Error(`tool ${spec.name} registered twice`);
+    this.tools.set(spec.name, spec);
+  }
+
+  names(): string[] {
+    return [...this.tools.keys()];
+  }
+
+  list(): Tool[] {
+    return [...this.tools.values()].map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      inputSchema: inputJsonSchema(t),
+      outputSchema: outputJsonSchema(t.output),
+      annotations: { title: t.title, ...t.annotations },
+    }));
+  }
+
+  /** Validates, runs and maps one call; never throws for a known tool. */
+  async call(name: string, rawArgs: unknown): Promise<CallToolResult> {
+    const spec = this.tools.get(name);
+    if (!spec) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; call tools/list for the available tools`);
+    const started = performance.now();
+    let result: CallToolResult;
+    try {
+      const parsed = spec.input.safeParse(rawArgs ?? {});
+      if (!parsed.success) throw invalidArguments(parsed.error.issues, Object.keys(spec.input.shape));
+      const out = await spec.handler(parsed.data, { actor: this.opts.actor() });
+      // Parsing strips anything undocumented; a mismatch is our bug, reported as INTERNAL.
+      const checked = spec.output.safeParse(out);
+      if (!checked.success) {
+        this.opts.logger.error({ tool: name, issues: checked.error.issues.slice(0, 5) }, 'tool result does not match its output schema');
+        throw new DomainError('INTERNAL', 'internal error: the result did not match the output schema');
+      }
+      result = successResult(checked.data as Record<string, unknown>);
+    } catch (err) {
+      result = toToolError(err, (e) => this.opts.logger.error({ err: e, tool: name }, 'tool failed unexpectedly'));
+    }
+    const code = result.isError ? (result.structuredContent as { error: { code: string } }).error.code : 'ok';
+    this.opts.metrics?.mcpCalls.inc({ tool: name, result: code });
+    this.opts.logger.debug({ tool: name, result: code, ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'mcp tool call');
+    return result;
+  }
+
+  /** Installs tools/list and tools/call on a low-level Server (before connect). */
+  install(server: Server): void {
+    server.registerCapabilities({ tools: { listChanged: false } });
+    let listed: Tool[] | undefined; // built on first request: JSON schemas cost a little
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (listed ??= this.list()) }));
+    server.setRequestHandler(CallToolRequestSchema, (req) => this.call(req.params.name, req.params.arguments));
+  }
+}

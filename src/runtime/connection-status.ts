@@ -1,0 +1,52 @@
+import type { Db } from '../db/connection.ts';
+import type { Clock } from '../domain/clock.ts';
+import { isoAt } from '../domain/clock.ts';
+import type { AccountRecord } from '../domain/account.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+export interface ConnectionStatusEntry {
+  account: string;
+  state: string;
+  since: string;
+  last_error?: string;
+}
+
+/**
+ * Latest state of every account's exchange connection (the connection actors report it), kept in
+ * the `connections` table so the dashboard shows it and a restart knows where each one was.
+ */
+export class ConnectionStatusStore {
+  private readonly upsert;
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly metrics?: Metrics,
+  ) {
+    this.upsert = db.prepare(
+      `INSERT INTO connections (account_id, state, snapshot, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(account_id) DO UPDATE SET state = excluded.state, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
+    );
+  }
+
+  record(account: AccountRecord, state: string, lastError?: string): void {
+    const at = isoAt(this.clock.now());
+    const snapshot = JSON.stringify(lastError === undefined ? { state } : { state, last_error: lastError });
+    if (this.db.open) this.upsert.run(account.key, state, snapshot, at);
+    this.metrics?.connectionState.set({ account: account.ref }, state === 'live' ? 1 : 0);
+  }
+
+  list(): ConnectionStatusEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT a.exchange || ':' || a.exchange_account_id AS account, c.state, c.snapshot, c.updated_at
+         FROM connections c JOIN accounts a ON a.id = c.account_id ORDER BY account`,
+      )
+      .all() as { account: string; state: string; snapshot: string; updated_at: string }[];
+    return rows.map((r) => {
+      const parsed = JSON.parse(r.snapshot) as { last_error?: string };
+      const entry: ConnectionStatusEntry = { account: r.account, state: r.state, since: r.updated_at };
+      if (parsed.last_error) entry.last_error = parsed.last_error;
+      return entry;
+    });
+  }
+}

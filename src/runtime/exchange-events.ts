@@ -1,0 +1,147 @@
+/**
+ * Routes what adapters push (fills, order updates, reconnects) to the order actors. Pushed events
+ * may be duplicated or out of order: the machine dedups fills by id and RECONCILED only moves
+ * forward. A fill for an order we cannot match yet (its ack has not committed, or it is not ours)
+ * is kept per account and retried when an exchange order id becomes known; reconciliation covers
+ * whatever is still unmatched.
+ */
+import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
+import type { ExchangeAdapter, ExchangeEvent, FillReport, OrderStatusReport } from '../exchanges/adapter.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { AdapterRegistry } from './adapter-registry.ts';
+import { EXCHANGE_ACTOR, fillRecordOf, reconciledReportOf, type RuntimeHost } from './runtime-host.ts';
+
+const MAX_ORPHANS_PER_ACCOUNT = 1000;
+
+/** What the adapters' streams last said, per account (the dashboard's connections page). */
+export interface ConnectionStatus {
+  account: string;
+  state: 'live' | 'disconnected';
+  since: string;
+  last_error?: string;
+}
+
+type Orphan = { kind: 'fill'; fill: FillReport } | { kind: 'update'; report: OrderStatusReport };
+
+export interface ExchangeEventsDeps {
+  host: RuntimeHost;
+  registry: AdapterRegistry;
+  directory: AccountDirectory;
+  logger: Logger;
+  /** Reconcile an account (on every `connected`). */
+  reconcile: (record: AccountRecord, trigger: string) => void;
+}
+
+export class ExchangeEvents {
+  private readonly unsubscribers = new Map<AccountKey, () => void>();
+  private readonly orphans = new Map<AccountKey, Orphan[]>();
+  private readonly connections = new Map<AccountKey, ConnectionStatus>();
+  private attached = false;
+  private detachCreate: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: ExchangeEventsDeps) {}
+
+  /** Subscribes to every adapter the registry has and will create. */
+  attach(): void {
+    if (this.attached) return;
+    this.attached = true;
+    this.detachCreate = this.deps.registry.onCreate((record, adapter) => this.subscribe(record, adapter));
+    for (const { key, adapter } of this.deps.registry.list()) {
+      const record = this.deps.directory.byKey(key);
+      if (record) this.subscribe(record, adapter);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.detachCreate?.();
+    for (const off of this.unsubscribers.values()) off();
+    this.unsubscribers.clear();
+  }
+
+  connectionStatus(): ConnectionStatus[] {
+    return [...this.connections.values()].map((c) => ({ ...c }));
+  }
+
+  /** Unmatched pushed events of an account (reconciliation reads them as a hint). */
+  orphanCount(accountKey: AccountKey): number {
+    return this.orphans.get(accountKey)?.length ?? 0;
+  }
+
+  /** Retries unmatched events of the account (after an exchange order id became known). */
+  retryOrphans(accountKey: AccountKey): void {
+    const list = this.orphans.get(accountKey);
+    if (!list || list.length === 0) return;
+    this.orphans.delete(accountKey);
+    const record = this.deps.directory.byKey(accountKey);
+    if (!record) return;
+    for (const o of list) {
+      if (o.kind === 'fill') this.onFill(record, o.fill, true);
+      else this.onUpdate(record, o.report, true);
+    }
+  }
+
+  /** Drops unmatched events (a full reconciliation has covered them). */
+  clearOrphans(accountKey: AccountKey): void {
+    this.orphans.delete(accountKey);
+  }
+
+  private subscribe(record: AccountRecord, adapter: ExchangeAdapter): void {
+    if (this.stopped) return;
+    this.unsubscribers.get(record.key)?.();
+    this.unsubscribers.set(record.key, adapter.subscribe((e) => this.onEvent(record, e)));
+  }
+
+  private onEvent(record: AccountRecord, e: ExchangeEvent): void {
+    if (this.stopped || this.deps.host.isStopped()) return;
+    try {
+      if (e.type === 'fill') this.onFill(record, e.fill, false);
+      else if (e.type === 'order_update') this.onUpdate(record, e.report, false);
+      else if (e.type === 'connected') {
+        this.connections.set(record.key, { account: record.ref, state: 'live', since: this.deps.host.nowIso() });
+        this.deps.reconcile(record, 'connected');
+      } else if (e.type === 'disconnected') {
+        this.connections.set(record.key, { account: record.ref, state: 'disconnected', since: this.deps.host.nowIso(), last_error: e.reason });
+      }
+    } catch (err) {
+      this.deps.logger.error({ err, account: record.ref, event: e.type }, 'exchange event handling failed');
+    }
+  }
+
+  private onFill(record: AccountRecord, fill: FillReport, retry: boolean): void {
+    const ids: { clientOrderId?: string; exchangeOrderId?: string } = { exchangeOrderId: fill.exchangeOrderId };
+    if (fill.clientOrderId !== undefined) ids.clientOrderId = fill.clientOrderId;
+    const orderId = this.deps.host.findOrderId(record.key, ids);
+    if (!orderId) return this.keep(record, { kind: 'fill', fill }, retry);
+    this.deliver(record, orderId, { type: 'FILL', ...fillRecordOf(fill) });
+  }
+
+  private onUpdate(record: AccountRecord, report: OrderStatusReport, retry: boolean): void {
+    const ids: { clientOrderId?: string; exchangeOrderId?: string } = { exchangeOrderId: report.exchangeOrderId };
+    if (report.clientOrderId !== undefined) ids.clientOrderId = report.clientOrderId;
+    const orderId = this.deps.host.findOrderId(record.key, ids);
+    if (!orderId) return this.keep(record, { kind: 'update', report }, retry);
+    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: reconciledReportOf(report) });
+  }
+
+  private deliver(record: AccountRecord, orderId: string, event: Parameters<RuntimeHost['deliver']>[1]): void {
+    this.deps.host.deliver(orderId, event, EXCHANGE_ACTOR).catch((err: unknown) => {
+      if (!this.deps.host.isStopped()) this.deps.logger.error({ err, account: record.ref, orderId }, 'could not apply an exchange event');
+    });
+  }
+
+  private keep(record: AccountRecord, o: Orphan, retry: boolean): void {
+    let list = this.orphans.get(record.key);
+    if (!list) {
+      list = [];
+      this.orphans.set(record.key, list);
+    }
+    list.push(o);
+    if (list.length > MAX_ORPHANS_PER_ACCOUNT) list.shift();
+    if (!retry) {
+      const id = o.kind === 'fill' ? o.fill.exchangeOrderId : o.report.exchangeOrderId;
+      this.deps.logger.warn({ account: record.ref, exchangeOrderId: id, kind: o.kind }, 'exchange event for an order not known (yet); kept for reconciliation');
+    }
+  }
+}

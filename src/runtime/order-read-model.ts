@@ -1,0 +1,161 @@
+/**
+ * Read side of the orders: contract views straight from the projection rows (orders, fills).
+ * Used by the orders service for get/list/list_fills; never touches actors.
+ */
+import type { Db } from '../db/connection.ts';
+import type { AccountDirectory, AccountKey } from '../domain/account.ts';
+import type { FillView, Liquidity, OrderStatus, OrderType, OrderView, Side, TimeInForce } from '../domain/order.ts';
+import { OPEN_STATUSES, TERMINAL_STATUSES } from '../domain/order.ts';
+
+export interface OrderRow {
+  order_id: string;
+  account_id: number;
+  client_order_id: string;
+  exchange_order_id: string | null;
+  market: string;
+  side: Side;
+  type: OrderType;
+  time_in_force: TimeInForce;
+  amount: string;
+  price: string | null;
+  status: OrderStatus;
+  filled_amount: string;
+  average_price: string | null;
+  fee_total: string;
+  status_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface FillRow {
+  fill_id: string;
+  order_id: string;
+  market: string;
+  side: Side;
+  amount: string;
+  price: string;
+  fee: string;
+  fee_currency: string;
+  liquidity: Liquidity;
+  at: string;
+}
+
+export interface OrderQuery {
+  accountKey?: AccountKey;
+  statuses?: readonly OrderStatus[];
+  market?: string;
+  limit: number;
+}
+
+const VIEW_COLS =
+  'order_id, account_id, client_order_id, exchange_order_id, market, side, type, time_in_force, amount, price, status, ' +
+  'filled_amount, average_price, fee_total, status_reason, created_at, updated_at';
+
+export const OPEN_STATUS_LIST: readonly OrderStatus[] = [...OPEN_STATUSES];
+export const CLOSED_STATUS_LIST: readonly OrderStatus[] = [...TERMINAL_STATUSES];
+
+export class OrderReadModel {
+  private readonly byIdStmt;
+  private readonly byClientIdStmt;
+
+  constructor(
+    private readonly db: Db,
+    private readonly directory: AccountDirectory,
+  ) {
+    this.byIdStmt = db.prepare(`SELECT ${VIEW_COLS} FROM orders WHERE order_id = ?`);
+    this.byClientIdStmt = db.prepare(`SELECT ${VIEW_COLS} FROM orders WHERE account_id = ? AND client_order_id = ?`);
+  }
+
+  /** The order with this public id, if it belongs to the account (when given). */
+  get(orderId: string, accountKey?: AccountKey): OrderView | undefined {
+    const row = this.byIdStmt.get(orderId) as OrderRow | undefined;
+    if (!row || (accountKey !== undefined && row.account_id !== accountKey)) return undefined;
+    return this.toView(row);
+  }
+
+  byClientOrderId(accountKey: AccountKey, clientOrderId: string): OrderView | undefined {
+    const row = this.byClientIdStmt.get(accountKey, clientOrderId) as OrderRow | undefined;
+    return row && this.toView(row);
+  }
+
+  /** Newest first. */
+  list(q: OrderQuery): OrderView[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.accountKey !== undefined) {
+      where.push('account_id = ?');
+      args.push(q.accountKey);
+    }
+    if (q.statuses !== undefined) {
+      if (q.statuses.length === 0) return [];
+      where.push(`status IN (${q.statuses.map(() => '?').join(', ')})`);
+      args.push(...q.statuses);
+    }
+    if (q.market !== undefined) {
+      where.push('market = ?');
+      args.push(q.market);
+    }
+    const sql = `SELECT ${VIEW_COLS} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, q.limit) as OrderRow[];
+    return rows.map((r) => this.toView(r));
+  }
+
+  /** Fills of an account, newest first. */
+  listFills(accountKey: AccountKey, f: { market?: string; since?: string; limit: number }): FillView[] {
+    const where = ['account_id = ?'];
+    const args: unknown[] = [accountKey];
+    if (f.market !== undefined) {
+      where.push('market = ?');
+      args.push(f.market);
+    }
+    if (f.since !== undefined) {
+      where.push('at >= ?');
+      args.push(f.since);
+    }
+    const sql =
+      'SELECT fill_id, order_id, market, side, amount, price, fee, fee_currency, liquidity, at FROM fills ' +
+      `WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, f.limit) as FillRow[];
+    return rows.map((r) => ({
+      fill_id: r.fill_id,
+      order_id: r.order_id,
+      market: r.market,
+      side: r.side,
+      amount: r.amount,
+      price: r.price,
+      fee: r.fee,
+      fee_currency: r.fee_currency,
+      liquidity: r.liquidity,
+      at: r.at,
+    }));
+  }
+
+  countOpen(accountKey: AccountKey): number {
+    const r = this.db.prepare('SELECT COUNT(*) AS n FROM orders WHERE account_id = ? AND terminal = 0').get(accountKey) as { n: number };
+    return r.n;
+  }
+
+  toView(r: OrderRow): OrderView {
+    const account = this.directory.byKey(r.account_id as AccountKey)?.ref ?? `unknown:${r.account_id}`;
+    const v: OrderView = {
+      order_id: r.order_id,
+      client_order_id: r.client_order_id,
+      account,
+      market: r.market,
+      side: r.side,
+      type: r.type,
+      time_in_force: r.time_in_force,
+      amount: r.amount,
+      status: r.status,
+      filled_amount: r.filled_amount,
+      fee_total: r.fee_total,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+    };
+    if (r.exchange_order_id !== null) v.exchange_order_id = r.exchange_order_id;
+    if (r.price !== null) v.price = r.price;
+    if (r.average_price !== null) v.average_price = r.average_price;
+    if (r.status_reason !== null) v.status_reason = r.status_reason;
+    return v;
+  }
+}

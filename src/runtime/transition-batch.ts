@@ -1,0 +1,309 @@
+/**
+ * One group-commit transaction's worth of order transitions. `apply` runs inside the runtime's
+ * SQLite transaction: it steps each order through the pure machine (in arrival order) and writes
+ * fills, audit and outbox rows as it goes; projection rows are written once per order at the end
+ * (the last state of the batch is the only one anybody can observe). Nothing here touches the
+ * runtime's in-memory state: the runtime adopts `staged` only after the commit succeeded.
+ */
+import type { Db } from '../db/connection.ts';
+import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
+import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
+import { DomainError } from '../domain/errors.ts';
+import type { OrderStatus, OrderView } from '../domain/order.ts';
+import type { PlaceOrderCommand } from '../exchanges/adapter.ts';
+import type { FillRecord, OrderCommand, OrderContext, OrderEvent, OrderInput } from '../../machines/order.types.ts';
+import {
+  contextOf,
+  deserializeOrder,
+  initialOrder,
+  serializeOrder,
+  statusOf,
+  stepOrder,
+  viewOf,
+  type OrderSnapshot,
+} from './order-machine-port.ts';
+import type { OrderStore, OutboxKind, OutboxRow } from './order-store.ts';
+
+/** An order actor: its live snapshot, or (passivated) the persisted JSON to restore on demand. */
+export interface OrderSlot {
+  orderId: string;
+  accountKey: AccountKey;
+  clientOrderId: string;
+  exchangeOrderId?: string;
+  status: OrderStatus;
+  snapshot?: OrderSnapshot;
+  text?: string;
+}
+
+export type Work =
+  | {
+      kind: 'create';
+      record: AccountRecord;
+      input: OrderInput;
+      actor: string;
+      extraWrites?: (db: Db) => void;
+      resolve: (r: { view: OrderView; created: boolean }) => void;
+      reject: (e: unknown) => void;
+    }
+  | {
+      kind: 'event';
+      orderId: string;
+      event: OrderEvent;
+      actor: string;
+      outboxId?: number;
+      /** false: the caller does not read the resolved view (saves computing it per transition). */
+      wantView?: boolean;
+      resolve: (v: OrderView) => void;
+      reject: (e: unknown) => void;
+    }
+  | { kind: 'finish'; outboxId: number; status: 'done' | 'failed'; resolve: () => void; reject: (e: unknown) => void };
+
+type CreateWork = Extract<Work, { kind: 'create' }>;
+type EventWork = Extract<Work, { kind: 'event' }>;
+
+export interface TransitionBatchDeps {
+  db: Db;
+  store: OrderStore;
+  audit: AuditLog;
+  directory: AccountDirectory;
+  nowIso: () => string;
+  /** The order's current actor (memory, else loaded from the db). */
+  slot: (orderId: string) => OrderSlot | undefined;
+  /** Order id already using this client_order_id on the account (committed state). */
+  existing: (accountKey: AccountKey, clientOrderId: string) => string | undefined;
+  /** Committed view of an order (read after commit). */
+  view: (orderId: string) => OrderView | undefined;
+  /** `db.transaction(fn)` built once: nested inside the batch transaction it is a savepoint. */
+  savepoint: (fn: () => void) => void;
+}
+
+export function materialize(slot: OrderSlot): OrderSnapshot {
+  if (!slot.snapshot) {
+    slot.snapshot = deserializeOrder(slot.text as string);
+    delete slot.text;
+  }
+  return slot.snapshot;
+}
+
+export class TransitionBatch {
+  readonly staged = new Map<string, OrderSlot>();
+  readonly changed = new Map<string, { record: AccountRecord; view: OrderView }>();
+  readonly outbox: OutboxRow[] = [];
+  /** Promise resolutions, run only after the commit. */
+  readonly settlers: Array<() => void> = [];
+  readonly eventCounts = new Map<string, number>();
+  transitions = 0;
+  /** Audit rows of this batch, appended in transition order at the end (one chain-head read). */
+  private readonly auditRows: AuditEntry[] = [];
+  /** Orders whose projection row must be rewritten at the end of the batch (once each). */
+  private readonly dirty = new Set<string>();
+  private readonly createdHere = new Map<string, string>();
+  private readonly records = new Map<AccountKey, AccountRecord | undefined>();
+
+  constructor(private readonly deps: TransitionBatchDeps) {}
+
+  apply(work: readonly Work[]): void {
+    for (const w of work) {
+      if (w.kind === 'create') this.create(w);
+      else if (w.kind === 'event') this.event(w);
+      else {
+        this.deps.store.finishOutbox(w.outboxId, w.status, this.deps.nowIso());
+        this.settlers.push(() => w.resolve());
+      }
+    }
+    for (const orderId of this.dirty) {
+      const slot = this.staged.get(orderId) as OrderSlot;
+      const snapshot = slot.snapshot as OrderSnapshot;
+      const view = viewOf(snapshot);
+      this.deps.store.updateOrder(view, serializeOrder(snapshot));
+      const record = this.recordOf(slot.accountKey);
+      if (record) this.changed.set(orderId, { record, view });
+    }
+    this.deps.audit.appendMany(this.auditRows);
+  }
+
+  private create(w: CreateWork): void {
+    const key = w.record.key;
+    const cidKey = `${key}\u0000${w.input.clientOrderId}`;
+    const existing = this.createdHere.get(cidKey) ?? this.deps.existing(key, w.input.clientOrderId);
+    if (existing !== undefined) return this.settleExisting(w, existing);
+    try {
+      this.deps.savepoint(() => this.createInSavepoint(w, cidKey));
+    } catch (e) {
+      if (e instanceof DomainError) {
+        this.settlers.push(() => w.reject(e));
+        return;
+      }
+      // A concurrent create with the same client_order_id won the unique index: idempotent repeat.
+      const winner = this.deps.existing(key, w.input.clientOrderId);
+      if (winner !== undefined) return this.settleExisting(w, winner);
+      throw e;
+    }
+  }
+
+  private settleExisting(w: CreateWork, orderId: string): void {
+    this.settlers.push(() => {
+      const view = this.deps.view(orderId);
+      if (view) w.resolve({ view, created: false });
+      else w.reject(new DomainError('INTERNAL', 'order with this client_order_id vanished'));
+    });
+  }
+
+  /** All-or-nothing for one new order: risk writes, row, audit, outbox. Memory is staged last. */
+  private createInSavepoint(w: CreateWork, cidKey: string): void {
+    w.extraWrites?.(this.deps.db);
+    const init = initialOrder(w.input);
+    const step = stepOrder(init.snapshot, { type: 'SUBMIT', at: w.input.createdAt });
+    const snapshot = step.changed ? step.snapshot : init.snapshot;
+    const commands = [...init.commands, ...step.commands];
+    const view = viewOf(snapshot);
+    const ctx = contextOf(snapshot);
+    const orderId = w.input.orderId;
+    this.deps.store.insertOrder(w.record.key, view, serializeOrder(snapshot));
+    const audit: AuditEntry = {
+      actor: w.actor,
+      action: 'order.create',
+      subject: orderId,
+      payload: {
+        account: w.record.ref,
+        client_order_id: ctx.clientOrderId,
+        market: ctx.market,
+        side: ctx.side,
+        type: ctx.type,
+        amount: ctx.amount,
+        ...(ctx.price !== undefined ? { price: ctx.price } : {}),
+        time_in_force: ctx.timeInForce,
+        status: view.status,
+        commands: commands.map((c) => c.kind),
+      },
+    };
+    const rows = this.writeOutbox(w.record.key, orderId, ctx, commands);
+    // Nothing below can throw: adopt the new actor into the batch.
+    this.outbox.push(...rows);
+    this.auditRows.push(audit);
+    this.createdHere.set(cidKey, orderId);
+    const slot: OrderSlot = { orderId, accountKey: w.record.key, clientOrderId: ctx.clientOrderId, status: statusOf(snapshot), snapshot };
+    this.staged.set(orderId, slot);
+    this.changed.set(orderId, { record: w.record, view });
+    this.transitions++;
+    this.count('CREATE');
+    this.settlers.push(() => w.resolve({ view, created: true }));
+  }
+
+  private event(w: EventWork): void {
+    const slot = this.staged.get(w.orderId) ?? this.deps.slot(w.orderId);
+    const now = this.deps.nowIso();
+    if (w.outboxId !== undefined) this.deps.store.finishOutbox(w.outboxId, 'done', now);
+    if (!slot) {
+      this.settlers.push(() => w.reject(new DomainError('ORDER_NOT_FOUND', `order ${w.orderId} does not exist`)));
+      return;
+    }
+    const before = materialize(slot);
+    const step = stepOrder(before, w.event);
+    if (!step.changed) {
+      this.settlers.push(() => w.resolve(viewOf(before)));
+      return;
+    }
+    const next = step.snapshot;
+    const ctxBefore = contextOf(before);
+    const ctx = contextOf(next);
+    const status = statusOf(next);
+    this.writeNewFills(slot.accountKey, w.orderId, ctxBefore, ctx, w.event);
+    this.auditRows.push({
+      actor: w.actor,
+      action: `order.${w.event.type.toLowerCase()}`,
+      subject: w.orderId,
+      payload: auditPayload(statusOf(before), status, w.event, step.commands),
+    });
+    this.outbox.push(...this.writeOutbox(slot.accountKey, w.orderId, ctx, step.commands));
+    const staged: OrderSlot = { orderId: slot.orderId, accountKey: slot.accountKey, clientOrderId: slot.clientOrderId, status, snapshot: next };
+    if (ctx.exchangeOrderId !== undefined) staged.exchangeOrderId = ctx.exchangeOrderId;
+    this.staged.set(w.orderId, staged);
+    this.dirty.add(w.orderId);
+    this.transitions++;
+    this.count(w.event.type);
+    // The view is computed only for a caller that waits for it (exchange events do not).
+    this.settlers.push(w.wantView === false ? () => w.resolve(undefined as unknown as OrderView) : () => w.resolve(viewOf(next)));
+  }
+
+  private writeNewFills(key: AccountKey, orderId: string, before: OrderContext, after: OrderContext, e: OrderEvent): void {
+    if (after.fillIds.length === before.fillIds.length) return;
+    const known = new Set(before.fillIds);
+    const fresh = new Set(after.fillIds.filter((id) => !known.has(id)));
+    const source: readonly FillRecord[] = e.type === 'FILL' ? [e] : e.type === 'RECONCILED' ? e.report.fills : [];
+    for (const f of source) {
+      if (!fresh.delete(f.fillId)) continue;
+      this.deps.store.insertFill(key, orderId, after, f);
+    }
+  }
+
+  private writeOutbox(key: AccountKey, orderId: string, ctx: OrderContext, commands: readonly OrderCommand[]): OutboxRow[] {
+    const rows: OutboxRow[] = [];
+    const at = this.deps.nowIso();
+    for (const c of commands) {
+      const payload = payloadOf(c, ctx);
+      const kind: OutboxKind = c.kind;
+      const id = this.deps.store.insertOutbox(key, orderId, kind, payload, at);
+      rows.push({ id, accountKey: key, orderId, kind, payload, attempts: 0, notBefore: 0 });
+    }
+    return rows;
+  }
+
+  /** Account records are looked up once per batch (a db read each). */
+  private recordOf(key: AccountKey): AccountRecord | undefined {
+    if (!this.records.has(key)) this.records.set(key, this.deps.directory.byKey(key));
+    return this.records.get(key);
+  }
+
+  private count(type: string): void {
+    this.eventCounts.set(type, (this.eventCounts.get(type) ?? 0) + 1);
+  }
+}
+
+/** The exchange command as decided at commit time (the submit is sent exactly as written here). */
+export function placeCommandOf(ctx: OrderContext): PlaceOrderCommand {
+  const cmd: PlaceOrderCommand = {
+    clientOrderId: ctx.clientOrderId,
+    market: ctx.market,
+    side: ctx.side,
+    type: ctx.type,
+    amount: ctx.amount,
+    timeInForce: ctx.timeInForce,
+    postOnly: ctx.postOnly,
+  };
+  if (ctx.price !== undefined) cmd.price = ctx.price;
+  if (ctx.expireTime !== undefined) cmd.expireTime = ctx.expireTime;
+  return cmd;
+}
+
+function payloadOf(c: OrderCommand, ctx: OrderContext): Record<string, unknown> {
+  if (c.kind === 'submit') return { ...placeCommandOf(ctx) };
+  if (c.kind === 'cancel') return { clientOrderId: ctx.clientOrderId, ...(ctx.exchangeOrderId !== undefined ? { exchangeOrderId: ctx.exchangeOrderId } : {}) };
+  return { reason: c.reason };
+}
+
+/** What the audit row says about a transition: compact (it is hashed on every transition), never a secret. */
+function auditPayload(from: OrderStatus, to: OrderStatus, e: OrderEvent, commands: readonly OrderCommand[]): Record<string, unknown> {
+  const p: Record<string, unknown> = { from, to };
+  if (commands.length > 0) p.commands = commands.map((c) => c.kind);
+  switch (e.type) {
+    case 'FILL':
+      p.fill_id = e.fillId;
+      p.amount = e.amount;
+      p.price = e.price;
+      p.fee = e.fee;
+      break;
+    case 'EXCHANGE_ACK':
+      p.exchange_order_id = e.exchangeOrderId;
+      break;
+    case 'RECONCILED':
+      p.state = e.report.state;
+      if (e.report.exchangeOrderId !== undefined) p.exchange_order_id = e.report.exchangeOrderId;
+      if (e.report.fills.length > 0) p.fill_ids = e.report.fills.map((f) => f.fillId);
+      if (e.report.reason !== undefined) p.reason = e.report.reason;
+      break;
+    default:
+      if ('reason' in e && e.reason !== undefined) p.reason = e.reason;
+  }
+  return p;
+}

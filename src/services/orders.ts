@@ -1,0 +1,279 @@
+/**
+ * Orders use cases (CONTRACT.md "Execution"): validate the arguments, the account and the market
+ * rules, then hand the order to its actor — with the risk caps checked and recorded inside the
+ * same transaction that creates it. Reads come straight from the projection tables.
+ */
+import { z } from 'zod';
+import type { Db } from '../db/connection.ts';
+import type { AccountDirectory, AccountRecord } from '../domain/account.ts';
+import type { Clock } from '../domain/clock.ts';
+import { isoAt } from '../domain/clock.ts';
+import { DomainError, invalidArgumentFromIssues, type Problem } from '../domain/errors.ts';
+import type { IdFactory } from '../domain/ids.ts';
+import { orderNotional, validateOrder } from '../domain/market.ts';
+import { D, decStr } from '../domain/money.ts';
+import {
+  clientOrderIdSchema,
+  isoTimestamp,
+  isTerminal,
+  ORDER_STATUSES,
+  orderRequestSchema,
+  type FillView,
+  type OrderRequest,
+  type OrderStatus,
+  type OrderView,
+} from '../domain/order.ts';
+import { CLOSED_STATUS_LIST, OPEN_STATUS_LIST } from '../runtime/order-read-model.ts';
+import type { OrderRuntime } from '../runtime/order-runtime.ts';
+import type { OrderInput } from '../../machines/order.types.ts';
+import type {
+  AccountsService,
+  Actor,
+  ListFillsFilter,
+  ListOrdersFilter,
+  MarketRules,
+  MarketsService,
+  OrderChangeListener,
+  OrderLookup,
+  OrderPreview,
+  OrdersService,
+} from './ports.ts';
+import { enforceRisk, riskProblems, utcDay, type RiskOrder } from './risk.ts';
+
+export interface OrdersServiceDeps {
+  runtime: OrderRuntime;
+  directory: AccountDirectory;
+  accounts: AccountsService;
+  markets: MarketsService;
+  db: Db;
+  clock: Clock;
+  ids: IdFactory;
+  /** Price to value market/instant orders (minimum, caps, preview). */
+  referencePrice?: (record: AccountRecord, market: string) => Promise<string | undefined>;
+  /** Maker/taker fee fractions for preview's estimated_fee. */
+  feeRates?: (account: string, market: string) => Promise<{ maker: string; taker: string }>;
+  /** How long place_order waits for the exchange's answer before returning the order as it is (default 3000). */
+  submitWaitMs?: number;
+  /** Same for cancel_order and cancel_all_orders (default 3000). */
+  cancelWaitMs?: number;
+}
+
+const lookupSchema = z
+  .object({ order_id: z.string().min(1).max(64).optional(), client_order_id: clientOrderIdSchema.optional() })
+  .strict()
+  .refine((l) => l.order_id !== undefined || l.client_order_id !== undefined, { message: 'give order_id or client_order_id' });
+const limitSchema = z.number().int().min(1).max(1000).optional();
+const listFilterSchema = z
+  .object({
+    status: z.enum(['open', 'closed', 'all']).optional(),
+    market: z.string().min(1).max(32).optional(),
+    limit: limitSchema,
+    statuses: z.array(z.enum(ORDER_STATUSES)).max(ORDER_STATUSES.length).optional(),
+    account: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+const fillsFilterSchema = z
+  .object({ market: z.string().min(1).max(32).optional(), since: isoTimestamp.optional(), limit: limitSchema })
+  .strict();
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw invalidArgumentFromIssues(r.error.issues);
+  return r.data;
+}
+
+const stillSubmitting = (v: OrderView): boolean => v.status === 'pending' || v.status === 'submitting';
+
+export class OrdersServiceImpl implements OrdersService {
+  private readonly submitWaitMs: number;
+  private readonly cancelWaitMs: number;
+
+  constructor(private readonly deps: OrdersServiceDeps) {
+    this.submitWaitMs = deps.submitWaitMs ?? 3000;
+    this.cancelWaitMs = deps.cancelWaitMs ?? 3000;
+  }
+
+  async place(account: string, request: OrderRequest, actor: Actor): Promise<OrderView> {
+    const req = parse(orderRequestSchema, request);
+    const record = this.deps.directory.resolve(account);
+    if (req.client_order_id !== undefined) {
+      // Idempotency: a repeat returns the order placed the first time, and places nothing.
+      const existing = this.deps.runtime.findByClientOrderId(record.key, req.client_order_id);
+      if (existing) return existing;
+    }
+    this.assertCanTrade(record);
+    const market = this.deps.markets.getMarket(record.account.exchange, req.market);
+    const referencePrice = req.type === 'limit' ? undefined : await this.deps.referencePrice?.(record, market.market);
+    const now = this.deps.clock.now();
+    const problems = validateOrder(market, req, { now: new Date(now), ...(referencePrice !== undefined ? { referencePrice } : {}) });
+    const first = problems[0];
+    if (first) throw new DomainError(first.code, first.message, { problems });
+    const input = this.inputOf(record, market, req, now);
+    const risk = this.riskOrder(record, market, req, referencePrice, now);
+    const { view, created } = await this.deps.runtime.placeOrder(record, input, actor, (db) => {
+      // Re-read inside the transaction: limits or the enabled flag may have changed since.
+      const fresh = this.deps.directory.byKey(record.key);
+      if (!fresh?.account.enabled) throw new DomainError('ACCOUNT_DISABLED', `account ${record.ref} is disabled; enable it before trading`);
+      enforceRisk(db, fresh.account.limits, risk);
+    });
+    if (!created || !stillSubmitting(view)) return view;
+    return (await this.deps.runtime.waitFor(view.order_id, (v) => !stillSubmitting(v), this.submitWaitMs)) ?? view;
+  }
+
+  async preview(account: string, request: OrderRequest): Promise<OrderPreview> {
+    const req = parse(orderRequestSchema, request);
+    const record = this.deps.directory.resolve(account);
+    const problems: Problem[] = [];
+    try {
+      this.assertCanTrade(record);
+    } catch (e) {
+      if (e instanceof DomainError) problems.push({ code: e.code, message: e.message });
+      else throw e;
+    }
+    const normalized: Record<string, unknown> = {
+      account: record.ref,
+      market: req.market,
+      side: req.side,
+      type: req.type,
+      amount: decStr(req.amount),
+      ...(req.price !== undefined ? { price: decStr(req.price) } : {}),
+      time_in_force: req.time_in_force ?? 'gtc',
+      ...(req.expire_time !== undefined ? { expire_time: req.expire_time } : {}),
+      post_only: req.post_only ?? false,
+      ...(req.client_order_id !== undefined ? { client_order_id: req.client_order_id } : {}),
+    };
+    let market: MarketRules;
+    try {
+      market = this.deps.markets.getMarket(record.account.exchange, req.market);
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      problems.push({ code: e.code, field: 'market', message: e.message });
+      return { valid: false, problems, normalized };
+    }
+    const referencePrice = req.type === 'limit' ? undefined : await this.deps.referencePrice?.(record, market.market);
+    const now = this.deps.clock.now();
+    problems.push(...validateOrder(market, req, { now: new Date(now), ...(referencePrice !== undefined ? { referencePrice } : {}) }));
+    problems.push(...riskProblems(this.deps.db, record.account.limits, this.riskOrder(record, market, req, referencePrice, now)));
+    const preview: OrderPreview = { valid: problems.length === 0, problems, normalized };
+    const notional = orderNotional(req, referencePrice);
+    if (notional !== undefined) {
+      preview.estimated_notional = notional;
+      const rates = await this.deps.feeRates?.(record.ref, market.market).catch(() => undefined);
+      if (rates) {
+        // A resting limit order pays maker; anything that may cross the book is estimated at taker (the higher).
+        const rate = req.type === 'limit' && req.post_only ? rates.maker : rates.taker;
+        preview.estimated_fee = decStr(new D(notional).times(rate));
+      }
+    }
+    return preview;
+  }
+
+  async cancel(account: string, lookup: OrderLookup, actor: Actor): Promise<OrderView> {
+    const record = this.deps.directory.resolve(account);
+    const view = this.find(record, lookup);
+    if (isTerminal(view.status))
+      throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${view.order_id} is ${view.status}; only live orders can be cancelled`);
+    const after = await this.deps.runtime.send(view.order_id, { type: 'CANCEL', at: isoAt(this.deps.clock.now()) }, actor);
+    if (after.status !== 'cancelling') return after;
+    return (await this.deps.runtime.waitFor(after.order_id, (v) => v.status !== 'cancelling', this.cancelWaitMs)) ?? after;
+  }
+
+  async cancelAll(account: string, market: string | undefined, actor: Actor): Promise<string[]> {
+    const record = this.deps.directory.resolve(account);
+    if (market !== undefined) parse(z.string().min(1).max(32), market);
+    const live = this.deps.runtime.reads.list({ accountKey: record.key, statuses: OPEN_STATUS_LIST, ...(market !== undefined ? { market } : {}), limit: 1_000_000 });
+    const at = isoAt(this.deps.clock.now());
+    // Through each order's actor (not adapter.cancelAllOrders), so every order's state is tracked.
+    const results = await Promise.all(live.map((o) => this.deps.runtime.send(o.order_id, { type: 'CANCEL', at }, actor).catch(() => undefined)));
+    const cancelled = results.filter((v): v is OrderView => v !== undefined && (v.status === 'cancelling' || v.status === 'cancelled'));
+    await Promise.all(cancelled.filter((v) => v.status === 'cancelling').map((v) => this.deps.runtime.waitFor(v.order_id, (x) => x.status !== 'cancelling', this.cancelWaitMs)));
+    return cancelled.map((v) => v.order_id);
+  }
+
+  get(account: string, lookup: OrderLookup): OrderView {
+    return this.find(this.deps.directory.resolve(account), lookup);
+  }
+
+  list(account: string, filter: ListOrdersFilter): OrderView[] {
+    const f = parse(listFilterSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    return this.deps.runtime.reads.list({ accountKey: record.key, ...this.query(f) });
+  }
+
+  listAll(filter: ListOrdersFilter & { account?: string }): OrderView[] {
+    const f = parse(listFilterSchema, filter ?? {});
+    const accountKey = f.account !== undefined ? this.deps.directory.resolve(f.account).key : undefined;
+    return this.deps.runtime.reads.list({ ...(accountKey !== undefined ? { accountKey } : {}), ...this.query(f) });
+  }
+
+  listFills(account: string, filter: ListFillsFilter): FillView[] {
+    const f = parse(fillsFilterSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    return this.deps.runtime.reads.listFills(record.key, {
+      limit: f.limit ?? 100,
+      ...(f.market !== undefined ? { market: f.market } : {}),
+      ...(f.since !== undefined ? { since: new Date(f.since).toISOString() } : {}),
+    });
+  }
+
+  onOrderChange(listener: OrderChangeListener): () => void {
+    return this.deps.runtime.onChange((record, view) => listener(record.account, view));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private assertCanTrade(record: AccountRecord): void {
+    if (!record.account.enabled) throw new DomainError('ACCOUNT_DISABLED', `account ${record.ref} is disabled; enable it before trading`);
+    if (record.account.exchange === 'bitstamp' && !this.deps.accounts.get(record.ref).has_credentials)
+      throw new DomainError('NO_CREDENTIALS', `account ${record.ref} has no API credentials; set them in the dashboard or with "exec-mcp accounts set-credentials"`);
+  }
+
+  private find(record: AccountRecord, lookup: OrderLookup): OrderView {
+    const l = parse(lookupSchema, lookup ?? {});
+    const view =
+      l.order_id !== undefined
+        ? this.deps.runtime.reads.get(l.order_id, record.key)
+        : this.deps.runtime.reads.byClientOrderId(record.key, l.client_order_id as string);
+    const which = l.order_id !== undefined ? `order_id ${l.order_id}` : `client_order_id ${l.client_order_id}`;
+    if (!view) throw new DomainError('ORDER_NOT_FOUND', `no order with ${which} on account ${record.ref}`);
+    if (l.order_id !== undefined && l.client_order_id !== undefined && view.client_order_id !== l.client_order_id)
+      throw new DomainError('INVALID_ARGUMENT', `order_id ${l.order_id} has client_order_id ${view.client_order_id}, not ${l.client_order_id}`);
+    return view;
+  }
+
+  private query(f: z.infer<typeof listFilterSchema>): { statuses?: readonly OrderStatus[]; market?: string; limit: number } {
+    const statuses = f.statuses ?? (f.status === 'open' ? OPEN_STATUS_LIST : f.status === 'closed' ? CLOSED_STATUS_LIST : undefined);
+    return { limit: f.limit ?? 100, ...(statuses !== undefined ? { statuses } : {}), ...(f.market !== undefined ? { market: f.market } : {}) };
+  }
+
+  private inputOf(record: AccountRecord, market: MarketRules, req: OrderRequest, now: number): OrderInput {
+    const orderId = this.deps.ids();
+    const input: OrderInput = {
+      orderId,
+      account: record.ref,
+      clientOrderId: req.client_order_id ?? `x-${orderId}`,
+      market: market.market,
+      side: req.side,
+      type: req.type,
+      timeInForce: req.time_in_force ?? 'gtc',
+      amount: decStr(req.amount),
+      postOnly: req.post_only ?? false,
+      createdAt: isoAt(now),
+    };
+    if (req.price !== undefined) input.price = decStr(req.price);
+    if (req.expire_time !== undefined) input.expireTime = new Date(req.expire_time).toISOString();
+    return input;
+  }
+
+  private riskOrder(record: AccountRecord, market: MarketRules, req: OrderRequest, referencePrice: string | undefined, now: number): RiskOrder {
+    const notional = orderNotional(req, referencePrice);
+    return {
+      accountKey: record.key,
+      accountRef: record.ref,
+      market: market.market,
+      quote: market.quote,
+      day: utcDay(now),
+      ...(notional !== undefined ? { notional } : {}),
+    };
+  }
+}

@@ -1,0 +1,162 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Koa from 'koa';
+import type { Middleware } from 'koa';
+import type Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../domain/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Services } from '../services/ports.ts';
+import { LoginRateLimiter, isLoggedIn, requireLogin, takeFlash } from './auth.ts';
+import { errorMiddleware } from './errors.ts';
+import { healthRouter, type ReadyReport } from './health.ts';
+import { isPasswordHash } from './password.ts';
+import { csrfMiddleware, securityHeaders, sessionMiddleware } from './security.ts';
+import { staticAssets } from './static.ts';
+import { ShortLivedCache } from './dashboard-cache.ts';
+import { dashboardData } from './routes/dashboard-data.ts';
+import { createViewEnvironment, viewsMiddleware, DEFAULT_VIEWS_DIR } from './views.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { accountSettingsRoutes } from './routes/account-settings.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { balanceRoutes } from './routes/balances.ts';
+import { landingRoutes } from './routes/landing.ts';
+import { orderRoutes } from './routes/orders.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { statusRoutes } from './routes/status.ts';
+
+/** The MCP Streamable HTTP endpoint (src/mcp): it reads the raw request and does its own bearer auth. */
+export interface McpHttpHandler {
+  handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void>;
+}
+
+export interface WebAppDeps {
+  services: Services;
+  metricsRegistry: Registry;
+  logger: Logger;
+  /** From hashPassword() in ./password.ts (scrypt$N$r$p$salt$hash). */
+  adminPasswordHash: string;
+  /** Cookie-signing keys, newest first (16+ characters each). */
+  sessionKeys: string[];
+  mcpHandler?: McpHttpHandler;
+  /** /readyz; defaults to services.status.ready(). */
+  ready?: () => ReadyReport;
+  clock?: Clock;
+  /** Mark the session cookie Secure (only when served over HTTPS) and send HSTS. */
+  secureCookies?: boolean;
+  /** How long the accounts page may reuse its data (ms, default 1000; 0 = always fresh). Changes made through this app invalidate it at once. */
+  dashboardCacheMs?: number;
+  /** Failed logins per address per window before 429 (default 5 per 60 s). */
+  loginRateLimit?: { maxFailures: number; windowMs: number };
+  viewsDir?: string;
+}
+
+const MCP_METHODS = new Set(['POST', 'GET', 'DELETE']);
+const ROUTERS = new WeakMap<Koa, Router[]>();
+
+/** Every dashboard/health router of an app, e.g. for the test that walks all state-changing routes. */
+export function routersOf(app: Koa): Router[] {
+  return ROUTERS.get(app) ?? [];
+}
+
+function mcpMount(handler: McpHttpHandler, logger: Logger): Middleware {
+  // Mounted before body parsing, sessions and CSRF: the MCP transport owns the raw request.
+  return async function mcp(ctx, next) {
+    if (ctx.path !== '/mcp' || !MCP_METHODS.has(ctx.method)) return next();
+    ctx.respond = false;
+    try {
+      await handler.handle(ctx.req, ctx.res);
+    } catch (e) {
+      logger.error({ err: e }, 'MCP HTTP handler failed');
+      if (!ctx.res.headersSent) {
+        ctx.res.writeHead(500, { 'content-type': 'application/json' });
+        ctx.res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null }));
+      } else if (!ctx.res.writableEnded) ctx.res.end();
+    }
+  };
+}
+
+function requestMetrics(registry: Registry): Middleware {
+  const counter = registry.getSingleMetric('exec_mcp_http_requests_total');
+  const inc = counter && 'inc' in counter ? (labels: Record<string, string>) => (counter as { inc: (l: Record<string, string>) => void }).inc(labels) : undefined;
+  return async function countRequests(ctx, next) {
+    try {
+      await next();
+    } finally {
+      if (inc) {
+        const matched = (ctx as unknown as { _matchedRoute?: string | RegExp })._matchedRoute;
+        const route = typeof matched === 'string' ? matched : ctx.path === '/mcp' ? '/mcp' : ctx.path.startsWith('/static/') ? '/static' : 'unmatched';
+        inc({ route, status: String(ctx.status) });
+      }
+    }
+  };
+}
+
+/** Per-request values every page layout reads. */
+function pageState(): Middleware {
+  return async function pageLocals(ctx, next) {
+    ctx.state['logged_in'] = isLoggedIn(ctx);
+    ctx.state['path'] = ctx.path;
+    if (ctx.method === 'GET') ctx.state['flash'] = takeFlash(ctx);
+    await next();
+  };
+}
+
+/**
+ * The HTTP server of `serve`: dashboard (server-rendered, works without JavaScript), health and
+ * metrics endpoints, and the MCP endpoint at /mcp when a handler is given.
+ * Middleware order matters: MCP first (raw), then headers, views, errors, static assets and
+ * health (no session), then session -> body -> login gate (401) -> CSRF (403) -> routes.
+ */
+export function createWebApp(deps: WebAppDeps): Koa {
+  if (!isPasswordHash(deps.adminPasswordHash)) throw new Error('adminPasswordHash must come from hashPassword() (scrypt$N$r$p$salt$hash)');
+  const clock = deps.clock ?? systemClock;
+  const secure = deps.secureCookies ?? false;
+  const viewsDir = deps.viewsDir ?? DEFAULT_VIEWS_DIR;
+  const app = new Koa();
+  app.silent = true; // errors are logged by errorMiddleware, never printed to stdout
+  const dashboardCache = new ShortLivedCache(() => dashboardData(deps.services), deps.dashboardCacheMs ?? 1000);
+  const routeDeps = { services: deps.services, clock, logger: deps.logger, dashboardData: () => dashboardCache.get() };
+  const limiter = new LoginRateLimiter(clock, deps.loginRateLimit?.maxFailures ?? 5, deps.loginRateLimit?.windowMs ?? 60_000);
+
+  const health = healthRouter({ ready: deps.ready ?? (() => deps.services.status.ready()), status: deps.services.status, registry: deps.metricsRegistry });
+  const routers: Router[] = [
+    landingRoutes(),
+    sessionRoutes({ adminPasswordHash: deps.adminPasswordHash, limiter, logger: deps.logger, clock }),
+    accountRoutes(routeDeps),
+    accountSettingsRoutes(routeDeps),
+    orderRoutes(routeDeps),
+    balanceRoutes(routeDeps),
+    auditRoutes(routeDeps),
+    statusRoutes(routeDeps),
+  ];
+  ROUTERS.set(app, [health, ...routers]);
+
+  app.use(requestMetrics(deps.metricsRegistry));
+  if (deps.mcpHandler) app.use(mcpMount(deps.mcpHandler, deps.logger));
+  app.use(securityHeaders(secure));
+  app.use(viewsMiddleware(createViewEnvironment(viewsDir), viewsDir));
+  app.use(errorMiddleware(deps.logger));
+  app.use(staticAssets());
+  app.use(health.routes());
+  app.use(sessionMiddleware(app, deps.sessionKeys, secure));
+  app.use(bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '64kb' }));
+  app.use(async (ctx, next) => {
+    if (ctx.request.body === undefined) ctx.request.body = {};
+    await next();
+  });
+  app.use(requireLogin('/dashboard'));
+  app.use(csrfMiddleware());
+  app.use(pageState());
+  app.use(async function invalidateOnChange(ctx, next) {
+    // Every state change made through the dashboard is visible on the very next page.
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') return next();
+    try {
+      await next();
+    } finally {
+      dashboardCache.invalidate();
+    }
+  });
+  for (const r of routers) app.use(r.routes());
+  return app;
+}

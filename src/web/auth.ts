@@ -1,0 +1,95 @@
+import type { Context, Middleware } from 'koa';
+import type { Clock } from '../domain/clock.ts';
+
+/** What the signed session cookie holds. `secret` is koa-csrf's per-session token secret. */
+export interface WebSession {
+  admin?: boolean;
+  logged_in_at?: number;
+  secret?: string;
+  flash?: { kind: 'ok' | 'error'; text: string };
+}
+
+export function sessionOf(ctx: Context): WebSession | null {
+  return (ctx as unknown as { session: WebSession | null }).session ?? null;
+}
+
+export function isLoggedIn(ctx: Context): boolean {
+  return sessionOf(ctx)?.admin === true;
+}
+
+/** One-shot message shown on the next page (post/redirect/get). */
+export function flash(ctx: Context, kind: 'ok' | 'error', text: string): void {
+  const s = sessionOf(ctx);
+  if (s) s.flash = { kind, text };
+}
+
+export function takeFlash(ctx: Context): WebSession['flash'] {
+  const s = sessionOf(ctx);
+  const f = s?.flash;
+  if (s && f) delete s.flash;
+  return f;
+}
+
+/**
+ * /dashboard/* needs a logged-in session: a page request is sent to the login form, anything
+ * else (a form post, a script) gets 401. Runs before the CSRF check so "no session" is always 401.
+ */
+export function requireLogin(prefix = '/dashboard'): Middleware {
+  return async function loginGate(ctx, next) {
+    const guarded = ctx.path === prefix || ctx.path.startsWith(`${prefix}/`);
+    if (!guarded || isLoggedIn(ctx)) return next();
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') {
+      ctx.redirect(`/login?next=${encodeURIComponent(ctx.path)}`);
+      return;
+    }
+    ctx.throw(401, 'login required: sign in at /login first');
+  };
+}
+
+/** Only same-site dashboard paths are accepted as a post-login target (no open redirect). */
+export function safeNextPath(next: unknown): string {
+  return typeof next === 'string' && /^\/dashboard(\/[A-Za-z0-9._~%/-]*)?$/.test(next) && !next.includes('//') ? next : '/dashboard';
+}
+
+/**
+ * Failed-login counter per client address: more than `maxFailures` failures inside `windowMs`
+ * locks that address out until the oldest failure leaves the window. Memory is bounded.
+ */
+export class LoginRateLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxFailures = 5,
+    private readonly windowMs = 60_000,
+    private readonly maxTracked = 10_000,
+  ) {}
+
+  /** Milliseconds until `ip` may try again, or 0 when it may try now. */
+  retryAfterMs(ip: string): number {
+    const recent = this.recent(ip);
+    if (recent.length < this.maxFailures) return 0;
+    return Math.max(1, (recent[0] ?? 0) + this.windowMs - this.clock.now());
+  }
+
+  recordFailure(ip: string): void {
+    const recent = this.recent(ip);
+    recent.push(this.clock.now());
+    this.failures.set(ip, recent);
+    if (this.failures.size > this.maxTracked) {
+      const oldest = this.failures.keys().next().value;
+      if (oldest !== undefined) this.failures.delete(oldest);
+    }
+  }
+
+  recordSuccess(ip: string): void {
+    this.failures.delete(ip);
+  }
+
+  private recent(ip: string): number[] {
+    const since = this.clock.now() - this.windowMs;
+    const list = (this.failures.get(ip) ?? []).filter((t) => t > since);
+    if (list.length === 0) this.failures.delete(ip);
+    return list;
+  }
+}

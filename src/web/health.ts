@@ -1,0 +1,45 @@
+import Router from '@koa/router';
+import type { Registry } from 'prom-client';
+import type { MetadataStatus, StatusService } from '../services/ports.ts';
+
+export interface ReadyReport {
+  ready: boolean;
+  checks: Record<string, boolean | string>;
+}
+
+/**
+ * Liveness, readiness and Prometheus metrics (CONTRACT.md "HTTP"). No session, no CSRF, no HTML.
+ * /readyz: 200 when every startup check passed, 503 otherwise; the body names each check and the
+ * metadata cache state per exchange (a failed refresh is visible but does not make us unready:
+ * the previous or bundled metadata is still served).
+ */
+export function healthRouter(deps: { ready: () => ReadyReport; status: StatusService; registry: Registry }): Router {
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', (ctx) => {
+    let report: ReadyReport;
+    try {
+      report = deps.ready();
+    } catch {
+      report = { ready: false, checks: { readiness_probe: 'failed to evaluate' } };
+    }
+    let metadata: MetadataStatus[] | string;
+    try {
+      metadata = deps.status.metadata();
+    } catch {
+      metadata = 'unavailable';
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = report.ready ? 200 : 503;
+    ctx.body = { status: report.ready ? 'ready' : 'not_ready', checks: report.checks, metadata };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = deps.registry.contentType;
+    ctx.body = await deps.registry.metrics();
+  });
+  return router;
+}

@@ -1,0 +1,173 @@
+import { ACCOUNT_MODES, EXCHANGES, accountNameSchema, exchangeAccountIdSchema, riskLimitsSchema } from '../../domain/account.ts';
+import type { AccountMode, ExchangeId, RiskLimits } from '../../domain/account.ts';
+import type { AccountDetail, AccountInput, AccountPatch } from '../../services/ports.ts';
+import { FormProblems, checkbox, optionalText, type FormFields } from '../forms.ts';
+
+/** Form <-> service conversions for the account, limits and credentials forms (field names: CONTRACT.md "HTTP"). */
+
+export interface AccountFormValues {
+  name: string;
+  exchange: string;
+  exchange_account_id: string;
+  parent: string;
+  mode: string;
+  enabled: boolean;
+  initial_balances: string;
+}
+
+export function accountFormValues(f: FormFields): AccountFormValues {
+  return {
+    name: f['name'] ?? '',
+    exchange: f['exchange'] ?? '',
+    exchange_account_id: f['exchange_account_id'] ?? '',
+    parent: f['parent'] ?? '',
+    mode: f['mode'] ?? '',
+    enabled: checkbox(f['enabled']),
+    initial_balances: f['initial_balances'] ?? '',
+  };
+}
+
+export function accountFormValuesOf(a: AccountDetail): AccountFormValues {
+  return {
+    name: a.name,
+    exchange: a.exchange,
+    exchange_account_id: a.exchange_account_id,
+    parent: a.parent ?? '',
+    mode: a.mode,
+    enabled: a.enabled,
+    initial_balances: '',
+  };
+}
+
+function checkSchema(p: FormProblems, field: string, value: string | undefined, schema: typeof accountNameSchema): void {
+  if (value === undefined) return p.add(field, 'is required');
+  const r = schema.safeParse(value);
+  if (!r.success) p.add(field, r.error.issues[0]?.message ?? 'is not valid');
+}
+
+/** "USD=10000, BTC=0.5" -> {USD: "10000", BTC: "0.5"} (paper accounts' starting balances). */
+function parseBalances(p: FormProblems, text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of text.split(/[,\s]+/).filter((s) => s !== '')) {
+    const m = /^([A-Za-z0-9]{1,12})=(\d{1,20}(?:\.\d{1,18})?)$/.exec(part);
+    if (!m) {
+      p.add('initial_balances', `"${part}" is not CURRENCY=AMOUNT (e.g. USD=10000, BTC=0.5)`);
+      return undefined;
+    }
+    out[(m[1] ?? '').toUpperCase()] = m[2] ?? '0';
+  }
+  return out;
+}
+
+/** The create form as an AccountInput, or INVALID_ARGUMENT naming every bad field. */
+export function accountInputFromForm(f: FormFields): AccountInput {
+  const p = new FormProblems();
+  const name = optionalText(f['name']);
+  const exchange = optionalText(f['exchange']);
+  const exchangeAccountId = optionalText(f['exchange_account_id']);
+  const mode = optionalText(f['mode']);
+  checkSchema(p, 'name', name, accountNameSchema);
+  if (exchange === undefined) p.add('exchange', 'is required');
+  else if (!(EXCHANGES as readonly string[]).includes(exchange)) p.add('exchange', `must be one of ${EXCHANGES.join(', ')}`);
+  checkSchema(p, 'exchange_account_id', exchangeAccountId, exchangeAccountIdSchema);
+  if (mode !== undefined && !(ACCOUNT_MODES as readonly string[]).includes(mode)) p.add('mode', `must be one of ${ACCOUNT_MODES.join(', ')}`);
+  const balances = parseBalances(p, optionalText(f['initial_balances']));
+  if (balances && exchange !== 'paper') p.add('initial_balances', 'starting balances are only for paper accounts');
+  p.throwIfAny();
+  const input: AccountInput = {
+    name: name ?? '',
+    exchange: exchange as ExchangeId,
+    exchange_account_id: exchangeAccountId ?? '',
+    enabled: checkbox(f['enabled']),
+  };
+  const parent = optionalText(f['parent']);
+  if (parent !== undefined) input.parent = parent;
+  if (mode !== undefined) input.mode = mode as AccountMode;
+  if (balances !== undefined) input.initial_balances = balances;
+  return input;
+}
+
+/** The edit form as a patch holding only what changed (so the audit row says what changed). */
+export function accountPatchFromForm(f: FormFields, current: AccountDetail): AccountPatch {
+  const p = new FormProblems();
+  const name = optionalText(f['name']);
+  const exchangeAccountId = optionalText(f['exchange_account_id']);
+  const mode = optionalText(f['mode']);
+  checkSchema(p, 'name', name, accountNameSchema);
+  checkSchema(p, 'exchange_account_id', exchangeAccountId, exchangeAccountIdSchema);
+  if (mode !== undefined && !(ACCOUNT_MODES as readonly string[]).includes(mode)) p.add('mode', `must be one of ${ACCOUNT_MODES.join(', ')}`);
+  const parent = optionalText(f['parent']);
+  p.throwIfAny();
+  const patch: AccountPatch = {};
+  if (name !== undefined && name !== current.name) patch.name = name;
+  if (exchangeAccountId !== undefined && exchangeAccountId !== current.exchange_account_id) patch.exchange_account_id = exchangeAccountId;
+  if (parent !== current.parent) patch.parent = parent ?? ''; // "" removes the parent
+  if (mode !== undefined && mode !== current.mode) patch.mode = mode as AccountMode;
+  const enabled = checkbox(f['enabled']);
+  if (enabled !== current.enabled) patch.enabled = enabled;
+  return patch;
+}
+
+export interface LimitsFormValues {
+  max_order_value: string;
+  max_open_orders: string;
+  daily_notional: string;
+  allowed_markets: string;
+  kill_switch: boolean;
+}
+
+export function limitsFormValues(f: FormFields): LimitsFormValues {
+  return {
+    max_order_value: f['max_order_value'] ?? '',
+    max_open_orders: f['max_open_orders'] ?? '',
+    daily_notional: f['daily_notional'] ?? '',
+    allowed_markets: f['allowed_markets'] ?? '',
+    kill_switch: checkbox(f['kill_switch']),
+  };
+}
+
+export function limitsFormValuesOf(l: RiskLimits): LimitsFormValues {
+  return {
+    max_order_value: l.max_order_value ?? '',
+    max_open_orders: l.max_open_orders === undefined ? '' : String(l.max_open_orders),
+    daily_notional: l.daily_notional ?? '',
+    allowed_markets: (l.allowed_markets ?? []).join(', '),
+    kill_switch: l.kill_switch === true,
+  };
+}
+
+/** The risk-limits form; an empty field means "no cap". */
+export function limitsFromForm(f: FormFields): RiskLimits {
+  const p = new FormProblems();
+  const raw: Record<string, unknown> = {};
+  const mov = optionalText(f['max_order_value']);
+  if (mov !== undefined) raw['max_order_value'] = mov;
+  const moo = optionalText(f['max_open_orders']);
+  if (moo !== undefined) {
+    if (/^\d{1,7}$/.test(moo)) raw['max_open_orders'] = Number(moo);
+    else p.add('max_open_orders', 'must be a whole number from 0 to 1000000');
+  }
+  const dn = optionalText(f['daily_notional']);
+  if (dn !== undefined) raw['daily_notional'] = dn;
+  const markets = optionalText(f['allowed_markets']);
+  if (markets !== undefined) raw['allowed_markets'] = markets.split(/[,\s]+/).filter((m) => m !== '').map((m) => m.toLowerCase());
+  raw['kill_switch'] = checkbox(f['kill_switch']);
+  const parsed = riskLimitsSchema.safeParse(raw);
+  if (!parsed.success) for (const i of parsed.error.issues) p.add(String(i.path[0] ?? 'limits'), i.message);
+  p.throwIfAny();
+  return parsed.success ? parsed.data : {};
+}
+
+/** Credentials form: both fields required; values are never echoed back to any page. */
+export function credentialsFromForm(f: FormFields): { api_key: string; api_secret: string } {
+  const p = new FormProblems();
+  const apiKey = optionalText(f['api_key']);
+  const apiSecret = optionalText(f['api_secret']);
+  if (apiKey === undefined) p.add('api_key', 'is required');
+  else if (apiKey.length > 256) p.add('api_key', 'must be at most 256 characters');
+  if (apiSecret === undefined) p.add('api_secret', 'is required');
+  else if (apiSecret.length > 512) p.add('api_secret', 'must be at most 512 characters');
+  p.throwIfAny();
+  return { api_key: apiKey ?? '', api_secret: apiSecret ?? '' };
+}

@@ -1,0 +1,39 @@
+import type { Context } from 'koa';
+import type { Clock } from '../../domain/clock.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Services } from '../../services/ports.ts';
+import type { DashboardData } from './dashboard-data.ts';
+
+/** Audit actor of every dashboard change. */
+export const DASHBOARD_ACTOR = 'dashboard:admin';
+
+export interface RouteDeps {
+  services: Services;
+  clock: Clock;
+  logger: Logger;
+  /** The accounts page's data, possibly cached for a moment (see dashboard-cache.ts). */
+  dashboardData: () => Promise<DashboardData>;
+}
+
+/** The dashboard URL of an account: public reference only (`<exchange>/<exchange_account_id>`). */
+export function accountPath(a: { exchange: string; exchange_account_id: string }): string {
+  return `/dashboard/accounts/${encodeURIComponent(a.exchange)}/${encodeURIComponent(a.exchange_account_id)}`;
+}
+
+/** Service reference "<exchange>:<exchange_account_id>" from the route parameters. */
+export function refFromParams(ctx: Context & { params: Record<string, string> }): string {
+  return `${ctx.params['exchange'] ?? ''}:${ctx.params['exchange_account_id'] ?? ''}`;
+}
+
+/** Post/redirect/get: 303 so the browser follows with GET. */
+export function seeOther(ctx: Context, location: string): void {
+  ctx.status = 303;
+  ctx.redirect(location);
+}
+
+export function queryText(ctx: Context, name: string): string | undefined {
+  const v = ctx.query[name];
+  const s = Array.isArray(v) ? v[v.length - 1] : v;
+  const t = s?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}

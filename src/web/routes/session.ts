@@ -1,0 +1,56 @@
+import Router from '@koa/router';
+import type { Clock } from '../../domain/clock.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { LoginRateLimiter, isLoggedIn, safeNextPath, sessionOf } from '../auth.ts';
+import { formFields } from '../forms.ts';
+import { verifyPassword } from '../password.ts';
+import { seeOther } from './common.ts';
+
+/** GET/POST /login (field `password`, scrypt-compared, rate-limited per address) and POST /logout. */
+export function sessionRoutes(deps: { adminPasswordHash: string; limiter: LoginRateLimiter; logger: Logger; clock: Clock }): Router {
+  const router = new Router();
+
+  router.get('/login', async (ctx) => {
+    if (isLoggedIn(ctx)) return seeOther(ctx, '/dashboard');
+    await ctx.render('login.njk', { title: 'Log in', next: safeNextPath(ctx.query['next']) });
+  });
+
+  router.post('/login', async (ctx) => {
+    const f = formFields(ctx);
+    const next = safeNextPath(ctx.query['next']);
+    const wait = deps.limiter.retryAfterMs(ctx.ip);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(Math.ceil(wait / 1000)));
+      ctx.status = 429;
+      await ctx.render('login.njk', { title: 'Log in', next, error: { message: `Too many failed logins from this address; try again in ${Math.ceil(wait / 1000)} s.` } });
+      ctx.status = 429;
+      return;
+    }
+    const ok = typeof f['password'] === 'string' && f['password'].length > 0 && (await verifyPassword(f['password'], deps.adminPasswordHash));
+    if (!ok) {
+      deps.limiter.recordFailure(ctx.ip);
+      deps.logger.warn({ ip: ctx.ip }, 'dashboard login failed');
+      ctx.status = 401;
+      await ctx.render('login.njk', { title: 'Log in', next, error: { message: 'Wrong password.' } });
+      ctx.status = 401;
+      return;
+    }
+    deps.limiter.recordSuccess(ctx.ip);
+    const s = sessionOf(ctx);
+    if (s) {
+      // A fresh CSRF secret at the privilege change: tokens issued before login stop working.
+      delete s.secret;
+      s.admin = true;
+      s.logged_in_at = deps.clock.now();
+    }
+    deps.logger.info({ ip: ctx.ip }, 'dashboard login');
+    seeOther(ctx, next);
+  });
+
+  router.post('/logout', (ctx) => {
+    (ctx as unknown as { session: null }).session = null;
+    seeOther(ctx, '/login');
+  });
+
+  return router;
+}

@@ -1,0 +1,30 @@
+// Draws one uPlot line chart per currency from the JSON block the balances page embeds.
+// The page works without this script (the same data is in the table below the chart).
+(function () {
+  'use strict';
+  var dataEl = document.getElementById('balance-data');
+  var host = document.getElementById('balance-charts');
+  if (!dataEl || !host || typeof window.uPlot !== 'function') return;
+  var data;
+  try { data = JSON.parse(dataEl.textContent || '{}'); } catch (e) { return; }
+  var colors = ['#1095c1', '#d81b60', '#43a047', '#fb8c00', '#5e35b1', '#6d4c41'];
+  var currencies = Array.isArray(data.currencies) ? data.currencies : [];
+  currencies.forEach(function (c, i) {
+    var fig = document.createElement('figure');
+    fig.className = 'balance-chart';
+    fig.setAttribute('data-currency', c.currency);
+    host.appendChild(fig);
+    var xs = c.points.map(function (p) { return p[0]; });
+    var ys = c.points.map(function (p) { return p[1]; });
+    var width = Math.max(320, Math.floor(fig.getBoundingClientRect().width) || 420);
+    new window.uPlot({
+      title: c.currency + ' total',
+      width: width,
+      height: 220,
+      scales: { x: { time: true } },
+      axes: [{}, { size: 90, values: function (u, ticks) { return ticks.map(function (v) { return v.toLocaleString(); }); } }],
+      series: [{}, { label: c.currency, stroke: colors[i % colors.length], width: 2, points: { show: xs.length < 50 } }],
+    }, [xs, ys], fig);
+  });
+  host.setAttribute('data-rendered', String(currencies.length));
+})();
