@@ -99,7 +99,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const getMarket = (market: string): Market => markets.getMarket('paper', market);
 
     const directory = new AccountRepository(db);
-    const priceSource = opts.priceSource ?? createPriceSource(config, { clock, logger });
+    // The market-data MCP child gets a minimal environment: never exec-mcp's own secrets.
+    const priceSource =
+      opts.priceSource ?? createPriceSource(config, { clock, logger, getMarket, childEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
     const paperAdapter = (record: AccountRecord): PaperExchangeAdapter =>
       new PaperExchangeAdapter({ db, accountRef: record.ref, clock, random, priceSource, getMarket, logger });
     const connections = new ConnectionStatusStore(db, clock, metrics);
@@ -118,6 +120,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }),
     });
 
+    /** Live accounts hold an exchange connection (private WS) while enabled and credentialed. */
+    const syncConnection = async (record: AccountRecord): Promise<void> => {
+      if (record.account.exchange !== 'bitstamp') return;
+      try {
+        if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
+        else if (registry.has(record.key)) {
+          await registry.remove(record.key);
+          connections.record(record, 'stopped');
+        }
+      } catch (err) {
+        logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'connection start failed');
+      }
+    };
     const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
     const accounts = new AccountsServiceImpl({
       db,
@@ -125,10 +140,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       audit,
       vault,
       onPaperAccountCreated: (record, balances) => {
+        if (record.account.mode === 'backtest') return; // backtests register their own simulator
         const adapter = registry.get(record);
         if (adapter instanceof PaperExchangeAdapter) adapter.fund(balances);
       },
       openOrderCount: (key) => runtime.openOrderCount(key),
+      onConnectionSettingsChanged: (record) => void syncConnection(record),
       // A removed account's key may be reused by SQLite: drop its adapter and its paper exchange state.
       onAccountRemoved: (record) => {
         void registry.remove(record.key);
@@ -136,7 +153,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       },
     });
     const fees = new FeesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
-    const orders = new OrdersServiceImpl({
+    const orders: OrdersServiceImpl = new OrdersServiceImpl({
       runtime,
       directory,
       accounts,
@@ -144,15 +161,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       db,
       clock,
       ids,
-      referencePrice: async (record: AccountRecord, market: string) =>
-        record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined,
+      referencePrice: async (record: AccountRecord, market: string): Promise<string | undefined> => {
+        if (record.account.mode === 'backtest') return backtests.referencePrice(record.ref, market);
+        return record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined;
+      },
       feeRates: async (account: string, market: string) => {
         const f = await fees.get(account, market);
         return f.fees[0] ?? { maker: '0.003', taker: '0.004' };
       },
     });
     const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
-    const backtests = new BacktestsServiceImpl({ db, clock, accounts, directory, registry, orders, runtime, getMarket, logger });
+    const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({ db, clock, accounts, directory, registry, orders, runtime, getMarket, logger });
     const auditService = new AuditServiceImpl(audit);
 
     const ready = (): { ready: boolean; checks: Record<string, boolean | string> } => {
@@ -186,6 +205,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         ensureDefaultPaperAccount(accounts, 'system');
         await runtime.start();
         hydrated = true;
+        for (const record of directory.all()) void syncConnection(record);
         if (!config.offline) {
           const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
           stops.push(job.stop);

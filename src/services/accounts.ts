@@ -26,6 +26,11 @@ export interface AccountsServiceDeps {
   onPaperAccountCreated?: (record: AccountRecord, balances: Record<string, string>) => void;
   /** Called inside the removing transaction, before the row goes (e.g. to drop paper exchange state). */
   onAccountRemoved?: (record: AccountRecord) => void;
+  /**
+   * Called AFTER commit when something that decides whether the account's exchange connection should
+   * run has changed (credentials set, enabled, disabled), so the runtime can start or stop it.
+   */
+  onConnectionSettingsChanged?: (record: AccountRecord) => void;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
 }
@@ -158,7 +163,8 @@ export class AccountsServiceImpl implements AccountsService {
   }
 
   setEnabled(ref: string, enabled: boolean, actor: Actor): Account {
-    return this.tx(() => {
+    let changed: AccountRecord | undefined;
+    const account = this.tx(() => {
       const rec = this.repository.resolve(ref);
       if (rec.account.enabled === enabled) return rec.account;
       const updated = this.repository.update(rec.key, { enabled }, this.now());
@@ -168,8 +174,11 @@ export class AccountsServiceImpl implements AccountsService {
         subject: rec.ref,
         payload: { changes: { enabled: { from: rec.account.enabled, to: enabled } } },
       });
+      changed = updated;
       return updated.account;
     });
+    if (changed) this.deps.onConnectionSettingsChanged?.(changed);
+    return account;
   }
 
   setLimits(ref: string, limits: RiskLimits, actor: Actor): Account {
@@ -209,7 +218,7 @@ export class AccountsServiceImpl implements AccountsService {
 
   setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void {
     const c = parseOrThrow(credentialsInputSchema, creds);
-    this.tx(() => {
+    const rec = this.tx(() => {
       const rec = this.repository.resolve(ref);
       if (rec.account.exchange === 'paper')
         throw invalid('api_key', `${rec.ref} is a paper account: it trades against the simulator and takes no API credentials`);
@@ -222,7 +231,9 @@ export class AccountsServiceImpl implements AccountsService {
         subject: rec.ref,
         payload: { change: replaced ? `api key replaced, hint ${hint}` : `api key set, hint ${hint}`, api_key_hint: hint, replaced },
       });
+      return rec;
     });
+    this.deps.onConnectionSettingsChanged?.(rec);
   }
 
   setGlobalKillSwitch(on: boolean, actor: Actor): void {
