@@ -38,9 +38,13 @@ import { PaperExchangeAdapter } from './exchanges/paper.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
 import { startBalanceSnapshots } from './jobs/balance-snapshots.ts';
+import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
 import { createWebApp } from './web/app.ts';
 import { hashPassword } from './web/password.ts';
+
+/** Bitstamp's base tier (bitstamp-samples/README.md): the default when no schedule is known. */
+const BASE_FEE_TIER = { maker: '0.003', taker: '0.004' };
 
 export interface AppOptions {
   clock?: Clock;
@@ -165,9 +169,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (record.account.mode === 'backtest') return backtests.referencePrice(record.ref, market);
         return record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined;
       },
+      // Preview only estimates: without a fee schedule (no credentials, exchange down) use the base tier.
       feeRates: async (account: string, market: string) => {
-        const f = await fees.get(account, market);
-        return f.fees[0] ?? { maker: '0.003', taker: '0.004' };
+        const f = await fees.get(account, market).catch(() => undefined);
+        return f?.fees[0] ?? BASE_FEE_TIER;
       },
     });
     const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
@@ -212,6 +217,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         }
         const snapshots = startBalanceSnapshots({ services, logger });
         stops.push(snapshots.stop);
+        const feeRefresh = startFeeRefresh({ accounts, fees, logger });
+        stops.push(feeRefresh.stop);
       },
       ready,
       async close() {

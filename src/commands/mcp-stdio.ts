@@ -2,14 +2,13 @@
  * `exec-mcp mcp [--read-only]`: MCP over stdio for clients that spawn the server. Logs go to stderr
  * only; stdout carries nothing but protocol messages. Ends cleanly on stdin end, SIGTERM or SIGINT.
  */
+import { format } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { CONFIG_BOOLEAN_FLAGS, parseArgs } from './args.ts';
 
 /** A stray console.log anywhere would corrupt the protocol stream: send console output to stderr. */
 function routeConsoleToStderr(): void {
-  const toStderr = (...args: unknown[]): void => {
-    process.stderr.write(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ') + '\n');
-  };
+  const toStderr = (...args: unknown[]): void => void process.stderr.write(format(...args) + '\n');
   console.log = toStderr;
   console.info = toStderr;
   console.debug = toStderr;
