@@ -12,8 +12,9 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDb, closeDb, type Db } from './db/connection.ts';
 import { migrate } from './db/migrate.ts';
+import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { systemClock, type Clock, type Random } from './domain/clock.ts';
+import { isoAt, systemClock, type Clock, type Random } from './domain/clock.ts';
 import { createIdFactory } from './domain/ids.ts';
 import type { AccountRecord } from './domain/account.ts';
 import type { Market } from './domain/market.ts';
@@ -54,6 +55,8 @@ export interface AppOptions {
   logDestination?: number;
   /** Overrides the paper price source (tests). */
   priceSource?: PriceSource;
+  /** Name recorded in the data dir lock by start() ("serve", "mcp", ...). */
+  command?: string;
 }
 
 export interface App {
@@ -66,8 +69,10 @@ export interface App {
   services: Services;
   registry: AdapterRegistry;
   runtime: OrderRuntime;
-  /** Hydrates order actors, reconciles accounts, starts background jobs; /readyz turns ready after it. */
+  /** Locks the data dir, hydrates order actors, reconciles accounts, starts background jobs; /readyz turns ready after it. */
   start(): Promise<void>;
+  /** Records the HTTP URL in the data dir lock, so `exec-mcp mcp` can relay to this process. */
+  advertiseUrl(url: string): void;
   ready(): { ready: boolean; checks: Record<string, boolean | string> };
   close(): Promise<void>;
 }
@@ -82,6 +87,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let migrated = false;
   let hydrated = false;
   const stops: Array<() => void | Promise<void>> = [];
+  let lockHandle: ReturnType<typeof acquireDataDirLock> | undefined;
   try {
     migrate(db);
     migrated = true;
@@ -207,6 +213,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       registry,
       runtime,
       async start() {
+        const lock = acquireDataDirLock(config.dataDir, { command: opts.command ?? 'serve', started_at: isoAt(clock.now()) });
+        lockHandle = lock;
         ensureDefaultPaperAccount(accounts, 'system');
         await runtime.start();
         hydrated = true;
@@ -221,11 +229,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         stops.push(feeRefresh.stop);
       },
       ready,
+      advertiseUrl(url: string) {
+        lockHandle?.update({ url });
+      },
       async close() {
         for (const stop of stops.reverse()) await stop();
         await runtime.stop();
         await registry.closeAll();
         closeDb(db);
+        lockHandle?.release(); // last: the runtime and the db are down
       },
     };
     return app;

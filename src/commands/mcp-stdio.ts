@@ -3,7 +3,9 @@
  * only; stdout carries nothing but protocol messages. Ends cleanly on stdin end, SIGTERM or SIGINT.
  */
 import { format } from 'node:util';
-import { loadConfig } from '../config.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type Config } from '../config.ts';
 import { CONFIG_BOOLEAN_FLAGS, parseArgs } from './args.ts';
 
 /** A stray console.log anywhere would corrupt the protocol stream: send console output to stderr. */
@@ -14,15 +16,58 @@ function routeConsoleToStderr(): void {
   console.debug = toStderr;
 }
 
+/**
+ * A `serve` process owns this data dir: relay to its /mcp instead of starting a second runtime.
+ * Read-only sessions need EXEC_MCP_READONLY_TOKEN (the server decides what a token may do).
+ */
+async function relayToRunningServer(config: Config): Promise<number | undefined> {
+  const { readLock } = await import('../db/data-dir-lock.ts');
+  const holder = readLock(config.dataDir);
+  if (!holder) return undefined;
+  const { createLogger } = await import('../observability/logger.ts');
+  const logger = createLogger({ level: config.logLevel, destination: 2 });
+  if (!holder.url) {
+    process.stderr.write(`data dir ${config.dataDir} is in use by exec-mcp ${holder.command} (pid ${holder.pid}); use another --data-dir\n`);
+    return 1;
+  }
+  let token: string | undefined;
+  if (config.readOnly) token = config.readonlyToken;
+  else token = config.token ?? readTokenFile(config.dataDir);
+  if (!token) {
+    process.stderr.write(
+      config.readOnly
+        ? 'a server already owns this data dir; a read-only relay needs EXEC_MCP_READONLY_TOKEN (the same one the server uses)\n'
+        : `a server already owns this data dir, but its MCP token is not readable (set EXEC_MCP_TOKEN)\n`,
+    );
+    return 1;
+  }
+  const { proxyStdioToHttp } = await import('../mcp/stdio-proxy.ts');
+  const session = await proxyStdioToHttp({ url: `${holder.url}/mcp`, token, logger });
+  process.once('SIGTERM', () => void session.close());
+  process.once('SIGINT', () => void session.close());
+  await session.closed;
+  return 0;
+}
+
+function readTokenFile(dataDir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dataDir, 'mcp-token'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   routeConsoleToStderr();
   const { flags } = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'bench-noop']));
   const benchNoop = flags['bench-noop'] === true;
   delete flags['bench-noop'];
   const config = loadConfig(env, flags);
+  const relayed = await relayToRunningServer(config);
+  if (relayed !== undefined) return relayed;
   const { createApp } = await import('../main.ts');
   const { serveStdio } = await import('../mcp/stdio.ts');
-  const app = await createApp(config, { logDestination: 2 });
+  const app = await createApp(config, { logDestination: 2, command: 'mcp' });
   try {
     await app.start();
     const session = await serveStdio({

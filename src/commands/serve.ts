@@ -11,6 +11,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
   const admin = ensureAdminPassword(config);
   await app.start();
   const http = await createHttpServer(app, admin.hash, token.token);
+  app.advertiseUrl(http.url);
 
   // Human-facing start-up notes go to stdout once; the logs (JSON) go to stderr.
   const lines = [`exec-mcp listening on ${http.url}`, `  dashboard: ${http.url}/dashboard`, `  MCP (Streamable HTTP): ${http.url}/mcp`];
