@@ -3,8 +3,12 @@
  * against a baseline in the same run: the same dashboard template, pre-compiled once, rendered
  * with the same data in-process. Target: HTTP req/s ≥ 0.5 × baseline renders/s.
  *
- * Alone: `npx tsx bench/dashboard.bench.ts` (prints JSON). BENCH_BACKEND=fake|app picks the
- * services (default: the real composition root when it is available, else in-memory).
+ * The load generator is a separate process; the server's CPU time per request is also measured
+ * (BENCH_VERBOSE=1 prints it), since wall-clock rates on a shared 2-core machine are noisy.
+ *
+ * Alone: `npx tsx bench/dashboard.bench.ts` (prints JSON), or `npm run bench -- dashboard`.
+ * BENCH_BACKEND=fake runs on in-memory services instead of the real composition root;
+ * BENCH_DURATION_MS (default 3000), BENCH_ACCOUNTS (default 100).
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -104,7 +108,7 @@ async function throughput(ms: number, concurrency: number, fn: () => Promise<voi
 
 async function measure(cacheMs: number, target: boolean): Promise<BenchResult> {
   const backend = await dashboardBackend();
-  const web = await startWeb(backend.services, backend.webDeps);
+  const web = await startWeb(backend.services, { ...backend.webDeps, dashboardCacheMs: cacheMs });
   try {
     await seed(backend);
     const client = new WebClient(web.base);

@@ -1,6 +1,10 @@
-import { fakeBackend, type DashboardBackend } from './dashboard-backend.ts';
+import { appBackend, fakeBackend, type DashboardBackend } from './dashboard-backend.ts';
 
-/** The backend the browser suite runs on. */
+/**
+ * The backend of the browser suite and the dashboard bench: the real composition root by default;
+ * DASHBOARD_BACKEND=fake (or BENCH_BACKEND=fake) runs on in-memory services instead.
+ */
 export async function dashboardBackend(): Promise<DashboardBackend> {
-  return fakeBackend();
+  const wanted = process.env['DASHBOARD_BACKEND'] ?? process.env['BENCH_BACKEND'] ?? 'app';
+  return wanted === 'fake' ? fakeBackend() : appBackend();
 }

@@ -38,7 +38,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
     });
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
-    page.setDefaultTimeout(5_000);
+    page.setDefaultTimeout(15_000);
     // Refused forms (400/401/409) are part of the script; anything else (a missing asset, a CSP block, a script error) is not.
     page.on('console', (m) => {
       if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 40[019]/.test(m.text())) browserErrors.push(m.text());
@@ -70,6 +70,12 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
   function row(name: string) {
     return page.locator('#accounts tbody tr', { has: page.locator('td:first-child strong', { hasText: new RegExp(`^${name}$`) }) });
   }
+
+  it('runs on the real composition root unless DASHBOARD_BACKEND=fake', () => {
+    if (process.env['DASHBOARD_BACKEND'] === 'fake') return;
+    expect(backend.kind).toBe('app');
+    expect(backend.internalKeys().length).toBeGreaterThan(0); // the leak checks compare against real table keys
+  });
 
   it('logs in', async () => {
     await page.goto(`${web.base}/dashboard`);
@@ -165,10 +171,16 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
   });
 
   it('shows orders placed on the paper account on the orders page, filterable', async () => {
-    const a = await backend.placeOrder('paper:desk-1', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '1000', client_order_id: 'e2e-buy-1' });
-    const b = await backend.placeOrder('paper:desk-1', { market: 'ethusd', side: 'buy', type: 'limit', amount: '0.1', price: '100', client_order_id: 'e2e-buy-2' });
+    // Limit buys far below the market: they rest on the paper book (open orders).
+    const a = await backend.placeOrder('paper:desk-1', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.02', price: '1000', client_order_id: 'e2e-buy-1' });
+    const b = await backend.placeOrder('paper:desk-1', { market: 'ethusd', side: 'buy', type: 'limit', amount: '0.2', price: '100', client_order_id: 'e2e-buy-2' });
+    // And one over MCP (Streamable HTTP on the same server), as a strategy client would.
+    const viaMcp = backend.placeOrderOverMcp
+      ? await backend.placeOrderOverMcp(web.base, { account: 'Paper Desk', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.03', price: '900', client_order_id: 'e2e-over-mcp' })
+      : undefined;
     await visit('/dashboard/orders');
     await expect(page.locator('#orders').textContent()).resolves.toContain(a.order_id);
+    if (viaMcp) await expect(page.locator('#orders').textContent()).resolves.toContain(viaMcp.order_id);
     await expect(page.locator('#orders').textContent()).resolves.toContain('e2e-buy-2');
     await page.selectOption('#q-account', 'paper:desk-1');
     await page.fill('#q-market', 'ethusd');

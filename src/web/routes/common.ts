@@ -15,10 +15,7 @@ export interface RouteDeps {
   dashboardData: () => Promise<DashboardData>;
 }
 
-/** The dashboard URL of an account: public reference only (`<exchange>/<exchange_account_id>`). */
-export function accountPath(a: { exchange: string; exchange_account_id: string }): string {
-  return `/dashboard/accounts/${encodeURIComponent(a.exchange)}/${encodeURIComponent(a.exchange_account_id)}`;
-}
+export { accountPath } from './account-path.ts';
 
 /** Service reference "<exchange>:<exchange_account_id>" from the route parameters. */
 export function refFromParams(ctx: Context & { params: Record<string, string> }): string {

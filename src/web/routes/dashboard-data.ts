@@ -1,7 +1,7 @@
 import { ACCOUNT_MODES, EXCHANGES, accountRef } from '../../domain/account.ts';
 import type { Account } from '../../domain/account.ts';
 import type { BalanceView, Services } from '../../services/ports.ts';
-import { accountPath } from './common.ts';
+import { accountPath } from './account-path.ts';
 
 /** One row of the accounts table. No internal key: the account is addressed by `path`/`ref` only. */
 export interface AccountRow {

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ShortLivedCache } from '../../src/web/dashboard-cache.ts';
+import { LoginRateLimiter, safeNextPath } from '../../src/web/auth.ts';
+import { fieldErrors } from '../../src/web/forms.ts';
+import { hashPassword, isPasswordHash, verifyPassword } from '../../src/web/password.ts';
+import { DomainError, invalidArgumentFromIssues } from '../../src/domain/errors.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+
+const CHEAP = { N: 1024, r: 8, p: 1 };
+
+describe('admin password (scrypt)', () => {
+  it('verifies the right password only; salts differ; the format is self-describing', async () => {
+    const a = hashPassword('s3cret pass', CHEAP);
+    const b = hashPassword('s3cret pass', CHEAP);
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^scrypt\$1024\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(isPasswordHash(a)).toBe(true);
+    expect(await verifyPassword('s3cret pass', a)).toBe(true);
+    expect(await verifyPassword('s3cret pasS', a)).toBe(false);
+    expect(await verifyPassword('', a)).toBe(false);
+    expect(a).not.toContain('s3cret');
+  });
+
+  it('refuses malformed hashes and empty passwords', async () => {
+    expect(isPasswordHash('plain-text')).toBe(false);
+    await expect(verifyPassword('x', 'scrypt$0$8$1$AAAA$BBBB')).rejects.toThrow(/malformed/);
+    expect(() => hashPassword('')).toThrow(/empty/);
+  });
+});
+
+describe('login rate limiter', () => {
+  it('allows 5 failures per minute per address, then waits for the oldest to age out', () => {
+    const clock = new ManualClock(0);
+    const l = new LoginRateLimiter(clock, 5, 60_000);
+    for (let i = 0; i < 5; i++) {
+      expect(l.retryAfterMs('1.2.3.4')).toBe(0);
+      l.recordFailure('1.2.3.4');
+      clock.advance(1000);
+    }
+    expect(l.retryAfterMs('1.2.3.4')).toBe(55_000);
+    expect(l.retryAfterMs('5.6.7.8')).toBe(0);
+    clock.advance(55_000);
+    expect(l.retryAfterMs('1.2.3.4')).toBe(0);
+    l.recordFailure('1.2.3.4');
+    l.recordSuccess('1.2.3.4');
+    expect(l.retryAfterMs('1.2.3.4')).toBe(0);
+  });
+});
+
+describe('post-login target', () => {
+  it('accepts dashboard paths only', () => {
+    expect(safeNextPath('/dashboard/orders')).toBe('/dashboard/orders');
+    for (const bad of ['//evil.example', 'https://evil.example/dashboard', '/dashboard//x', '/login', undefined, ['/dashboard']])
+      expect(safeNextPath(bad)).toBe('/dashboard');
+  });
+});
+
+describe('fieldErrors', () => {
+  it('reads zod-style messages, service messages and nested paths', () => {
+    const zod = invalidArgumentFromIssues([{ path: ['name'], message: 'too short' }, { path: ['limits', 'max_order_value'], message: 'bad decimal' }]);
+    expect(fieldErrors(zod)).toMatchObject({ name: 'too short', 'limits.max_order_value': 'bad decimal', max_order_value: 'bad decimal' });
+    const svc = new DomainError('INVALID_ARGUMENT', 'an account named X already exists', { fields: ['name'] });
+    expect(fieldErrors(svc)).toEqual({ name: 'an account named X already exists' });
+  });
+});
+
+describe('ShortLivedCache', () => {
+  it('reuses a value for ttl, reloads after, on invalidate, and after a failed load', async () => {
+    let now = 0;
+    let loads = 0;
+    let fail = false;
+    const c = new ShortLivedCache(async () => {
+      loads++;
+      if (fail) throw new Error('boom');
+      return loads;
+    }, 1000, () => now);
+    expect(await c.get()).toBe(1);
+    now = 999;
+    expect(await c.get()).toBe(1);
+    now = 1000;
+    expect(await c.get()).toBe(2);
+    c.invalidate();
+    expect(await c.get()).toBe(3);
+    c.invalidate();
+    fail = true;
+    await expect(c.get()).rejects.toThrow('boom');
+    fail = false;
+    expect(await c.get()).toBe(5);
+    const fresh = new ShortLivedCache(async () => ++loads, 0);
+    expect(await fresh.get()).not.toBe(await fresh.get());
+  });
+});
