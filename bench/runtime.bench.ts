@@ -24,15 +24,8 @@ import { AdapterRegistry } from '../src/runtime/adapter-registry.ts';
 import { OrderRuntime } from '../src/runtime/order-runtime.ts';
 import { ScriptedExchange } from '../test/fixtures/scripted-exchange.ts';
 
-export type BenchResult = {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  baselineName: string;
-  ratio: number;
-  target?: string;
-};
+import type { BenchResult } from './types.ts';
+export type { BenchResult };
 
 const ORDERS = 10_000;
 const ROUNDS = 3;
@@ -138,6 +131,7 @@ async function measureRss(dbFile: string): Promise<BenchResult> {
     baselineName: 'RSS of the same process before starting the runtime',
     ratio: Math.round((m.after / m.before) * 100) / 100,
     target: '< 200 MB',
+    pass: mb(m.after) < 200,
   };
 }
 
@@ -206,6 +200,7 @@ async function measureHydration(w: World): Promise<BenchResult> {
     baselineName: 'raw SELECT + JSON.parse',
     ratio: round(value / baseline),
     target: '≤ 2× raw and < 500 ms',
+    pass: value <= 2 * baseline && value < 500,
   };
 }
 
@@ -252,6 +247,7 @@ async function measureTransitions(w: World, ids: string[], via: 'exchange' | 'se
     baselineName: 'raw SQLite single-row upserts/s, one transaction each (WAL, synchronous=NORMAL)',
     ratio: round(rate / upsert),
     target: '≥ 0.5× raw',
+    pass: rate / upsert >= 0.5,
   };
 }
 

@@ -6,6 +6,7 @@
  * whatever is still unmatched.
  */
 import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
+import { D } from '../domain/money.ts';
 import type { ExchangeAdapter, ExchangeEvent, FillReport, OrderStatusReport } from '../exchanges/adapter.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdapterRegistry } from './adapter-registry.ts';
@@ -122,6 +123,44 @@ export class ExchangeEvents {
     if (report.clientOrderId !== undefined) ids.clientOrderId = report.clientOrderId;
     const orderId = this.deps.host.findOrderId(record.key, ids);
     if (!orderId) return this.keep(record, { kind: 'update', report }, retry);
+    if (this.fillsMissing(orderId, report)) {
+      void this.deps.host.track(this.completeThenDeliver(record, orderId, report));
+      return;
+    }
+    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: reconciledReportOf(report) });
+  }
+
+  /**
+   * A pushed final update (Bitstamp's order_deleted) carries no fills. If its trade events were
+   * dropped or come later (another channel), applying it would end the order with fills missing,
+   * and a terminal order absorbs every later FILL: they would be lost for good. Such an update is
+   * completed first with the exchange's full status (order_status lists every transaction).
+   */
+  private fillsMissing(orderId: string, report: OrderStatusReport): boolean {
+    if (report.state === 'open' || report.state === 'rejected') return false;
+    const reported = new D(report.filledAmount);
+    if (reported.lte(report.fills.reduce((a, f) => a.plus(f.amount), new D(0)))) return false;
+    const known = this.deps.host.order(orderId)?.context.filledAmount;
+    return known === undefined || reported.gt(known);
+  }
+
+  private async completeThenDeliver(record: AccountRecord, orderId: string, report: OrderStatusReport): Promise<void> {
+    const wanted = new D(report.filledAmount);
+    for (let attempt = 0; attempt < 4 && !this.stopped && !this.deps.host.isStopped(); attempt++) {
+      try {
+        const locator = { exchangeOrderId: report.exchangeOrderId, market: report.market, ...(report.clientOrderId !== undefined ? { clientOrderId: report.clientOrderId } : {}) };
+        const full = await this.deps.host.adapter(record).queryOrder(locator);
+        if (full && full.state !== 'open' && full.fills.reduce((a, f) => a.plus(f.amount), new D(0)).gte(wanted)) {
+          this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: reconciledReportOf(full) });
+          return;
+        }
+      } catch (err) {
+        this.deps.logger.warn({ account: record.ref, exchangeOrderId: report.exchangeOrderId, err: err instanceof Error ? err.message : String(err) }, 'could not fetch the fills of a finished order; retrying');
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt).unref());
+    }
+    if (this.stopped || this.deps.host.isStopped()) return;
+    // Last resort: the update as pushed (the order ends with a status reason naming the shortfall).
     this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: reconciledReportOf(report) });
   }
 

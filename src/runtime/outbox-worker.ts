@@ -54,6 +54,8 @@ interface QueuedRow extends OutboxRow {
   recovered: boolean;
   /** Reconciliation proved the order is not on the exchange: sending is safe. */
   provenAbsent: boolean;
+  /** Recovery has waited out the interrupted attempt's landing grace. */
+  graceServed: boolean;
   tries: number;
 }
 
@@ -92,7 +94,7 @@ export class OutboxWorker {
         this.queues.set(r.orderId, q);
         if (!this.busy.has(r.orderId)) this.ready.push(r.orderId);
       }
-      q.push({ ...r, recovered, provenAbsent: false, tries: 0 });
+      q.push({ ...r, recovered, provenAbsent: false, graceServed: false, tries: 0 });
       this.rows++;
     }
     this.deps.metrics?.outboxPending.set(this.rows);
@@ -175,8 +177,11 @@ export class OutboxWorker {
     if (row.recovered && row.attempts > 0 && !row.provenAbsent) {
       // The process died after an attempt may have been sent: never re-send before asking, and ask
       // only once that attempt can no longer land (else "not found" would prove nothing).
-      const wait = row.notBefore - this.deps.clock.now();
-      if (wait > 0) return { retryInMs: wait };
+      if (!row.graceServed) {
+        row.graceServed = true;
+        const wait = Math.min(row.notBefore - this.deps.clock.now(), this.opts.landingGraceMs);
+        if (wait > 0) return { retryInMs: wait };
+      }
       let report;
       try {
         report = await this.call(row, record, 'query_order', () => adapter.queryOrder(locatorOf(ctx)));

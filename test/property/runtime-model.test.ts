@@ -128,22 +128,27 @@ class Crash implements Cmd {
 
 const placeBehaviours = fc.oneof(
   { weight: 5, arbitrary: fc.constant<PlaceBehaviour[]>(['accept']) },
-  fc.constant<PlaceBehaviour[]>(['reject']),
+  // The exchange refuses this order whenever it sees it (a re-send after a crash gets the same answer).
+  fc.constant<PlaceBehaviour[]>(['reject', 'reject', 'reject', 'reject', 'reject']),
   fc.constant<PlaceBehaviour[]>(['accept-lose-answer']),
   fc.constant<PlaceBehaviour[]>(['unavailable', 'accept']),
   fc.constant<PlaceBehaviour[]>(['unavailable', 'unavailable', 'accept']),
 );
-const commands = fc.commands(
+/** Lost requests make the two runs legitimately differ (a crash lets recovery re-send after proving absence). */
+const withLostRequests = fc.oneof(placeBehaviours, fc.constant<PlaceBehaviour[]>(['lose-request']), fc.constant<PlaceBehaviour[]>(['lose-request', 'accept']));
+
+const commandsOf = (behaviours: fc.Arbitrary<PlaceBehaviour[]>) => fc.commands(
   [
-    fc.tuple(placeBehaviours, fc.constantFrom('1', '0.5', '2')).map(([b, a]) => new Place(b, a)),
+    fc.tuple(behaviours, fc.constantFrom('1', '0.5', '2')).map(([b, a]) => new Place(b, a)),
     fc.tuple(fc.nat(50), fc.constantFrom<CancelBehaviour>('accept', 'accept', 'accept-lose-answer')).map(([p, b]) => new Cancel(p, b)),
     fc.tuple(fc.nat(50), fc.constantFrom('0.25', '0.5', '1', '2'), fc.constantFrom('push', 'duplicate', 'update-first', 'lost' as const)).map(
       ([p, a, mode]) => new Fill(p, a, mode),
     ),
     fc.nat(6).map((t) => new Crash(t)),
   ],
-  { maxCommands: 25 },
+  { maxCommands: 40, size: 'large' },
 );
+const commands = commandsOf(placeBehaviours);
 
 async function newSys(honourCrashes: boolean): Promise<Sys> {
   const h = await RuntimeHarness.create({ manualTimers: true, outbox: { retryBaseMs: 10, retryMaxMs: 40 } });
@@ -211,6 +216,25 @@ describe('order runtime model (fc.commands)', () => {
         } finally {
           await crashed.h.close();
           await steady.h.close();
+          open = [];
+        }
+      }),
+      { numRuns: RUNS, interruptAfterTimeLimit: 120_000 },
+    );
+  }, 300_000);
+
+  it('with lost requests too: invariants hold and every run converges to the exchange truth', async () => {
+    await fc.assert(
+      fc.asyncProperty(commandsOf(withLostRequests), async (cmds) => {
+        const s = await newSys(true);
+        open.push(s);
+        try {
+          await fc.asyncModelRun(() => ({ model: { placed: 0 }, real: s }), cmds);
+          const a = await finalState(s);
+          const truth = exchangeTruth(s, Object.keys(a));
+          for (const [cid, st] of Object.entries(a)) expect({ cid, status: st.status, filled: st.filled }).toEqual({ cid, ...truth[cid] });
+        } finally {
+          await s.h.close();
           open = [];
         }
       }),
