@@ -4,10 +4,8 @@
  * arguments. `createApp` builds; `app.start()` hydrates actors, reconciles and starts jobs;
  * `createHttpServer` adds the dashboard + MCP over HTTP.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDb, closeDb, type Db } from './db/connection.ts';
@@ -42,7 +40,7 @@ import { startBalanceSnapshots } from './jobs/balance-snapshots.ts';
 import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
 import { createWebApp } from './web/app.ts';
-import { hashPassword } from './web/password.ts';
+import { ensureSessionKeys } from './first-run-secrets.ts';
 
 /** Bitstamp's base tier (bitstamp-samples/README.md): the default when no schedule is known. */
 const BASE_FEE_TIER = { maker: '0.003', taker: '0.004' };
@@ -249,42 +247,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
 // ---------------------------------------------------------------- HTTP (serve)
 
-const TOKEN_FILE = 'mcp-token';
-const ADMIN_HASH_FILE = 'admin-password.scrypt';
-const SESSION_KEYS_FILE = 'session-keys';
-
-function writePrivateFile(file: string, content: string): void {
-  fs.writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
-}
-
-/** The MCP bearer token: EXEC_MCP_TOKEN, else generated once into the data dir (0600). */
-export function ensureMcpToken(config: Config): { token: string; file?: string; created: boolean } {
-  if (config.token) return { token: config.token, created: false };
-  const file = path.join(config.dataDir, TOKEN_FILE);
-  if (!fs.existsSync(file)) {
-    writePrivateFile(file, crypto.randomBytes(32).toString('base64url') + '\n');
-    return { token: fs.readFileSync(file, 'utf8').trim(), file, created: true };
-  }
-  return { token: fs.readFileSync(file, 'utf8').trim(), file, created: false };
-}
-
-/** The dashboard password hash: from EXEC_MCP_ADMIN_PASSWORD, else a generated password printed once. */
-export function ensureAdminPassword(config: Config): { hash: string; generatedPassword?: string } {
-  if (config.adminPassword) return { hash: hashPassword(config.adminPassword) };
-  const file = path.join(config.dataDir, ADMIN_HASH_FILE);
-  if (fs.existsSync(file)) return { hash: fs.readFileSync(file, 'utf8').trim() };
-  const password = crypto.randomBytes(12).toString('base64url');
-  const hash = hashPassword(password);
-  writePrivateFile(file, hash + '\n');
-  return { hash, generatedPassword: password };
-}
-
-function ensureSessionKeys(config: Config): string[] {
-  const file = path.join(config.dataDir, SESSION_KEYS_FILE);
-  if (!fs.existsSync(file)) writePrivateFile(file, crypto.randomBytes(32).toString('base64url') + '\n');
-  return [fs.readFileSync(file, 'utf8').trim()];
-}
-
 export interface HttpServerHandle {
   server: http.Server;
   url: string;
@@ -305,7 +267,7 @@ export async function createHttpServer(app: App, adminPasswordHash: string, toke
     metricsRegistry: app.metrics.registry,
     logger: app.logger,
     adminPasswordHash,
-    sessionKeys: ensureSessionKeys(app.config),
+    sessionKeys: ensureSessionKeys(app.config.dataDir),
     mcpHandler: mcp,
     ready: app.ready,
     clock: app.clock,

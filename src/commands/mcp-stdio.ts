@@ -3,9 +3,8 @@
  * only; stdout carries nothing but protocol messages. Ends cleanly on stdin end, SIGTERM or SIGINT.
  */
 import { format } from 'node:util';
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadConfig, type Config } from '../config.ts';
+import { readMcpTokenFile } from '../first-run-secrets.ts';
 import { CONFIG_BOOLEAN_FLAGS, parseArgs } from './args.ts';
 
 /** A stray console.log anywhere would corrupt the protocol stream: send console output to stderr. */
@@ -32,7 +31,7 @@ async function relayToRunningServer(config: Config): Promise<number | undefined>
   }
   let token: string | undefined;
   if (config.readOnly) token = config.readonlyToken;
-  else token = config.token ?? readTokenFile(config.dataDir);
+  else token = config.token ?? readMcpTokenFile(config.dataDir);
   if (!token) {
     process.stderr.write(
       config.readOnly
@@ -47,14 +46,6 @@ async function relayToRunningServer(config: Config): Promise<number | undefined>
   process.once('SIGINT', () => void session.close());
   await session.closed;
   return 0;
-}
-
-function readTokenFile(dataDir: string): string | undefined {
-  try {
-    return fs.readFileSync(path.join(dataDir, 'mcp-token'), 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -5,7 +5,8 @@ import { CONFIG_BOOLEAN_FLAGS, parseArgs } from './args.ts';
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags } = parseArgs(args, CONFIG_BOOLEAN_FLAGS);
   const config = loadConfig(env, flags);
-  const { createApp, createHttpServer, ensureAdminPassword, ensureMcpToken } = await import('../main.ts');
+  const { createApp, createHttpServer } = await import('../main.ts');
+  const { ensureAdminPassword, ensureMcpToken } = await import('../first-run-secrets.ts');
   const app = await createApp(config);
   const token = ensureMcpToken(config);
   const admin = ensureAdminPassword(config);
