@@ -180,3 +180,46 @@ describe('MCP Inspector CLI', () => {
     expect(await inspectorList('@modelcontextprotocol/inspector-cli')).toEqual([...CONTRACT_TOOLS].sort());
   });
 });
+
+describe('stdio and HTTP at once on one data dir', () => {
+  it('relays `exec-mcp mcp` to the running server (one runtime per data dir) and refuses a second serve', async () => {
+    const dataDir = tempDataDir();
+    cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const { url } = await startServe(dataDir);
+    const lock = JSON.parse(fs.readFileSync(path.join(dataDir, 'exec-mcp.lock'), 'utf8')) as { command: string; url: string };
+    expect(lock.command).toBe('serve');
+    expect(`${lock.url}/mcp`).toBe(url);
+
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp'],
+      env: { ...baseEnv(dataDir), EXEC_MCP_TOKEN: TOKEN },
+      stderr: 'pipe',
+      cwd: ROOT,
+    });
+    const viaStdio = new Client({ name: 'stdio-relay', version: '1' });
+    await viaStdio.connect(transport);
+    cleanups.push(() => viaStdio.close());
+    const placed = await viaStdio.callTool({
+      name: 'place_order',
+      arguments: { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.001', price: '40000', client_order_id: 'relay-1' },
+    });
+    expect(placed.isError ?? false).toBe(false);
+
+    // The order placed over stdio is the HTTP server's order: one runtime, one database.
+    const viaHttp = await httpClient(url, TOKEN);
+    const got = await viaHttp.callTool({ name: 'get_order', arguments: { account: 'paper', client_order_id: 'relay-1' } });
+    expect((got.structuredContent as { order: { status: string } }).order.status).toBe('open');
+
+    // A second runtime on the same data dir would execute the same outbox: refused with a clear line.
+    const second = await promisify(execFile)(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+      cwd: ROOT,
+      env: { ...baseEnv(dataDir), EXEC_MCP_TOKEN: TOKEN, EXEC_MCP_ADMIN_PASSWORD: 'admin-password-1' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/in use by exec-mcp serve \(pid \d+/);
+  });
+});
