@@ -173,6 +173,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (record.account.mode === 'backtest') return backtests.referencePrice(record.ref, market);
         return record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined;
       },
+      nowFor: (record: AccountRecord) => (record.account.mode === 'backtest' ? backtests.clockOf(record.ref) : undefined),
       // Preview only estimates: without a fee schedule (no credentials, exchange down) use the base tier.
       feeRates: async (account: string, market: string) => {
         const f = await fees.get(account, market).catch(() => undefined);

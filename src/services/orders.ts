@@ -50,6 +50,8 @@ export interface OrdersServiceDeps {
   ids: IdFactory;
   /** Price to value market/instant orders (minimum, caps, preview). */
   referencePrice?: (record: AccountRecord, market: string) => Promise<string | undefined>;
+  /** The account's own "now" when it is not the wall clock (backtests run on simulated time). */
+  nowFor?: (record: AccountRecord) => number | undefined;
   /** Maker/taker fee fractions for preview's estimated_fee. */
   feeRates?: (account: string, market: string) => Promise<{ maker: string; taker: string }>;
   /** How long place_order waits for the exchange's answer before returning the order as it is (default 3000). */
@@ -104,7 +106,7 @@ export class OrdersServiceImpl implements OrdersService {
     this.assertCanTrade(record);
     const market = this.deps.markets.getMarket(record.account.exchange, req.market);
     const referencePrice = req.type === 'limit' ? undefined : await this.deps.referencePrice?.(record, market.market);
-    const now = this.deps.clock.now();
+    const now = this.deps.nowFor?.(record) ?? this.deps.clock.now();
     const problems = validateOrder(market, req, { now: new Date(now), ...(referencePrice !== undefined ? { referencePrice } : {}) });
     const first = problems[0];
     if (first) throw new DomainError(first.code, first.message, { problems });
@@ -151,7 +153,7 @@ export class OrdersServiceImpl implements OrdersService {
       return { valid: false, problems, normalized };
     }
     const referencePrice = req.type === 'limit' ? undefined : await this.deps.referencePrice?.(record, market.market);
-    const now = this.deps.clock.now();
+    const now = this.deps.nowFor?.(record) ?? this.deps.clock.now();
     problems.push(...validateOrder(market, req, { now: new Date(now), ...(referencePrice !== undefined ? { referencePrice } : {}) }));
     problems.push(...riskProblems(this.deps.db, record.account.limits, this.riskOrder(record, market, req, referencePrice, now)));
     const preview: OrderPreview = { valid: problems.length === 0, problems, normalized };
