@@ -4,17 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FillReport } from '../src/exchanges/adapter.ts';
-
-/** Object keys sorted, no whitespace (same rule as src/audit/canonical-json.ts, which sim/ may not import). */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
+import { canonicalJson } from '../src/domain/canonical-json.ts';
 
 export interface CanonicalFill {
   fill_id: string;

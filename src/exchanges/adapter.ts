@@ -4,7 +4,7 @@
  * Amounts/prices are decimal strings; times are ISO-8601 UTC strings.
  */
 import type { Currency, Market } from '../domain/market.ts';
-import type { Liquidity, OrderType, Side, TimeInForce } from '../domain/order.ts';
+import type { FillView, Liquidity, OrderType, Side, TimeInForce } from '../domain/order.ts';
 
 export interface PlaceOrderCommand {
   clientOrderId: string;
@@ -59,6 +59,22 @@ export interface OrderStatusReport {
   fills: FillReport[];
   reason?: string;
   at: string;
+}
+
+/** The contract's fill view of an exchange fill, once the service knows the order's public id. */
+export function fillViewOf(f: FillReport, orderId: string): FillView {
+  return {
+    fill_id: f.fillId,
+    order_id: orderId,
+    market: f.market,
+    side: f.side,
+    amount: f.amount,
+    price: f.price,
+    fee: f.fee,
+    fee_currency: f.feeCurrency,
+    liquidity: f.liquidity,
+    at: f.at,
+  };
 }
 
 export interface BalanceReport {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AccountRepository, type AccountFieldChanges } from '../accounts/repository.ts';
 import { accountInputSchema, accountPatchSchema, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { canonicalJson } from '../audit/canonical-json.ts';
+import { canonicalJson } from '../domain/canonical-json.ts';
 import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credentials/vault.ts';
 import { apiKeyHint } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
@@ -79,6 +79,23 @@ export class AccountsServiceImpl implements AccountsService {
     const lastBalanceAt = this.repository.lastBalanceAt(rec.key);
     if (lastBalanceAt !== undefined) detail.last_balance_at = lastBalanceAt;
     return detail;
+  }
+
+  /**
+   * Every account as AccountDetail (what get() answers for one), in a constant number of queries:
+   * pages and tools listing all accounts must not read per account.
+   */
+  listDetails(filter: { exchange?: string; enabled?: boolean } = {}): AccountDetail[] {
+    const f = parseOrThrow(listFilterSchema, filter);
+    return this.repository.allWithDetails(f).map(({ record, credentialsApiKey, credentialsSetAt, lastBalanceAt }) => {
+      const detail: AccountDetail = { ...record.account, has_credentials: credentialsApiKey !== undefined };
+      if (credentialsApiKey !== undefined) {
+        if (credentialsSetAt !== undefined) detail.credentials_set_at = credentialsSetAt;
+        detail.api_key_hint = apiKeyHint(credentialsApiKey);
+      }
+      if (lastBalanceAt !== undefined) detail.last_balance_at = lastBalanceAt;
+      return detail;
+    });
   }
 
   create(input: AccountInput, actor: Actor): Account {

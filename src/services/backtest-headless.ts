@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { ERROR_CODES, isDomainError } from '../domain/errors.ts';
 import type { Market } from '../domain/market.ts';
 import type { BacktestReport, Services } from './ports.ts';
+import { fillViewOf } from '../exchanges/adapter.ts';
 import { BacktestSession } from '../../sim/backtest-session.ts';
 import { sampleMarket } from '../../sim/default-markets.ts';
 import { marketFromFileName, parseMarketDataFile } from '../../sim/market-data/parse.ts';
@@ -48,18 +49,8 @@ export function runSimOnly(o: BacktestCliOptions, getMarket: (m: string) => Mark
     o.balances,
   );
   const { report, rejected } = runScript(session, steps);
-  const fills = report.fills.map((f) => ({
-    fill_id: f.fillId,
-    order_id: f.exchangeOrderId,
-    market: f.market,
-    side: f.side,
-    amount: f.amount,
-    price: f.price,
-    fee: f.fee,
-    fee_currency: f.feeCurrency,
-    liquidity: f.liquidity,
-    at: f.at,
-  }));
+  // Without the service there are no public order ids: the simulator's own order id stands in.
+  const fills = report.fills.map((f) => fillViewOf(f, f.exchangeOrderId));
   return { backtest_id: 'sim-only', clock: report.clock, balances: report.balances, fills, fees_paid: report.fees_paid, pnl: report.pnl, equity_curve: report.equity_curve, digest: fillsDigest(report.fills), rejected, engine: 'sim-only' };
 }
 

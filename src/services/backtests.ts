@@ -13,7 +13,7 @@ import { DomainError } from '../domain/errors.ts';
 import { createIdFactory, type IdFactory } from '../domain/ids.ts';
 import type { Market } from '../domain/market.ts';
 import type { FillView } from '../domain/order.ts';
-import type { ExchangeAdapter, FillReport } from '../exchanges/adapter.ts';
+import { fillViewOf, type ExchangeAdapter, type FillReport } from '../exchanges/adapter.ts';
 import { BacktestSession } from '../../sim/backtest-session.ts';
 import { SimExchangeAdapter } from '../../sim/sim-adapter.ts';
 import { marketFromFileName, parseInlineMarketData, parseMarketDataFile, type MarketData } from '../../sim/market-data/parse.ts';
@@ -189,18 +189,7 @@ export class BacktestsServiceImpl implements BacktestsService {
   }
 
   private fillViews(s: Session, fills: readonly FillReport[]): FillView[] {
-    return fills.map((f) => ({
-      fill_id: f.fillId,
-      order_id: this.orderId(s, f),
-      market: f.market,
-      side: f.side,
-      amount: f.amount,
-      price: f.price,
-      fee: f.fee,
-      fee_currency: f.feeCurrency,
-      liquidity: f.liquidity,
-      at: f.at,
-    }));
+    return fills.map((f) => fillViewOf(f, this.orderId(s, f)));
   }
 
   /** The service's public order id of a simulator order (looked up once by client_order_id). */

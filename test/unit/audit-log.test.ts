@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.ts';
-import { canonicalJson } from '../../src/audit/canonical-json.ts';
+import { canonicalJson } from '../../src/domain/canonical-json.ts';
 import { closeDb, openDb, type Db } from '../../src/db/connection.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
