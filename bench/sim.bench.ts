@@ -12,15 +12,7 @@ import { parseMarketDataText, type MarketData } from '../sim/market-data/parse.t
 import { SimRandom } from '../sim/random.ts';
 import type { MarketEvent } from '../sim/types.ts';
 
-export type BenchResult = {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  baselineName: string;
-  ratio: number;
-  target?: string;
-};
+import type { BenchResult } from './types.ts';
 
 const N = Number(process.env.SIM_BENCH_EVENTS ?? 1_000_000);
 const RESTING = 10_000;
