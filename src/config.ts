@@ -15,7 +15,8 @@ const urlSchema = (protocols: string[]) =>
   z
     .string()
     .url('must be a URL')
-    .refine((u) => protocols.includes(new URL(u).protocol), `must use ${protocols.join(' or ')}`);
+    // zod runs the refinement even when .url() failed: `new URL` must not throw out of loadConfig.
+    .refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), `must use ${protocols.join(' or ')}`);
 const flagBool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''], { message: 'must be 1 or 0' })
   .transform((v) => v === '1' || v === 'true' || v === 'yes');

@@ -146,7 +146,7 @@ export class ExchangeEvents {
 
   private async completeThenDeliver(record: AccountRecord, orderId: string, report: OrderStatusReport): Promise<void> {
     const wanted = new D(report.filledAmount);
-    for (let attempt = 0; attempt < 4 && !this.stopped && !this.deps.host.isStopped(); attempt++) {
+    for (let attempt = 0; attempt < 8 && !this.stopped && !this.deps.host.isStopped(); attempt++) {
       try {
         const locator = { exchangeOrderId: report.exchangeOrderId, market: report.market, ...(report.clientOrderId !== undefined ? { clientOrderId: report.clientOrderId } : {}) };
         const full = await this.deps.host.adapter(record).queryOrder(locator);
@@ -157,15 +157,17 @@ export class ExchangeEvents {
       } catch (err) {
         this.deps.logger.warn({ account: record.ref, exchangeOrderId: report.exchangeOrderId, err: err instanceof Error ? err.message : String(err) }, 'could not fetch the fills of a finished order; retrying');
       }
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt).unref());
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)).unref());
     }
     if (this.stopped || this.deps.host.isStopped()) return;
-    // Last resort: the update as pushed (the order ends with a status reason naming the shortfall).
-    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: reconciledReportOf(report) });
+    // Never end the order without its fills (a terminal order absorbs later FILLs): leave it live and
+    // let a full reconciliation (and the next one on reconnect or start) settle it from the exchange.
+    this.deps.logger.warn({ account: record.ref, exchangeOrderId: report.exchangeOrderId }, 'fills of a finished order still unknown; reconciling the account');
+    this.deps.reconcile(record, 'fills-missing');
   }
 
   private deliver(record: AccountRecord, orderId: string, event: Parameters<RuntimeHost['deliver']>[1]): void {
-    this.deps.host.deliver(orderId, event, EXCHANGE_ACTOR).catch((err: unknown) => {
+    this.deps.host.post(orderId, event, EXCHANGE_ACTOR, (err: unknown) => {
       if (!this.deps.host.isStopped()) this.deps.logger.error({ err, account: record.ref, orderId }, 'could not apply an exchange event');
     });
   }

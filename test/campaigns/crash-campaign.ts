@@ -45,6 +45,7 @@ export interface CrashCampaignReport {
   accepted: number;
   outcomes: Record<string, number>;
   faultsInjected: number;
+  faults: Record<string, number>;
   finale: FinaleResult;
   contractViolations: string[];
   unexpectedExits: number;
@@ -143,6 +144,7 @@ export async function runCrashCampaign(o: CrashCampaignOptions): Promise<CrashCa
       accepted: ledger.accepted,
       outcomes: ledger.outcomes,
       faultsInjected: o.faults?.total() ?? 0,
+      faults: o.faults?.counts() ?? {},
       finale,
       contractViolations: ledger.violations.filter((v) => v.kind === 'contract').map((v) => v.detail),
       unexpectedExits: svc.unexpectedExits.length,

@@ -65,6 +65,13 @@ export class DriverLedger {
     this.violations.push({ kind, account: this.account, detail, ...(cid !== undefined ? { cid } : {}) });
   }
 
+  /** The record of a client_order_id (created on first use). */
+  register(args: PlaceArgs): CidRecord {
+    let rec = this.cids.get(args.client_order_id);
+    if (!rec) this.cids.set(args.client_order_id, (rec = { cid: args.client_order_id, args, orderIds: new Set(), unanswered: 0, accepted: false }));
+    return rec;
+  }
+
   /** client_order_ids whose last place_order got no answer and that are not known to be accepted. */
   unanswered(): CidRecord[] {
     return [...this.cids.values()].filter((r) => r.unanswered > 0 && !r.accepted);
@@ -108,8 +115,7 @@ async function timed(ctx: ExecContext, client: McpClient, tool: string, args: Re
 
 async function place(ctx: ExecContext, client: McpClient, args: PlaceArgs): Promise<void> {
   const { ledger } = ctx;
-  let rec = ledger.cids.get(args.client_order_id);
-  if (!rec) ledger.cids.set(args.client_order_id, (rec = { cid: args.client_order_id, args, orderIds: new Set(), unanswered: 0, accepted: false }));
+  const rec = ledger.register(args);
   const o = await timed(ctx, client, 'place_order', { ...args }, args.client_order_id);
   if (o.kind === 'ok') ledger.sawOrder(args.client_order_id, o.data.order as Record<string, unknown>);
   else if (o.kind === 'transport') rec.unanswered++;

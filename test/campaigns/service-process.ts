@@ -65,6 +65,8 @@ export class ServiceProcess {
   private stdoutChunks: string[] = [];
   private stderrChunks: string[] = [];
   starts = 0;
+  /** Graceful stops that had to end in SIGKILL (the service ignored SIGTERM for too long). */
+  forcedStops = 0;
 
   constructor(private readonly opts: ServiceOptions) {
     this.dataDir = opts.dataDir;
@@ -162,14 +164,21 @@ export class ServiceProcess {
     await this.exited;
   }
 
-  /** Graceful stop (SIGTERM); SIGKILL after `graceMs`. */
-  async stop(graceMs = 15_000): Promise<void> {
-    if (!this.child || !this.running) return;
+  /** Graceful stop (SIGTERM); SIGKILL after `graceMs`. Returns false if it had to be forced. */
+  async stop(graceMs = 15_000): Promise<boolean> {
+    if (!this.child || !this.running) return true;
     this.expectingExit = true;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    let forced = false;
+    const timer = setTimeout(() => {
+      forced = true;
+      this.stderrChunks.push(`\n[campaign] service did not exit within ${graceMs} ms of SIGTERM; SIGKILL\n`);
+      this.child?.kill('SIGKILL');
+    }, graceMs);
     await this.exited;
     clearTimeout(timer);
+    if (forced) this.forcedStops++;
+    return !forced;
   }
 
   /** Last lines of the combined output, for failure messages. */

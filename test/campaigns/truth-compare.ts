@@ -9,7 +9,7 @@
  *   still in flight after reconciliation, fills missing or invented, balances that differ, or a
  *   balance that does not follow from the initial balance and the exchange's fills.
  */
-import { D, decStr } from '../../src/domain/money.ts';
+import { D, decStr, type Dec } from '../../src/domain/money.ts';
 import type { DriverLedger, Violation, ViolationKind } from './driver.ts';
 import type { Balances, ExchangeTruth, TruthOrder } from './exchange-truth.ts';
 import type { ServiceOrder, ServiceView } from './service-view.ts';
@@ -131,7 +131,7 @@ export function compareWithTruth(input: CompareInput): CompareResult {
       add('divergent', `fill ${f.fillId}: service ${s.amount}@${s.price} fee ${s.fee}, exchange ${f.amount}@${f.price} fee ${f.fee}`);
   }
   for (const s of service.fills) if (!exFills.has(s.fill_id)) add('divergent', `service fill ${s.fill_id} (${s.amount} @ ${s.price}) is unknown to the exchange`);
-  const fillSum = new Map<string, D>();
+  const fillSum = new Map<string, Dec>();
   for (const f of service.fills) fillSum.set(f.order_id, (fillSum.get(f.order_id) ?? new D(0)).plus(f.amount));
   for (const o of service.orders) {
     const sum = fillSum.get(o.order_id) ?? new D(0);
@@ -148,9 +148,9 @@ export function compareWithTruth(input: CompareInput): CompareResult {
     }
   }
   if (input.initialBalances && input.marketCurrencies) {
-    const expect = new Map<string, D>();
+    const expect = new Map<string, Dec>();
     for (const [c, v] of Object.entries(input.initialBalances)) expect.set(c.toUpperCase(), new D(v));
-    const bump = (c: string, v: D): void => void expect.set(c, (expect.get(c) ?? new D(0)).plus(v));
+    const bump = (c: string, v: Dec): void => void expect.set(c, (expect.get(c) ?? new D(0)).plus(v));
     for (const f of truth.fills) {
       const mc = input.marketCurrencies[f.market];
       if (!mc) continue;
@@ -175,4 +175,22 @@ export function compareWithTruth(input: CompareInput): CompareResult {
     violations,
     stats: { serviceOrders: service.orders.length, exchangeOrders: truth.orders.length, fills: truth.fills.length, byStatus },
   };
+}
+
+/**
+ * The check that may run at any moment (terminal exchange states never change): every order the
+ * service calls filled or cancelled must be filled or cancelled on the exchange too.
+ */
+export function terminalMismatches(service: ServiceView, truth: ExchangeTruth): string[] {
+  const exById = new Map(truth.orders.map((t) => [t.exchangeOrderId, t]));
+  const exByCid = new Map(truth.orders.filter((t) => t.clientOrderId !== undefined).map((t) => [t.clientOrderId!, t]));
+  const out: string[] = [];
+  for (const o of service.orders) {
+    if (o.status !== 'filled' && o.status !== 'cancelled') continue;
+    const t = (o.exchange_order_id !== undefined ? exById.get(o.exchange_order_id) : undefined) ?? exByCid.get(o.client_order_id);
+    const want = o.status;
+    if (!t) out.push(`service marked ${o.client_order_id} ${want}; the exchange has no such order`);
+    else if (t.state !== want) out.push(`service marked ${o.client_order_id} ${want}; the exchange says ${t.state} (filled ${t.filled} of ${t.amount})`);
+  }
+  return out;
 }
