@@ -209,7 +209,6 @@ export class OutboxWorker {
   private async cancel(row: QueuedRow, ctx: OrderContext, adapter: ExchangeAdapter, record: AccountRecord): Promise<Step> {
     try {
       await this.call(row, record, 'cancel_order', () => adapter.cancelOrder(locatorOf(ctx)));
-      return this.answer(row, { type: 'CANCEL_ACK', at: this.now() }, 'ack');
     } catch (e) {
       const code = codeOf(e);
       if (code === 'ORDER_NOT_FOUND' || (code !== undefined && DEFINITE_REJECTS.has(code)))
@@ -219,6 +218,15 @@ export class OutboxWorker {
       if (code === undefined) this.deps.logger.error({ err: e, orderId: row.orderId }, 'cancelOrder failed unexpectedly');
       return this.answer(row, { type: 'OUTCOME_UNKNOWN', at: this.now(), reason: errorText(e) }, 'unknown');
     }
+    // A fill can land between the last event we saw and the cancel: a plain CANCEL_ACK would close
+    // the order without it (terminal states absorb later events). Close it on the exchange's full
+    // view instead, fills included; only if that view cannot be had, fall back to the bare ack.
+    const report = await this.call(row, record, 'query_order', () => adapter.queryOrder(locatorOf(ctx))).catch(() => null);
+    if (report && report.state !== 'open') {
+      return this.answer(row, { type: 'RECONCILED', at: this.now(), report: reconciledReportOf(report) }, 'ack');
+    }
+    if (report) this.deps.logger.warn({ orderId: row.orderId }, 'exchange still lists a cancelled order as open; closing it on the cancel answer');
+    return this.answer(row, { type: 'CANCEL_ACK', at: this.now() }, 'ack');
   }
 
   private async query(row: QueuedRow, ctx: OrderContext, adapter: ExchangeAdapter, record: AccountRecord): Promise<Step> {

@@ -194,6 +194,22 @@ describe('order runtime: lifecycle against the scripted exchange', () => {
     expect(again.status).toBe('cancelled');
   });
 
+  it('cancel closes the order on the exchange view: a fill whose event never arrived is kept', async () => {
+    const acct = await setup();
+    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
+    await h.runtime.whenIdle();
+    // The exchange fills part of the order, but the pushed events are lost; then the user cancels.
+    h.exchange.fill('c1', '0.4', { push: false });
+    h.exchange.scriptCancel('c1', 'accept-silent');
+    await h.runtime.send(v.order_id, { type: 'CANCEL', at: '2026-01-01T00:00:05.000Z' }, 'test');
+    await h.runtime.whenIdle();
+    const after = h.runtime.get(v.order_id)!;
+    expect(after.status).toBe('cancelled');
+    expect(after.filled_amount).toBe('0.4');
+    const fills = h.db.prepare('SELECT amount FROM fills WHERE order_id = ?').all(v.order_id) as Array<{ amount: string }>;
+    expect(fills).toEqual([{ amount: '0.4' }]);
+  });
+
   it('cancel requested while the submit is in flight waits for the submit (FIFO per order)', async () => {
     const acct = await setup();
     h.exchange.scriptPlace('c1', 'hold');
