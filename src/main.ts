@@ -38,6 +38,7 @@ import { createPriceSource, type PriceSource } from './exchanges/paper-price-sou
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
 import { startBalanceSnapshots } from './jobs/balance-snapshots.ts';
 import { startFeeRefresh } from './jobs/fee-refresh.ts';
+import { startPeriodicReconciliation } from './jobs/periodic-reconciliation.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
 import { createWebApp } from './web/app.ts';
 import { ensureSessionKeys } from './first-run-secrets.ts';
@@ -226,6 +227,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         stops.push(snapshots.stop);
         const feeRefresh = startFeeRefresh({ accounts, fees, logger });
         stops.push(feeRefresh.stop);
+        const reconciliation = startPeriodicReconciliation({
+          accounts: () => directory.all().filter((r) => r.account.mode !== 'backtest'),
+          openOrderCount: (key) => runtime.openOrderCount(key),
+          reconcile: (record, trigger) => runtime.reconcileAccount(record, trigger),
+          logger,
+        });
+        stops.push(reconciliation.stop);
       },
       ready,
       advertiseUrl(url: string) {
@@ -235,6 +243,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         for (const stop of stops.reverse()) await stop();
         await runtime.stop();
         await registry.closeAll();
+        await priceSource.close?.(); // a spawned market-data MCP child would keep the process alive
         closeDb(db);
         lockHandle?.release(); // last: the runtime and the db are down
       },
