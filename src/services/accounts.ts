@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { AccountRepository, type AccountFieldChanges } from '../accounts/repository.ts';
 import { accountInputSchema, accountPatchSchema, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
@@ -54,6 +55,7 @@ type Change = { from: unknown; to: unknown };
  */
 export class AccountsServiceImpl implements AccountsService {
   readonly repository: AccountRepository;
+  private killSwitchStatement: Statement | undefined;
 
   constructor(private readonly deps: AccountsServiceDeps) {
     this.repository = deps.repository ?? new AccountRepository(deps.db);
@@ -88,7 +90,9 @@ export class AccountsServiceImpl implements AccountsService {
   listDetails(filter: { exchange?: string; enabled?: boolean } = {}): AccountDetail[] {
     const f = parseOrThrow(listFilterSchema, filter);
     return this.repository.allWithDetails(f).map(({ record, credentialsApiKey, credentialsSetAt, lastBalanceAt }) => {
-      const detail: AccountDetail = { ...record.account, has_credentials: credentialsApiKey !== undefined };
+      // The record is this call's own fresh object: extend it instead of copying it.
+      const detail = record.account as AccountDetail;
+      detail.has_credentials = credentialsApiKey !== undefined;
       if (credentialsApiKey !== undefined) {
         if (credentialsSetAt !== undefined) detail.credentials_set_at = credentialsSetAt;
         detail.api_key_hint = apiKeyHint(credentialsApiKey);
@@ -265,7 +269,9 @@ export class AccountsServiceImpl implements AccountsService {
   }
 
   globalKillSwitch(): boolean {
-    const row = this.deps.db.prepare('SELECT value FROM settings WHERE key = ?').get(KILL_SWITCH_KEY) as { value: string } | undefined;
+    // Read on every order and every accounts page: prepared once.
+    this.killSwitchStatement ??= this.deps.db.prepare('SELECT value FROM settings WHERE key = ?');
+    const row = this.killSwitchStatement.get(KILL_SWITCH_KEY) as { value: string } | undefined;
     return row?.value === '1';
   }
 

@@ -37,6 +37,11 @@ export interface AccountsService {
   list(filter?: { exchange?: string; enabled?: boolean }): Account[];
   /** By name or "<exchange>:<exchange_account_id>"; ACCOUNT_NOT_FOUND otherwise. */
   get(ref: string): AccountDetail;
+  /**
+   * list() with what get() adds per account (credentials set, key hint, last balance time), in a
+   * constant number of queries whatever the number of accounts (the dashboard's accounts table).
+   */
+  listDetails(filter?: { exchange?: string; enabled?: boolean }): AccountDetail[];
   create(input: AccountInput, actor: Actor): Account;
   update(ref: string, patch: AccountPatch, actor: Actor): Account;
   setEnabled(ref: string, enabled: boolean, actor: Actor): Account;
@@ -141,6 +146,12 @@ export interface BalancesService {
   ): { snapshots: { at: string; balances: BalanceView[] }[] };
   /** Fetch from the adapter and record a snapshot (scheduled job, and after fills). */
   snapshot(account: string): Promise<void>;
+  /**
+   * The stored latest balances of every account that has any, keyed by account reference
+   * "<exchange>:<exchange_account_id>" (what get(account, false) answers from the store), in a
+   * constant number of queries and without any exchange call.
+   */
+  latestForAll(): Map<string, BalancesResult>;
 }
 export interface FeesService {
   get(account: string, market?: string): Promise<{ fees: { market: string; maker: string; taker: string }[] }>;

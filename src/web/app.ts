@@ -13,8 +13,6 @@ import { healthRouter, type ReadyReport } from './health.ts';
 import { isPasswordHash } from './password.ts';
 import { csrfMiddleware, securityHeaders, sessionMiddleware } from './security.ts';
 import { staticAssets } from './static.ts';
-import { ShortLivedCache } from './dashboard-cache.ts';
-import { dashboardData } from './routes/dashboard-data.ts';
 import { createViewEnvironment, viewsMiddleware, DEFAULT_VIEWS_DIR } from './views.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { accountSettingsRoutes } from './routes/account-settings.ts';
@@ -44,8 +42,6 @@ export interface WebAppDeps {
   clock?: Clock;
   /** Mark the session cookie Secure (only when served over HTTPS) and send HSTS. */
   secureCookies?: boolean;
-  /** How long the accounts page may reuse its data (ms, default 1000; 0 = always fresh). Changes made through this app invalidate it at once. */
-  dashboardCacheMs?: number;
   /** Failed logins per address per window before 429 (default 5 per 60 s). */
   loginRateLimit?: { maxFailures: number; windowMs: number };
   viewsDir?: string;
@@ -115,8 +111,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   const viewsDir = deps.viewsDir ?? DEFAULT_VIEWS_DIR;
   const app = new Koa();
   app.silent = true; // errors are logged by errorMiddleware, never printed to stdout
-  const dashboardCache = new ShortLivedCache(() => dashboardData(deps.services), deps.dashboardCacheMs ?? 1000);
-  const routeDeps = { services: deps.services, clock, logger: deps.logger, dashboardData: () => dashboardCache.get() };
+  const routeDeps = { services: deps.services, clock, logger: deps.logger };
   const limiter = new LoginRateLimiter(clock, deps.loginRateLimit?.maxFailures ?? 5, deps.loginRateLimit?.windowMs ?? 60_000);
 
   const health = healthRouter({ ready: deps.ready ?? (() => deps.services.status.ready()), status: deps.services.status, registry: deps.metricsRegistry });
@@ -148,15 +143,6 @@ export function createWebApp(deps: WebAppDeps): Koa {
   app.use(requireLogin('/dashboard'));
   app.use(csrfMiddleware());
   app.use(pageState());
-  app.use(async function invalidateOnChange(ctx, next) {
-    // Every state change made through the dashboard is visible on the very next page.
-    if (ctx.method === 'GET' || ctx.method === 'HEAD') return next();
-    try {
-      await next();
-    } finally {
-      dashboardCache.invalidate();
-    }
-  });
   for (const r of routers) app.use(r.routes());
   return app;
 }

@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import session from 'koa-session';
 import CSRF from 'koa-csrf';
 import helmet from 'koa-helmet';
+import Keygrip from 'keygrip';
 
 export const SESSION_COOKIE = 'exec_mcp_session';
 const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
@@ -10,7 +11,7 @@ const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 /** Signed cookie session: HttpOnly, SameSite=Strict, Secure when served over TLS (CONTRACT.md "HTTP"). */
 export function sessionMiddleware(app: Koa, keys: string[], secure: boolean): Middleware {
   if (keys.length === 0 || keys.some((k) => k.length < 16)) throw new Error('sessionKeys: give at least one key of 16+ characters');
-  app.keys = keys;
+  app.keys = new Keygrip(keys); // made once: an array would become a new Keygrip per request
   return session(
     {
       key: SESSION_COOKIE,

@@ -10,7 +10,7 @@ import { DomainError, invalidArgumentFromIssues } from '../../src/domain/errors.
 import type { OrderRequest, OrderView } from '../../src/domain/order.ts';
 import { OPEN_STATUSES } from '../../src/domain/order.ts';
 import type {
-  AccountDetail, AccountInput, AccountPatch, AuditEntryView, BalanceView, MetadataStatus, Services,
+  AccountDetail, AccountInput, AccountPatch, AuditEntryView, BalanceView, BalancesResult, MetadataStatus, Services,
 } from '../../src/services/ports.ts';
 
 function invalid(field: string, message: string): DomainError {
@@ -44,6 +44,15 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
     for (const a of accounts.values()) if (a.name === ref) return a;
     throw new DomainError('ACCOUNT_NOT_FOUND', `no account "${ref}"; use a name or <exchange>:<exchange_account_id>`);
   };
+  const detailOf = (a: Account): AccountDetail => {
+    const c = creds.get(accountRef(a));
+    const snaps = snapshots.get(accountRef(a)) ?? [];
+    const d: AccountDetail = { ...a, has_credentials: c !== undefined };
+    if (c) d.credentials_set_at = c.set_at;
+    const last = snaps[snaps.length - 1];
+    if (last) d.last_balance_at = last.at;
+    return d;
+  };
   const openCount = (ref: string) => orders.filter((o) => o.account === ref && OPEN_STATUSES.has(o.status)).length;
 
   const services: FakeServices = {
@@ -56,16 +65,8 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
     },
     accounts: {
       list: () => [...accounts.values()],
-      get(ref): AccountDetail {
-        const a = resolve(ref);
-        const c = creds.get(accountRef(a));
-        const snaps = snapshots.get(accountRef(a)) ?? [];
-        const d: AccountDetail = { ...a, has_credentials: c !== undefined };
-        if (c) d.credentials_set_at = c.set_at;
-        const last = snaps[snaps.length - 1];
-        if (last) d.last_balance_at = last.at;
-        return d;
-      },
+      listDetails: () => [...accounts.values()].map(detailOf),
+      get: (ref) => detailOf(resolve(ref)),
       create(input: AccountInput, actor) {
         const issues: { path: string[]; message: string }[] = [];
         if (!accountNameSchema.safeParse(input.name).success) issues.push({ path: ['name'], message: 'must start with a letter or digit' });
@@ -223,6 +224,14 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         };
       },
       snapshot: async () => undefined,
+      latestForAll() {
+        const out = new Map<string, BalancesResult>();
+        for (const [ref, snaps] of snapshots) {
+          const last = snaps[snaps.length - 1];
+          if (last && accounts.has(ref)) out.set(ref, { account: ref, as_of: last.at, balances: last.balances });
+        }
+        return out;
+      },
     },
     fees: { get: async () => ({ fees: [] }) },
     backtests: {

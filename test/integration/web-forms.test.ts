@@ -168,6 +168,28 @@ describe('risk limits and kill switches', () => {
 });
 
 describe('read pages', () => {
+  it('accounts page: batch reads, fresh on every request (changes made elsewhere show at once)', async () => {
+    let perAccountReads = 0;
+    const { get } = services.accounts;
+    const getBalances = services.balances.get;
+    services.accounts.get = (ref) => (perAccountReads++, get(ref));
+    services.balances.get = (ref, refresh) => (perAccountReads++, getBalances(ref, refresh));
+    const row = (html: string, ref: string) => new RegExp(`<tr data-ref="${ref}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? '';
+    const first = await admin.get('/dashboard');
+    expect(row(first.text, 'paper:p-77')).toContain('USD 1000, BTC 0.5');
+    expect(row(first.text, 'bitstamp:998877')).toContain('not set');
+    // As the CLI or a fill would: straight through the services, not through this web app.
+    services.clock.advance(60_000);
+    services.accounts.setCredentials('bitstamp:998877', { api_key: 'KEY0123456789', api_secret: 'SECRET0123456789' }, 'cli');
+    services.accounts.setEnabled('paper:p-77', false, 'cli');
+    services.addSnapshot('paper:p-77', [{ currency: 'USD', total: '750', available: '750', reserved: '0' }]);
+    const next = await admin.get('/dashboard');
+    expect(row(next.text, 'bitstamp:998877')).toContain('set on <span class="when">2026-01-15 12:01:00 UTC</span>');
+    expect(row(next.text, 'paper:p-77')).toContain('USD 750');
+    expect(row(next.text, 'paper:p-77')).toContain('>Enable</button>');
+    expect(perAccountReads).toBe(0);
+  });
+
   it('orders: filters by account, status and market', async () => {
     await services.orders.place('paper:p-77', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '100', client_order_id: 'first-order' }, 't');
     await services.orders.place('paper:p-77', { market: 'ethusd', side: 'sell', type: 'limit', amount: '1', price: '2000', client_order_id: 'second-order' }, 't');

@@ -1,10 +1,12 @@
+import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
-import { ShortLivedCache } from '../../src/web/dashboard-cache.ts';
 import { LoginRateLimiter, safeNextPath } from '../../src/web/auth.ts';
 import { fieldErrors } from '../../src/web/forms.ts';
 import { hashPassword, isPasswordHash, verifyPassword } from '../../src/web/password.ts';
 import { DomainError, invalidArgumentFromIssues } from '../../src/domain/errors.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
+import { createViewEnvironment, viewsMiddleware } from '../../src/web/views.ts';
+import { listen } from './web-harness.ts';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
 
@@ -64,29 +66,29 @@ describe('fieldErrors', () => {
   });
 });
 
-describe('ShortLivedCache', () => {
-  it('reuses a value for ttl, reloads after, on invalidate, and after a failed load', async () => {
-    let now = 0;
-    let loads = 0;
-    let fail = false;
-    const c = new ShortLivedCache(async () => {
-      loads++;
-      if (fail) throw new Error('boom');
-      return loads;
-    }, 1000, () => now);
-    expect(await c.get()).toBe(1);
-    now = 999;
-    expect(await c.get()).toBe(1);
-    now = 1000;
-    expect(await c.get()).toBe(2);
-    c.invalidate();
-    expect(await c.get()).toBe(3);
-    c.invalidate();
-    fail = true;
-    await expect(c.get()).rejects.toThrow('boom');
-    fail = false;
-    expect(await c.get()).toBe(5);
-    const fresh = new ShortLivedCache(async () => ++loads, 0);
-    expect(await fresh.get()).not.toBe(await fresh.get());
+describe('views', () => {
+  it('compiles each template once: later renders through koa-views reuse the shared Environment', async () => {
+    const env = createViewEnvironment();
+    const loader = (env as unknown as { loaders: { getSource: (name: string) => unknown }[] }).loaders[0]!;
+    const loads: string[] = [];
+    const getSource = loader.getSource.bind(loader);
+    loader.getSource = (name: string) => (loads.push(name), getSource(name));
+    const app = new Koa();
+    app.use(viewsMiddleware(env));
+    app.use(async (ctx) => {
+      await ctx.render('error.njk', { title: 'T', message: `<m${ctx.query['n'] ?? ''}>`, status: 400 });
+    });
+    const web = await listen(app);
+    try {
+      const first = await (await fetch(`${web.base}/?n=1`)).text();
+      expect(first).toContain('&lt;m1&gt;'); // autoescape on
+      const afterFirst = [...loads].sort();
+      expect(afterFirst).toEqual(['error.njk', 'layout.njk']);
+      for (let i = 2; i < 5; i++) expect(await (await fetch(`${web.base}/?n=${i}`)).text()).toContain(`&lt;m${i}&gt;`);
+      expect(loads).toHaveLength(afterFirst.length);
+    } finally {
+      await web.close();
+    }
   });
 });
+

@@ -11,7 +11,7 @@ import { tickSize, stepSize, validateOrder } from '../../src/domain/market.ts';
 import { dec, decStr } from '../../src/domain/money.ts';
 import type { FillView, OrderRequest, OrderView } from '../../src/domain/order.ts';
 import { isTerminal } from '../../src/domain/order.ts';
-import type { OrderChangeListener, Services } from '../../src/services/ports.ts';
+import type { BalancesResult, OrderChangeListener, Services } from '../../src/services/ports.ts';
 
 export const BTCUSD: Market = {
   market: 'btcusd',
@@ -118,6 +118,9 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
       setCredentials: () => { throw new Error('not in fake'); },
       setGlobalKillSwitch: () => { throw new Error('not in fake'); },
       globalKillSwitch: () => false,
+      listDetails(f) {
+        return services.accounts.list(f).map((a) => services.accounts.get(a.name));
+      },
     },
     orders: {
       async place(ref, req: OrderRequest) {
@@ -239,6 +242,11 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
         const r = accountRef(resolve(ref));
         mutations++;
         snapshots.push({ ref: r, at: now(), balances: balanceView(r) });
+      },
+      latestForAll() {
+        const out = new Map<string, BalancesResult>();
+        for (const s of snapshots) out.set(s.ref, { account: resolve(s.ref).name, as_of: s.at, balances: s.balances });
+        return out;
       },
     },
     fees: {

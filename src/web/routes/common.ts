@@ -2,7 +2,6 @@ import type { Context } from 'koa';
 import type { Clock } from '../../domain/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Services } from '../../services/ports.ts';
-import type { DashboardData } from './dashboard-data.ts';
 
 /** Audit actor of every dashboard change. */
 export const DASHBOARD_ACTOR = 'dashboard:admin';
@@ -11,8 +10,6 @@ export interface RouteDeps {
   services: Services;
   clock: Clock;
   logger: Logger;
-  /** The accounts page's data, possibly cached for a moment (see dashboard-cache.ts). */
-  dashboardData: () => Promise<DashboardData>;
 }
 
 export { accountPath } from './account-path.ts';

@@ -1,6 +1,6 @@
 import { ACCOUNT_MODES, EXCHANGES, accountRef } from '../../domain/account.ts';
 import type { Account } from '../../domain/account.ts';
-import type { BalanceView, Services } from '../../services/ports.ts';
+import type { AccountDetail, BalanceView, BalancesResult, Services } from '../../services/ports.ts';
 import { accountPath } from './account-path.ts';
 
 /** One row of the accounts table. No internal key: the account is addressed by `path`/`ref` only. */
@@ -31,31 +31,23 @@ export function balanceSummary(balances: BalanceView[]): string {
   return more > 0 ? `${shown.join(', ')} (+${more} more)` : shown.join(', ');
 }
 
-async function rowOf(services: Services, a: Account): Promise<AccountRow> {
-  const ref = accountRef(a);
-  const d = services.accounts.get(ref);
+function rowOf(d: AccountDetail, ref: string, latest: BalancesResult | undefined): AccountRow {
   const row: AccountRow = {
-    name: a.name,
-    exchange: a.exchange,
-    exchange_account_id: a.exchange_account_id,
+    name: d.name,
+    exchange: d.exchange,
+    exchange_account_id: d.exchange_account_id,
     ref,
-    path: accountPath(a),
-    mode: a.mode,
-    enabled: a.enabled,
-    kill_switch: a.limits.kill_switch === true,
+    path: accountPath(d),
+    mode: d.mode,
+    enabled: d.enabled,
+    kill_switch: d.limits.kill_switch === true,
     has_credentials: d.has_credentials,
   };
-  if (a.parent !== undefined) row.parent = a.parent;
+  if (d.parent !== undefined) row.parent = d.parent;
   if (d.credentials_set_at !== undefined) row.credentials_set_at = d.credentials_set_at;
-  if (d.last_balance_at !== undefined) {
-    row.last_balance_at = d.last_balance_at;
-    // Only when something was recorded: get(ref, false) then answers from the store, no exchange call.
-    try {
-      row.last_balance = balanceSummary((await services.balances.get(ref, false)).balances);
-    } catch {
-      row.last_balance = 'unavailable';
-    }
-  }
+  if (d.last_balance_at !== undefined) row.last_balance_at = d.last_balance_at;
+  // Only what the store holds: the page never waits for an exchange.
+  if (latest !== undefined) row.last_balance = balanceSummary(latest.balances);
   return row;
 }
 
@@ -68,16 +60,22 @@ export interface DashboardData {
   modes: readonly string[];
 }
 
-export async function dashboardData(services: Services): Promise<DashboardData> {
-  const accounts = services.accounts.list();
-  const rows = await Promise.all(accounts.map((a) => rowOf(services, a)));
-  return {
-    accounts: rows,
-    parents: accountChoices(accounts),
-    global_kill_switch: services.accounts.globalKillSwitch(),
-    exchanges: EXCHANGES,
-    modes: ACCOUNT_MODES,
-  };
+/**
+ * Everything the accounts page shows, read fresh on every request with a constant number of
+ * queries (batch reads, not one service call per account): no page-data cache, so changes made
+ * by the CLI or by fills are visible on the next page view.
+ */
+export function dashboardData(services: Services): DashboardData {
+  const details = services.accounts.listDetails();
+  const latest = services.balances.latestForAll();
+  const accounts: AccountRow[] = [];
+  const parents: { value: string; label: string }[] = [];
+  for (const d of details) {
+    const ref = accountRef(d);
+    accounts.push(rowOf(d, ref, latest.get(ref)));
+    parents.push({ value: ref, label: `${d.name} (${ref})` });
+  }
+  return { accounts, parents, global_kill_switch: services.accounts.globalKillSwitch(), exchanges: EXCHANGES, modes: ACCOUNT_MODES };
 }
 
 /** Select options naming accounts by public reference (value) and name (label). */
