@@ -288,6 +288,7 @@ export async function run(): Promise<BenchResult[]> {
     for (let r = 0; r < ROUNDS; r++) {
       pushed.push(await measureTransitions(w, ids, 'exchange', 2 * r * FILLS_PER_ORDER, rawUpsertRate(w.dir)));
       sent.push(await measureTransitions(w, ids, 'service', (2 * r + 1) * FILLS_PER_ORDER, rawUpsertRate(w.dir)));
+      if (process.env.BENCH_VERBOSE) for (const m of [pushed.at(-1), sent.at(-1)]) process.stderr.write(`  round ${r}: ${m?.value}/s vs raw ${m?.baseline}/s = ${m?.ratio}\n`);
     }
     return [medianByRatio(pushed), medianByRatio(sent), hydration, rss];
   } finally {
@@ -297,7 +298,18 @@ export async function run(): Promise<BenchResult[]> {
   }
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+/** Run directly (`node bin/run-ts.js bench/runtime.bench.ts`, which drops the file from argv, or tsx), not imported by bench/run.ts. */
+function invokedDirectly(): boolean {
+  if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) return true;
+  let cmd: string[];
+  try {
+    cmd = fs.readFileSync('/proc/self/cmdline', 'utf8').split('\0');
+  } catch {
+    return false;
+  }
+  return cmd.some((a) => a.endsWith(path.join('bench', 'runtime.bench.ts'))) && !cmd.some((a) => a.endsWith(path.join('bench', 'run.ts')));
+}
+const isMain = invokedDirectly();
 if (isMain && process.argv[2] === '--rss-child') {
   await rssChild(process.argv[3] as string);
 } else if (isMain) {

@@ -6,7 +6,7 @@
  * to the outbox in the same transaction as the snapshot (persist, then act).
  * machines/order.table.md is the same lifecycle as a table; a test keeps the two equal.
  */
-import { createActor, initialTransition, type ActorScope, type SnapshotFrom } from 'xstate';
+import { createActor, type ActorScope, type SnapshotFrom } from 'xstate';
 import { DomainError } from '../src/domain/errors.ts';
 import { ORDER_STATUSES } from '../src/domain/order.ts';
 import {
@@ -88,7 +88,12 @@ export const orderMachine = orderSetup.createMachine({
       ],
       on: restingOnBook(),
     },
-    partially_filled: { always: { guard: 'isFullyFilled', target: 'filled' }, on: restingOnBook() },
+    partially_filled: {
+      always: { guard: 'isFullyFilled', target: 'filled' },
+      // A further fill stays here: targetless, the same as targeting this state (no re-entry) but
+      // without computing exit and entry sets on the most frequent transition of all.
+      on: { ...restingOnBook(), FILL: { guard: 'isNewFill', actions: 'recordFill' } },
+    },
     cancelling: {
       always: { guard: 'isFullyFilled', target: 'filled' },
       on: {
@@ -193,9 +198,17 @@ export function commandsFromActions(actions: readonly EmittedAction[]): OrderCom
   return commands;
 }
 
-/** A new order in `pending` (its initial transition emits no command; SUBMIT does). */
+/**
+ * A new order in `pending` (its initial transition emits no command; SUBMIT does). The machine's
+ * own getInitialSnapshot with the shared inert scope below: what xstate's initialTransition()
+ * computes, without the throw-away actor and system it builds per call (about 0.2 ms each here).
+ */
 export function createOrderSnapshot(input: OrderInput): { snapshot: OrderSnapshot; commands: OrderCommand[] } {
-  const [snapshot, actions] = initialTransition(orderMachine, input);
+  const s = scope();
+  collected = [];
+  const snapshot = orderMachine.getInitialSnapshot(s, input);
+  const actions = collected;
+  collected = [];
   return { snapshot, commands: commandsFromActions(actions) };
 }
 
@@ -259,7 +272,7 @@ const CONTEXT_FIELDS: Record<keyof OrderContext, true> = {
   timeInForce: true, amount: true, price: true, expireTime: true, postOnly: true, createdAt: true, updatedAt: true,
   filledAmount: true, filledNotional: true, feeTotal: true, fillIds: true, statusReason: true, cancelRequested: true,
 };
-const CONTEXT_KEYS = Object.keys(CONTEXT_FIELDS) as (keyof OrderContext)[];
+export const CONTEXT_KEYS = Object.keys(CONTEXT_FIELDS) as (keyof OrderContext)[];
 
 /**
  * JSON-safe and compact: {value, context}, undefined fields dropped, keys in one fixed order so

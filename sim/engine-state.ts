@@ -69,7 +69,8 @@ export interface EngineState {
   fills?: FillReport[];
 }
 
-function serialize(o: SimOrder, rank: number): SerializedOrder {
+/** One order as persisted; `rank` orders resting orders for restoreEngine (-1: not resting). */
+export function serializeSimOrder(o: SimOrder, rank: number): SerializedOrder {
   const s: SerializedOrder = {
     seq: o.seq,
     market: o.market,
@@ -103,7 +104,18 @@ export function snapshotEngine(e: EngineInternals, includeHistory: boolean): Eng
   const orders = [...e.orders.values()]
     .filter((o) => includeHistory || o.state === 'open')
     .sort((a, b) => a.seq - b.seq)
-    .map((o) => serialize(o, rank.get(o) ?? -1));
+    .map((o) => serializeSimOrder(o, rank.get(o) ?? -1));
+  const state = snapshotEngineWithoutOrders(e);
+  state.orders = orders;
+  if (includeHistory) state.fills = [...e.fillLog];
+  return state;
+}
+
+/**
+ * Everything of the state but the orders (`orders: []`): balances, counters, PRNG, markets. Its
+ * size does not grow with the number of open orders (the paper exchange stores those as rows).
+ */
+export function snapshotEngineWithoutOrders(e: EngineInternals): EngineState {
   const state: EngineState = {
     version: ENGINE_STATE_VERSION,
     now: e.nowMs,
@@ -123,9 +135,8 @@ export function snapshotEngine(e: EngineInternals, includeHistory: boolean): Eng
           };
         return m;
       }),
-    orders,
+    orders: [],
   };
-  if (includeHistory) state.fills = [...e.fillLog];
   return state;
 }
 
@@ -184,6 +195,11 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
     e.track(o);
     if (so.rest_rank >= 0) resting.push({ o, rank: so.rest_rank });
   }
-  for (const { o } of resting.sort((a, b) => a.rank - b.rank)) e.restBook(o);
+  // Any rank that orders each price level's queue works: the dense priority index snapshotEngine
+  // writes, or restSeq (what the paper exchange's per-order rows carry). Kept as restSeq.
+  for (const { o, rank } of resting.sort((a, b) => a.rank - b.rank)) {
+    o.restSeq = rank;
+    e.restBook(o);
+  }
   if (s.fills) e.fillLog.push(...s.fills);
 }

@@ -34,6 +34,8 @@ export class MatchingEngine {
   rng: SimRandom;
   orderSeq = 0;
   fillSeq = 0;
+  /** Orders put on a book so far (SimOrder.restSeq). */
+  restCount = 0;
   readonly markets = new Map<string, MarketState>();
   /** Every order still known: all open ones, plus closed ones until forgetClosed(). */
   readonly orders = new Map<string, SimOrder>();
@@ -298,6 +300,8 @@ export class MatchingEngine {
   /** Puts a restored resting order back on its book (in its original time priority). */
   restBook(o: SimOrder): void {
     const ms = this.market(o.market);
+    if (o.restSeq === undefined) o.restSeq = ++this.restCount;
+    else if (o.restSeq > this.restCount) this.restCount = o.restSeq;
     (o.side === 'buy' ? ms.bids : ms.asks).insert(o);
   }
 
@@ -391,6 +395,7 @@ export class MatchingEngine {
   }
 
   private rest(ms: MarketState, o: SimOrder): void {
+    o.restSeq = ++this.restCount;
     (o.side === 'buy' ? ms.bids : ms.asks).insert(o);
     this.emitUpdate(o);
   }

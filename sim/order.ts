@@ -24,6 +24,12 @@ export interface SimOrder {
   arrivesAt: number;
   arrived: boolean;
   onBook: boolean;
+  /**
+   * When it went onto its book, as a per-engine counter: its time priority within its price level.
+   * Stable for the order's life (unlike its rank among all resting orders), so an order can be
+   * persisted on its own (the paper exchange stores each open order as a row).
+   */
+  restSeq?: number;
   state: ExchangeOrderState;
   /** Funds held for this order, in reserveCurrency (quote for buys, base for sells). */
   reserveCurrency: string;

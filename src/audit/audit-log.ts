@@ -29,15 +29,23 @@ function rowHash(prevHash: string, r: Omit<AuditRow, 'hash' | 'prev_hash'>): str
   const body =
     `{"action":${JSON.stringify(r.action)},"actor":${JSON.stringify(r.actor)},"at":${JSON.stringify(r.at)},` +
     `"payload":${JSON.stringify(r.payload)},"seq":${JSON.stringify(r.seq)},"subject":${JSON.stringify(r.subject)}}`;
-  return crypto.createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
+  return sha256Hex(`${prevHash}\n${body}`);
 }
 
+/** One-shot crypto.hash where Node has it (20.12+): no Hash object per row. Same digest. */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+
 /**
- * canonicalJson (canonical-json.ts) written with loops instead of filter/sort/map/join chains: the
+ * canonicalJson (domain/canonical-json.ts) written with loops instead of filter/sort/map/join chains: the
  * same string for every value (a test holds them equal), at half the cost on every audited transition.
  */
 export function canonicalPayload(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  // The common payload (flat, keys already sorted, plain values): JSON.stringify writes the same bytes.
+  if (isFlatSorted(value)) return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
@@ -48,7 +56,13 @@ export function canonicalPayload(value: unknown): string {
     return `${out}]`;
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
+  const keys = Object.keys(obj);
+  // Callers on hot paths build payloads with sorted keys: check before paying for a sort.
+  for (let i = 1; i < keys.length; i++)
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      keys.sort();
+      break;
+    }
   let out = '{';
   for (const k of keys) {
     const v = obj[k];
@@ -57,6 +71,35 @@ export function canonicalPayload(value: unknown): string {
     out += `${JSON.stringify(k)}:${canonicalPayload(v)}`;
   }
   return `${out}}`;
+}
+
+/**
+ * A plain object whose own keys are in sorted order, none integer-like (JSON.stringify would put
+ * those first), and whose values are strings, finite numbers, booleans, null, undefined (both
+ * serialisations omit the key) or dense arrays of such scalars. For these JSON.stringify equals
+ * canonicalJson; anything else (nesting, Dates, functions, holes...) takes the general path.
+ */
+function isFlatSorted(value: object): boolean {
+  if (Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  let prev = '';
+  for (const k of Object.keys(obj)) {
+    const c = k.charCodeAt(0);
+    if (!(k > prev) || (c >= 48 && c <= 57)) return false;
+    prev = k;
+    const v = obj[k];
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!(i in v) || !isScalar(v[i]) || v[i] === undefined) return false;
+    } else if (!isScalar(v)) return false;
+  }
+  return true;
+}
+
+function isScalar(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'string' || t === 'boolean' || t === 'undefined' || v === null || (t === 'number' && Number.isFinite(v));
 }
 
 /**

@@ -3,7 +3,8 @@
  * fed by a PriceSource. Every observed price is treated as a trade print of unlimited size at that
  * instant: resting orders it crosses fill at their limit price; arriving orders take at that price
  * (market orders with slippage). The exchange state persists in paper_state/paper_orders/paper_fills
- * in its own transactions, written before a command resolves, so it survives a SIGKILL.
+ * in its own transactions, written before a command resolves, so it survives a SIGKILL. Each
+ * mutation writes only what it touched (paper-store.ts): its cost does not grow with open orders.
  */
 import type { Db } from '../db/connection.ts';
 import type { Clock, Random } from '../domain/clock.ts';
@@ -12,10 +13,11 @@ import { DomainError } from '../domain/errors.ts';
 import type { Market } from '../domain/market.ts';
 import type { FillReport, OrderAck, OrderLocator, OrderStatusReport, PlaceOrderCommand } from './adapter.ts';
 import { MatchingEngine } from '../../sim/engine.ts';
+import { serializeSimOrder, snapshotEngineWithoutOrders } from '../../sim/engine-state.ts';
 import { SimExchangeAdapter, type Defer } from '../../sim/sim-adapter.ts';
 import { priceKey } from '../../sim/price.ts';
 import type { EngineOptions, FeeSchedule, SimEvent } from '../../sim/types.ts';
-import { PaperStore } from './paper-store.ts';
+import { PaperStore, type OpenOrderRecord } from './paper-store.ts';
 import type { PriceSource } from './paper-price.ts';
 
 export interface PaperScheduler {
@@ -66,11 +68,14 @@ export class PaperExchangeAdapter extends SimExchangeAdapter {
       startAt: deps.clock.now(),
       seed: Math.floor((deps.random ?? (() => 0.5))() * 2 ** 32),
     };
-    const saved = store.load();
-    super(new MatchingEngine(engineOptions, saved), deps.defer);
+    const saved = store.loadWithLayout();
+    super(new MatchingEngine(engineOptions, saved?.state), deps.defer);
     this.store = store;
     this.engineOptions = engineOptions;
-    if (!saved) this.persist([]);
+    if (!saved) {
+      store.reset();
+      this.persist([]);
+    } else if (!saved.rowsLayout) this.persist([], true); // rewrite an old single-JSON state as rows
   }
 
   /** Sets balances, e.g. the initial balances of a new paper account. Persisted at once. */
@@ -109,15 +114,34 @@ export class PaperExchangeAdapter extends SimExchangeAdapter {
     this.persist(events);
   }
 
-  private persist(events: SimEvent[]): void {
+  /** Saves what `events` touched (every open order with `allOpen`), in one transaction. */
+  private persist(events: SimEvent[], allOpen = false): void {
+    const fills: FillReport[] = [];
+    const touched = new Map<string, OrderStatusReport | undefined>();
+    for (const e of events) {
+      if (e.type === 'fill') {
+        fills.push(e.fill);
+        if (!touched.has(e.fill.exchangeOrderId)) touched.set(e.fill.exchangeOrderId, undefined);
+      } else touched.set(e.report.exchangeOrderId, e.report);
+    }
+    if (allOpen) for (const o of this.engine.open.values()) if (!touched.has(o.id)) touched.set(o.id, undefined);
+    const open: OpenOrderRecord[] = [];
+    const closed: OrderStatusReport[] = [];
+    for (const [id, last] of touched) {
+      const o = this.engine.orders.get(id);
+      if (o?.state === 'open') open.push({ report: this.engine.report(o), engine: serializeSimOrder(o, o.onBook ? (o.restSeq ?? -1) : -1) });
+      else if (o) closed.push(this.engine.report(o));
+      else if (last !== undefined && last.state !== 'open') closed.push(last);
+    }
     try {
-      this.store.commit(this.engine.toState(false), events, isoAt(this.deps.clock.now()));
+      this.store.commit(snapshotEngineWithoutOrders(this.engine), { fills, open, closed }, isoAt(this.deps.clock.now()));
     } catch (e) {
       // Not persisted = did not happen: go back to the last persisted state.
       this.engine = new MatchingEngine(this.engineOptions, this.store.load());
       throw new DomainError('EXCHANGE_UNAVAILABLE', `paper exchange could not save its state (${e instanceof Error ? e.message.slice(0, 80) : 'error'})`);
     }
-    this.engine.forgetClosed();
+    // Closed orders and the fill log are in SQLite now; the scan is skipped when nothing closed or filled.
+    if (closed.length > 0 || fills.length > 0) this.engine.forgetClosed();
   }
 
   override async placeOrder(cmd: PlaceOrderCommand): Promise<OrderAck> {

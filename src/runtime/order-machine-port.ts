@@ -9,6 +9,7 @@ import {
   restoreOrderSnapshot,
 } from '../../machines/order.machine.ts';
 import { orderViewOf } from '../../machines/order.projection.ts';
+import { newOrderJsonCache, orderSnapshotJson, type OrderJsonCache } from '../../machines/order.snapshot-json.ts';
 import type { OrderCommand, OrderContext, OrderEvent, OrderInput } from '../../machines/order.types.ts';
 import type { OrderStatus, OrderView } from '../domain/order.ts';
 
@@ -20,14 +21,16 @@ export interface OrderStep {
   changed: boolean;
 }
 
+export type { OrderJsonCache };
+export { newOrderJsonCache };
+
 export function initialOrder(input: OrderInput): { snapshot: OrderSnapshot; commands: OrderCommand[] } {
-  const r = createOrderSnapshot(input);
-  return { snapshot: r.snapshot, commands: [...r.commands] };
+  return createOrderSnapshot(input);
 }
 
+/** The machine's step as is (its commands array is fresh per call: no copy needed). */
 export function stepOrder(snapshot: OrderSnapshot, event: OrderEvent): OrderStep {
-  const r = applyOrderEvent(snapshot, event);
-  return { snapshot: r.snapshot, commands: [...r.commands], changed: r.changed };
+  return applyOrderEvent(snapshot, event);
 }
 
 export function statusOf(snapshot: OrderSnapshot): OrderStatus {
@@ -42,9 +45,9 @@ export function viewOf(snapshot: OrderSnapshot): OrderView {
   return orderViewOf(snapshot);
 }
 
-/** JSON text stored in orders.snapshot. */
-export function serializeOrder(snapshot: OrderSnapshot): string {
-  return JSON.stringify(persistOrderSnapshot(snapshot));
+/** JSON text stored in orders.snapshot; with the order's cache, built incrementally (same bytes). */
+export function serializeOrder(snapshot: OrderSnapshot, cache?: OrderJsonCache): string {
+  return cache ? orderSnapshotJson(snapshot, cache) : JSON.stringify(persistOrderSnapshot(snapshot));
 }
 
 export function deserializeOrder(text: string): OrderSnapshot {

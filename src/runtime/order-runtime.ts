@@ -73,11 +73,12 @@ export class OrderRuntime {
   private tracked = 0;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private hydrated = false;
+  private lastCommitError: unknown;
   private readonly iso = isoCache();
 
   constructor(private readonly deps: OrderRuntimeDeps) {
     this.store = new OrderStore(deps.db);
-    this.reads = new OrderReadModel(deps.db, deps.directory);
+    this.reads = new OrderReadModel(deps.db);
     const scheduler = deps.scheduler ?? realScheduler;
     this.host = this.makeHost();
     const savepoint = deps.db.transaction((fn: () => void) => fn());
@@ -123,7 +124,7 @@ export class OrderRuntime {
     if (this.state !== 'new') throw new Error('OrderRuntime.start() called twice');
     this.state = 'running';
     for (const r of this.store.openOrders()) {
-      const slot: OrderSlot = { orderId: r.order_id, accountKey: r.account_id as AccountKey, clientOrderId: r.client_order_id, status: r.status, text: r.snapshot };
+      const slot: OrderSlot = { orderId: r.order_id, accountKey: r.account_id as AccountKey, clientOrderId: r.client_order_id, status: r.status, text: r.snapshot, rowId: r.id };
       if (r.exchange_order_id !== null) slot.exchangeOrderId = r.exchange_order_id;
       if (this.deps.hydration === 'eager') materialize(slot);
       this.index(slot);
@@ -274,7 +275,9 @@ export class OrderRuntime {
 
   private deliver(orderId: string, event: OrderEvent, actor: string, outboxId?: number, wantView = true): Promise<OrderView> {
     return new Promise((resolve, reject) => {
-      this.enqueue({ kind: 'event', orderId, event, actor, ...(outboxId !== undefined ? { outboxId } : {}), wantView, resolve, reject });
+      const w: Work = { kind: 'event', orderId, event, actor, wantView, resolve, reject };
+      if (outboxId !== undefined) w.outboxId = outboxId;
+      this.enqueue(w);
     });
   }
 
@@ -298,7 +301,7 @@ export class OrderRuntime {
     // Something outside any savepoint failed: apply one by one so one bad event cannot sink the others.
     for (const w of work) {
       if (this.state !== 'running') return w.reject(new DomainError('EXCHANGE_UNAVAILABLE', 'the order runtime stopped'));
-      if (!this.commit([w])) w.reject(new DomainError('INTERNAL', 'order transition failed; see the server log'));
+      if (!this.commit([w])) w.reject(storageFailure(this.lastCommitError) ?? new DomainError('INTERNAL', 'order transition failed; see the server log'));
     }
   }
 
@@ -308,6 +311,7 @@ export class OrderRuntime {
     try {
       this.deps.db.transaction(() => batch.apply(work))();
     } catch (err) {
+      this.lastCommitError = err;
       this.deps.logger.error({ err, events: work.length }, 'order transaction failed');
       return false;
     }
@@ -352,7 +356,7 @@ export class OrderRuntime {
     // Terminal (or unknown) orders are not kept in memory: load on demand; they absorb events.
     const row = this.store.byId(orderId);
     if (!row) return undefined;
-    const slot: OrderSlot = { orderId: row.order_id, accountKey: row.account_id as AccountKey, clientOrderId: row.client_order_id, status: row.status, text: row.snapshot };
+    const slot: OrderSlot = { orderId: row.order_id, accountKey: row.account_id as AccountKey, clientOrderId: row.client_order_id, status: row.status, text: row.snapshot, rowId: row.id };
     if (row.exchange_order_id !== null) slot.exchangeOrderId = row.exchange_order_id;
     return slot;
   }
@@ -382,6 +386,7 @@ export class OrderRuntime {
         return { accountKey: slot.accountKey, status: statusOf(snap), context: contextOf(snap) as OrderContext };
       },
       deliver: (orderId, event, actor, outboxId) => this.deliver(orderId, event, actor, outboxId, false).then(() => undefined),
+      post: (orderId, event, actor, onError) => this.enqueue({ kind: 'event', orderId, event, actor, wantView: false, resolve: noop, reject: onError }),
       finishOutbox: (outboxId, status) =>
         new Promise<void>((resolve, reject) => this.enqueue({ kind: 'finish', outboxId, status, resolve: () => resolve(), reject })),
       findOrderId: (key, ids) => {
@@ -418,6 +423,28 @@ function isoCache(): (ms: number) => string {
     return lastIso;
   };
 }
+
+/**
+ * SQLite could not write (disk full, read-only files, I/O error, locked): a clear, retryable
+ * refusal instead of INTERNAL. Nothing was sent anywhere: every command is persisted first.
+ */
+function storageFailure(err: unknown): DomainError | undefined {
+  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string' || !/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED)/.test(code)) return undefined;
+  const what = code.startsWith('SQLITE_FULL')
+    ? 'the disk is full'
+    : code.startsWith('SQLITE_READONLY')
+      ? 'its database is read-only'
+      : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+        ? 'its database is locked by another process'
+        : 'its database cannot be written (I/O error)';
+  return new DomainError(
+    'EXCHANGE_UNAVAILABLE',
+    `the service cannot record orders right now: ${what}; nothing was sent to the exchange. Reads still work; retry once storage is fixed`,
+  );
+}
+
+const noop = (): void => {};
 
 function clientKey(key: AccountKey, id: string): string {
   return `${key}\u0000${id}`;

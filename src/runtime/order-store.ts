@@ -22,8 +22,17 @@ export interface OutboxRow {
   notBefore: number;
 }
 
+/** The indexed columns of an order row that transitions can change, as last written. */
+export interface StoredIndexColumns {
+  exchangeOrderId: string | undefined;
+  terminal: boolean;
+  /** orders.id (the rowid), when known: the update then needs no lookup through the order_id index. */
+  rowId: number | undefined;
+}
+
 /** Columns the runtime needs to index an order without parsing its snapshot. */
 export interface OrderIndexRow {
+  id: number;
   order_id: string;
   account_id: number;
   client_order_id: string;
@@ -45,6 +54,7 @@ interface RawOutboxRow {
 export class OrderStore {
   private readonly insertOrderStmt;
   private readonly updateOrderStmt;
+  private readonly updateOrderLightStmt;
   private readonly insertFillStmt;
   private readonly insertOutboxStmt;
   private readonly finishOutboxStmt;
@@ -70,6 +80,13 @@ export class OrderStore {
          status_reason = ?, updated_at = ?, terminal = ?, machine_version = ?, snapshot = ?
        WHERE order_id = ?`,
     );
+    // Most transitions (fills) change neither indexed column (exchange_order_id, terminal): not
+    // naming them in SET spares SQLite rewriting three index entries per transition.
+    this.updateOrderLightStmt = db.prepare(
+      `UPDATE orders SET status = ?, filled_amount = ?, average_price = ?, fee_total = ?, status_reason = ?, updated_at = ?,
+         machine_version = ?, snapshot = ?
+       WHERE id = ? AND order_id = ?`,
+    );
     this.insertFillStmt = db.prepare(
       `INSERT OR IGNORE INTO fills (account_id, fill_id, order_id, market, side, amount, price, fee, fee_currency, liquidity, at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -79,7 +96,7 @@ export class OrderStore {
     );
     this.finishOutboxStmt = db.prepare("UPDATE outbox SET status = ?, done_at = ? WHERE id = ? AND status = 'pending'");
     this.attemptStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?');
-    const indexCols = 'order_id, account_id, client_order_id, exchange_order_id, status, snapshot';
+    const indexCols = 'id, order_id, account_id, client_order_id, exchange_order_id, status, snapshot';
     this.byIdStmt = db.prepare(`SELECT ${indexCols} FROM orders WHERE order_id = ?`);
     this.byClientIdStmt = db.prepare(`SELECT ${indexCols} FROM orders WHERE account_id = ? AND client_order_id = ?`);
     this.byExchangeIdStmt = db.prepare(
@@ -92,13 +109,35 @@ export class OrderStore {
     this.openOutboxOfOrderStmt = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE order_id = ? AND status = 'pending'");
   }
 
-  insertOrder(accountKey: AccountKey, view: OrderView, snapshot: string): void {
-    this.insertOrderStmt.run({ ...projection(view, snapshot), account_id: accountKey, client_order_id: view.client_order_id,
+  /** Returns the new row's id (orders.id). */
+  insertOrder(accountKey: AccountKey, view: OrderView, snapshot: string): number {
+    return Number(this.insertOrderStmt.run({ ...projection(view, snapshot), account_id: accountKey, client_order_id: view.client_order_id,
       market: view.market, side: view.side, type: view.type, time_in_force: view.time_in_force, amount: view.amount,
-      price: view.price ?? null, created_at: view.created_at });
+      price: view.price ?? null, created_at: view.created_at }).lastInsertRowid);
   }
 
-  updateOrder(view: OrderView, snapshot: string): void {
+  /**
+   * Rewrites the projection + snapshot row. `stored`: the row's exchange order id and terminal flag
+   * as last written, when known; if neither changes, the indexed columns are left alone.
+   */
+  updateOrder(view: OrderView, snapshot: string, stored?: StoredIndexColumns): void {
+    const terminal = isTerminal(view.status);
+    if (stored?.rowId !== undefined && stored.exchangeOrderId === view.exchange_order_id && stored.terminal === terminal) {
+      const changes = this.updateOrderLightStmt.run(
+        view.status,
+        view.filled_amount,
+        view.average_price ?? null,
+        view.fee_total,
+        view.status_reason ?? null,
+        view.updated_at,
+        ORDER_MACHINE_VERSION,
+        snapshot,
+        stored.rowId,
+        view.order_id,
+      ).changes;
+      // Checked: the row id is the order's (a stale id would silently update nothing).
+      if (changes === 1) return;
+    }
     this.updateOrderStmt.run(
       view.exchange_order_id ?? null,
       view.status,
@@ -107,7 +146,7 @@ export class OrderStore {
       view.fee_total,
       view.status_reason ?? null,
       view.updated_at,
-      isTerminal(view.status) ? 1 : 0,
+      terminal ? 1 : 0,
       ORDER_MACHINE_VERSION,
       snapshot,
       view.order_id,

@@ -27,6 +27,8 @@ export interface RuntimeHost {
   order(orderId: string): { accountKey: AccountKey; status: OrderStatus; context: OrderContext } | undefined;
   /** Applies an event through the group commit; resolves after commit. `outboxId` is marked done in the same transaction. */
   deliver(orderId: string, event: OrderEvent, actor: string, outboxId?: number): Promise<void>;
+  /** Like deliver for a caller that does not wait (pushed exchange events): no promise per event; `onError` if it could not be applied. */
+  post(orderId: string, event: OrderEvent, actor: string, onError: (err: unknown) => void): void;
   /** Marks an outbox row finished without an event (skipped or given up). */
   finishOutbox(outboxId: number, status: 'done' | 'failed'): Promise<void>;
   /** Order id of an order of this account by its client or exchange order id. */

@@ -9,20 +9,22 @@ import type { Db } from '../db/connection.ts';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
 import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { OrderStatus, OrderView } from '../domain/order.ts';
+import { isTerminal, type OrderStatus, type OrderView } from '../domain/order.ts';
 import type { PlaceOrderCommand } from '../exchanges/adapter.ts';
 import type { FillRecord, OrderCommand, OrderContext, OrderEvent, OrderInput } from '../../machines/order.types.ts';
 import {
   contextOf,
   deserializeOrder,
   initialOrder,
+  newOrderJsonCache,
   serializeOrder,
   statusOf,
   stepOrder,
   viewOf,
+  type OrderJsonCache,
   type OrderSnapshot,
 } from './order-machine-port.ts';
-import type { OrderStore, OutboxKind, OutboxRow } from './order-store.ts';
+import type { OrderStore, OutboxKind, OutboxRow, StoredIndexColumns } from './order-store.ts';
 
 /** An order actor: its live snapshot, or (passivated) the persisted JSON to restore on demand. */
 export interface OrderSlot {
@@ -33,6 +35,10 @@ export interface OrderSlot {
   status: OrderStatus;
   snapshot?: OrderSnapshot;
   text?: string;
+  /** Serialisation state of the snapshot's JSON (see order.snapshot-json.ts), carried across transitions. */
+  json?: OrderJsonCache;
+  /** orders.id of the order's row, when known. */
+  rowId?: number;
 }
 
 export type Work =
@@ -93,10 +99,12 @@ export class TransitionBatch {
   readonly settlers: Array<() => void> = [];
   readonly eventCounts = new Map<string, number>();
   transitions = 0;
+  /** Views computed for the projection rows, reused for callers awaiting the same snapshot's view. */
+  private readonly views = new Map<OrderSnapshot, OrderView>();
   /** Audit rows of this batch, appended in transition order at the end (one chain-head read). */
   private readonly auditRows: AuditEntry[] = [];
-  /** Orders whose projection row must be rewritten at the end of the batch (once each). */
-  private readonly dirty = new Set<string>();
+  /** Orders whose projection row must be rewritten at the end of the batch (once each), with its indexed columns as stored. */
+  private readonly dirty = new Map<string, StoredIndexColumns>();
   private readonly createdHere = new Map<string, string>();
   private readonly records = new Map<AccountKey, AccountRecord | undefined>();
 
@@ -111,11 +119,12 @@ export class TransitionBatch {
         this.settlers.push(() => w.resolve());
       }
     }
-    for (const orderId of this.dirty) {
+    for (const [orderId, stored] of this.dirty) {
       const slot = this.staged.get(orderId) as OrderSlot;
       const snapshot = slot.snapshot as OrderSnapshot;
       const view = viewOf(snapshot);
-      this.deps.store.updateOrder(view, serializeOrder(snapshot));
+      this.views.set(snapshot, view);
+      this.deps.store.updateOrder(view, serializeOrder(snapshot, (slot.json ??= newOrderJsonCache())), stored);
       const record = this.recordOf(slot.accountKey);
       if (record) this.changed.set(orderId, { record, view });
     }
@@ -159,7 +168,8 @@ export class TransitionBatch {
     const view = viewOf(snapshot);
     const ctx = contextOf(snapshot);
     const orderId = w.input.orderId;
-    this.deps.store.insertOrder(w.record.key, view, serializeOrder(snapshot));
+    const json = newOrderJsonCache();
+    const rowId = this.deps.store.insertOrder(w.record.key, view, serializeOrder(snapshot, json));
     const audit: AuditEntry = {
       actor: w.actor,
       action: 'order.create',
@@ -182,7 +192,7 @@ export class TransitionBatch {
     this.outbox.push(...rows);
     this.auditRows.push(audit);
     this.createdHere.set(cidKey, orderId);
-    const slot: OrderSlot = { orderId, accountKey: w.record.key, clientOrderId: ctx.clientOrderId, status: statusOf(snapshot), snapshot };
+    const slot: OrderSlot = { orderId, accountKey: w.record.key, clientOrderId: ctx.clientOrderId, status: statusOf(snapshot), snapshot, json, rowId };
     this.staged.set(orderId, slot);
     this.changed.set(orderId, { record: w.record, view });
     this.transitions++;
@@ -192,8 +202,7 @@ export class TransitionBatch {
 
   private event(w: EventWork): void {
     const slot = this.staged.get(w.orderId) ?? this.deps.slot(w.orderId);
-    const now = this.deps.nowIso();
-    if (w.outboxId !== undefined) this.deps.store.finishOutbox(w.outboxId, 'done', now);
+    if (w.outboxId !== undefined) this.deps.store.finishOutbox(w.outboxId, 'done', this.deps.nowIso());
     if (!slot) {
       this.settlers.push(() => w.reject(new DomainError('ORDER_NOT_FOUND', `order ${w.orderId} does not exist`)));
       return;
@@ -211,23 +220,31 @@ export class TransitionBatch {
     this.writeNewFills(slot.accountKey, w.orderId, ctxBefore, ctx, w.event);
     this.auditRows.push({
       actor: w.actor,
-      action: `order.${w.event.type.toLowerCase()}`,
+      action: auditAction(w.event.type),
       subject: w.orderId,
       payload: auditPayload(statusOf(before), status, w.event, step.commands),
     });
-    this.outbox.push(...this.writeOutbox(slot.accountKey, w.orderId, ctx, step.commands));
+    if (step.commands.length > 0) this.outbox.push(...this.writeOutbox(slot.accountKey, w.orderId, ctx, step.commands));
     const staged: OrderSlot = { orderId: slot.orderId, accountKey: slot.accountKey, clientOrderId: slot.clientOrderId, status, snapshot: next };
+    if (slot.json !== undefined) staged.json = slot.json;
+    if (slot.rowId !== undefined) staged.rowId = slot.rowId;
     if (ctx.exchangeOrderId !== undefined) staged.exchangeOrderId = ctx.exchangeOrderId;
     this.staged.set(w.orderId, staged);
-    this.dirty.add(w.orderId);
+    // The slot before this batch's first change to the order mirrors its row (or the row this batch inserted).
+    if (!this.dirty.has(w.orderId)) this.dirty.set(w.orderId, { exchangeOrderId: slot.exchangeOrderId, terminal: isTerminal(slot.status), rowId: slot.rowId });
     this.transitions++;
     this.count(w.event.type);
     // The view is computed only for a caller that waits for it (exchange events do not).
-    this.settlers.push(w.wantView === false ? () => w.resolve(undefined as unknown as OrderView) : () => w.resolve(viewOf(next)));
+    this.settlers.push(w.wantView === false ? () => w.resolve(undefined as unknown as OrderView) : () => w.resolve(this.views.get(next) ?? viewOf(next)));
   }
 
   private writeNewFills(key: AccountKey, orderId: string, before: OrderContext, after: OrderContext, e: OrderEvent): void {
     if (after.fillIds.length === before.fillIds.length) return;
+    // The usual case: a FILL whose id the machine just appended.
+    if (e.type === 'FILL' && after.fillIds.length === before.fillIds.length + 1 && after.fillIds[before.fillIds.length] === e.fillId) {
+      this.deps.store.insertFill(key, orderId, after, e);
+      return;
+    }
     const known = new Set(before.fillIds);
     const fresh = new Set(after.fillIds.filter((id) => !known.has(id)));
     const source: readonly FillRecord[] = e.type === 'FILL' ? [e] : e.type === 'RECONCILED' ? e.report.fills : [];
@@ -260,6 +277,14 @@ export class TransitionBatch {
   }
 }
 
+const AUDIT_ACTIONS = new Map<string, string>();
+/** "order.<event type, lower case>", built once per type (it is on every transition). */
+function auditAction(type: OrderEvent['type']): string {
+  let action = AUDIT_ACTIONS.get(type);
+  if (action === undefined) AUDIT_ACTIONS.set(type, (action = `order.${type.toLowerCase()}`));
+  return action;
+}
+
 /** The exchange command as decided at commit time (the submit is sent exactly as written here). */
 export function placeCommandOf(ctx: OrderContext): PlaceOrderCommand {
   const cmd: PlaceOrderCommand = {
@@ -282,28 +307,39 @@ function payloadOf(c: OrderCommand, ctx: OrderContext): Record<string, unknown> 
   return { reason: c.reason };
 }
 
-/** What the audit row says about a transition: compact (it is hashed on every transition), never a secret. */
+/**
+ * What the audit row says about a transition: compact (it is hashed on every transition), never a
+ * secret. Keys are added in sorted order, which spares the audit log's canonical JSON a sort.
+ */
 function auditPayload(from: OrderStatus, to: OrderStatus, e: OrderEvent, commands: readonly OrderCommand[]): Record<string, unknown> {
-  const p: Record<string, unknown> = { from, to };
-  if (commands.length > 0) p.commands = commands.map((c) => c.kind);
+  const p: Record<string, unknown> = {};
   switch (e.type) {
     case 'FILL':
-      p.fill_id = e.fillId;
       p.amount = e.amount;
-      p.price = e.price;
+      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
       p.fee = e.fee;
+      p.fill_id = e.fillId;
+      p.from = from;
+      p.price = e.price;
       break;
     case 'EXCHANGE_ACK':
+      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
       p.exchange_order_id = e.exchangeOrderId;
+      p.from = from;
       break;
     case 'RECONCILED':
-      p.state = e.report.state;
+      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
       if (e.report.exchangeOrderId !== undefined) p.exchange_order_id = e.report.exchangeOrderId;
       if (e.report.fills.length > 0) p.fill_ids = e.report.fills.map((f) => f.fillId);
+      p.from = from;
       if (e.report.reason !== undefined) p.reason = e.report.reason;
+      p.state = e.report.state;
       break;
     default:
+      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
+      p.from = from;
       if ('reason' in e && e.reason !== undefined) p.reason = e.reason;
   }
+  p.to = to;
   return p;
 }
