@@ -13,6 +13,7 @@ import {
   riskLimitsSchema,
 } from '../domain/account.ts';
 import { DomainError } from '../domain/errors.ts';
+import { statement } from '../db/statements.ts';
 
 /** Columns of `accounts` as stored; the integer `id` is AccountKey and never leaves repositories/runtime. */
 interface AccountRow {
@@ -179,28 +180,28 @@ export class AccountRepository implements AccountDirectory {
     const parsed = parseAccountRef(ref);
     const row =
       'name' in parsed
-        ? this.db.prepare(`${SELECT} WHERE a.name = ?`).get(parsed.name)
-        : this.db.prepare(`${SELECT} WHERE a.exchange = ? AND a.exchange_account_id = ?`).get(parsed.exchange, parsed.exchangeAccountId);
+        ? statement(this.db, `${SELECT} WHERE a.name = ?`).get(parsed.name)
+        : statement(this.db, `${SELECT} WHERE a.exchange = ? AND a.exchange_account_id = ?`).get(parsed.exchange, parsed.exchangeAccountId);
     return row ? toRecord(row as AccountRow) : undefined;
   }
 
   byKey(key: AccountKey): AccountRecord | undefined {
-    const row = this.db.prepare(`${SELECT} WHERE a.id = ?`).get(key) as AccountRow | undefined;
+    const row = statement(this.db, `${SELECT} WHERE a.id = ?`).get(key) as AccountRow | undefined;
     return row && toRecord(row);
   }
 
   all(): AccountRecord[] {
-    return (this.db.prepare(`${SELECT} ORDER BY a.name`).all() as AccountRow[]).map(toRecord);
+    return (statement(this.db, `${SELECT} ORDER BY a.name`).all() as AccountRow[]).map(toRecord);
   }
 
   /** Case-insensitive, so "Main" and "main" cannot both exist (they would be confused by people). */
   findByNameIgnoringCase(name: string): AccountRecord | undefined {
-    const row = this.db.prepare(`${SELECT} WHERE a.name = ? COLLATE NOCASE`).get(name) as AccountRow | undefined;
+    const row = statement(this.db, `${SELECT} WHERE a.name = ? COLLATE NOCASE`).get(name) as AccountRow | undefined;
     return row && toRecord(row);
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM accounts').get() as { n: number }).n;
+    return (statement(this.db, 'SELECT COUNT(*) AS n FROM accounts').get() as { n: number }).n;
   }
 
   insert(fields: NewAccountFields, at: string): AccountRecord {
@@ -237,25 +238,25 @@ export class AccountRepository implements AccountDirectory {
     if (changes.enabled !== undefined) put('enabled', changes.enabled ? 1 : 0);
     if (changes.limits !== undefined) put('limits_json', JSON.stringify(changes.limits));
     put('updated_at', at);
-    this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...values, key);
+    statement(this.db, `UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...values, key);
     return this.byKey(key)!;
   }
 
   delete(key: AccountKey): void {
-    this.db.prepare('DELETE FROM accounts WHERE id = ?').run(key);
+    statement(this.db, 'DELETE FROM accounts WHERE id = ?').run(key);
   }
 
   children(key: AccountKey): AccountRecord[] {
-    return (this.db.prepare(`${SELECT} WHERE a.parent_id = ? ORDER BY a.name`).all(key) as AccountRow[]).map(toRecord);
+    return (statement(this.db, `${SELECT} WHERE a.parent_id = ? ORDER BY a.name`).all(key) as AccountRow[]).map(toRecord);
   }
 
   /** Keys from the account's parent up to the root (bounded, in case the data is already cyclic). */
   ancestors(key: AccountKey): AccountKey[] {
     const out: AccountKey[] = [];
-    let current = this.db.prepare('SELECT parent_id FROM accounts WHERE id = ?').get(key) as { parent_id: number | null } | undefined;
+    let current = statement(this.db, 'SELECT parent_id FROM accounts WHERE id = ?').get(key) as { parent_id: number | null } | undefined;
     while (current?.parent_id != null && out.length < 100) {
       out.push(current.parent_id as AccountKey);
-      current = this.db.prepare('SELECT parent_id FROM accounts WHERE id = ?').get(current.parent_id) as { parent_id: number | null } | undefined;
+      current = statement(this.db, 'SELECT parent_id FROM accounts WHERE id = ?').get(current.parent_id) as { parent_id: number | null } | undefined;
     }
     return out;
   }
@@ -263,9 +264,9 @@ export class AccountRepository implements AccountDirectory {
   /** Orders, fills or outbox rows reference the account (their foreign keys RESTRICT deletion). */
   hasOrderHistory(key: AccountKey): boolean {
     return (
-      this.db.prepare('SELECT 1 FROM orders WHERE account_id = ? LIMIT 1').get(key) !== undefined ||
-      this.db.prepare('SELECT 1 FROM fills WHERE account_id = ? LIMIT 1').get(key) !== undefined ||
-      this.db.prepare('SELECT 1 FROM outbox WHERE account_id = ? LIMIT 1').get(key) !== undefined
+      statement(this.db, 'SELECT 1 FROM orders WHERE account_id = ? LIMIT 1').get(key) !== undefined ||
+      statement(this.db, 'SELECT 1 FROM fills WHERE account_id = ? LIMIT 1').get(key) !== undefined ||
+      statement(this.db, 'SELECT 1 FROM outbox WHERE account_id = ? LIMIT 1').get(key) !== undefined
     );
   }
 

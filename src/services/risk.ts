@@ -9,6 +9,7 @@ import type { Db } from '../db/connection.ts';
 import type { AccountKey, RiskLimits } from '../domain/account.ts';
 import { DomainError, type Problem } from '../domain/errors.ts';
 import { D, decStr } from '../domain/money.ts';
+import { statement } from '../db/statements.ts';
 
 export interface RiskOrder {
   accountKey: AccountKey;
@@ -24,7 +25,7 @@ export interface RiskOrder {
 const KILL_SWITCH_KEY = 'kill_switch';
 
 export function globalKillSwitchOn(db: Db): boolean {
-  const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(KILL_SWITCH_KEY) as { value: string } | undefined;
+  const row = statement(db, 'SELECT value FROM settings WHERE key = ?').get(KILL_SWITCH_KEY) as { value: string } | undefined;
   return row !== undefined && ['1', 'true', 'on'].includes(row.value.toLowerCase());
 }
 
@@ -33,11 +34,11 @@ export function utcDay(ms: number): string {
 }
 
 function openOrders(db: Db, key: AccountKey): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM orders WHERE account_id = ? AND terminal = 0').get(key) as { n: number }).n;
+  return (statement(db, 'SELECT COUNT(*) AS n FROM orders WHERE account_id = ? AND terminal = 0').get(key) as { n: number }).n;
 }
 
 function notionalToday(db: Db, key: AccountKey, day: string): string {
-  const row = db.prepare('SELECT notional FROM daily_notional WHERE account_id = ? AND day = ?').get(key, day) as { notional: string } | undefined;
+  const row = statement(db, 'SELECT notional FROM daily_notional WHERE account_id = ? AND day = ?').get(key, day) as { notional: string } | undefined;
   return row?.notional ?? '0';
 }
 
@@ -85,7 +86,7 @@ export function enforceRisk(db: Db, limits: RiskLimits, o: RiskOrder): void {
   if (first) throw new DomainError('RISK_LIMIT', first.message, { problems });
   if (o.notional === undefined) return;
   const total = new D(notionalToday(db, o.accountKey, o.day)).plus(o.notional);
-  db.prepare(
+  statement(db, 
     'INSERT INTO daily_notional (account_id, day, notional) VALUES (?, ?, ?) ON CONFLICT (account_id, day) DO UPDATE SET notional = excluded.notional',
   ).run(o.accountKey, o.day, decStr(total));
 }
