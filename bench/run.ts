@@ -36,6 +36,14 @@ async function main(): Promise<void> {
     const mod = (await import(file)) as { run: () => Promise<BenchResult[]> };
     for (const r of await mod.run()) rows.push({ suite: name, ...r });
   }
+  // A run of some suites keeps the other suites' latest rows, so results.json stays one full table.
+  const resultsFile = path.join(path.dirname(new URL(import.meta.url).pathname), 'results.json');
+  if (wanted.length > 0 && fs.existsSync(resultsFile)) {
+    const previous = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as { results?: Array<BenchResult & { suite: string }> };
+    const kept = (previous.results ?? []).filter((r) => !names.includes(r.suite));
+    rows.unshift(...kept);
+    rows.sort((a, b) => Object.keys(SUITES).indexOf(a.suite) - Object.keys(SUITES).indexOf(b.suite));
+  }
   const header = ['suite', 'benchmark', 'value', 'unit', 'baseline', 'baseline value', 'ratio', 'target', 'pass'];
   const table = rows.map((r) => [r.suite, r.name, fmt(r.value), r.unit, r.baselineName, fmt(r.baseline), r.ratio.toFixed(2), r.target ?? '', r.pass === undefined ? '' : r.pass ? 'yes' : 'NO']);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
@@ -47,7 +55,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, node: process.version, platform: process.platform },
     results: rows,
   };
-  fs.writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   fs.writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'results.md'), out + '\n');
 }
 
