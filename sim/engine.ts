@@ -1,34 +1,36 @@
 /**
- * The deterministic matching engine of one simulated account (see sim/README.md for every rule).
+ * The deterministic matching engine of one simulated account (see sim/README.md for every rule):
+ * the facade that owns the account's state and exposes commands, market-data entry points and queries.
  * Resting orders live in price-time priority books and fill ONLY when a trade print crosses them,
  * at their own limit price, for at most the trade's size. An order reaching the book takes the
  * observed liquidity first (book snapshot levels, else the last trade price with unlimited size).
  * No wall clock, no Math.random: time comes from the events and advanceTo(), randomness from SimRandom.
+ * The work itself lives in order-intake.ts (place), matching.ts (fills) and order-timers.ts (latency,
+ * expiry); they reach the state below through the structural EngineCore interface.
  */
-import { Decimal } from 'decimal.js';
 import { D, type Dec, decStr } from '../src/domain/money.ts';
 import { DomainError } from '../src/domain/errors.ts';
 import { isoAt } from '../src/domain/clock.ts';
-import { validateOrder, type Market } from '../src/domain/market.ts';
-import type { OrderRequest } from '../src/domain/order.ts';
+import type { Market } from '../src/domain/market.ts';
 import type { FillReport, OrderAck, OrderLocator, OrderStatusReport, PlaceOrderCommand } from '../src/exchanges/adapter.ts';
-import { BookSide, type Level } from './book.ts';
-import { buyReservation, fillFee, floorToDecimals, ZERO } from './fees.ts';
-import { TimerHeap, type Timer } from './heap.ts';
+import { BookSide } from './book.ts';
+import { ZERO } from './fees.ts';
+import { TimerHeap } from './heap.ts';
 import { Ledger } from './ledger.ts';
 import { REASONS, type SimOrder } from './order.ts';
-import { comparePrice, priceKey } from './price.ts';
 import { SimRandom } from './random.ts';
 import { DEFAULT_FEES, type BookSnapshot, type EngineOptions, type SimEvent, type TradePrint } from './types.ts';
 import { restoreEngine, snapshotEngine, type EngineState } from './engine-state.ts';
-import { slippedPrice, takerLevels, toObserved } from './liquidity.ts';
+import { toObserved } from './liquidity.ts';
 import type { MarketState } from './market-state.ts';
+import type { EngineCore } from './engine-core.ts';
+import { crosses, fillResting } from './matching.ts';
+import { placeOrder } from './order-intake.ts';
+import { runTimersUntil, scheduleTimer } from './order-timers.ts';
 
 export type { MarketState } from './market-state.ts';
 
-const DAY_MS = 86_400_000;
-
-export class MatchingEngine {
+export class MatchingEngine implements EngineCore {
   nowMs: number;
   readonly ledger: Ledger;
   rng: SimRandom;
@@ -42,15 +44,16 @@ export class MatchingEngine {
   readonly open = new Map<number, SimOrder>();
   readonly byClientId = new Map<string, SimOrder>();
   readonly fillLog: FillReport[] = [];
-  private readonly timers = new TimerHeap();
-  private nextTimerAt = Infinity;
-  private events: SimEvent[] = [];
+  // Internal (EngineCore): read and written by order-intake.ts, matching.ts and order-timers.ts only.
+  readonly timers = new TimerHeap();
+  nextTimerAt = Infinity;
+  events: SimEvent[] = [];
   private cur: MarketState | undefined;
-  private readonly latencyMs: number;
-  private readonly jitterMs: number;
-  private readonly slippageBps: number;
-  private readonly touch: boolean;
-  private readonly record: boolean;
+  readonly latencyMs: number;
+  readonly jitterMs: number;
+  readonly slippageBps: number;
+  readonly touch: boolean;
+  readonly record: boolean;
 
   constructor(
     readonly opts: EngineOptions,
@@ -75,13 +78,7 @@ export class MatchingEngine {
 
   /** Moves simulated time forward to ts (never backwards), running arrivals and expiries on the way. */
   advanceTo(ts: number): void {
-    while (this.nextTimerAt <= ts) {
-      const t = this.timers.pop()!;
-      this.nextTimerAt = this.timers.peek()?.at ?? Infinity;
-      if (t.at > this.nowMs) this.nowMs = t.at;
-      this.runTimer(t);
-    }
-    if (ts > this.nowMs) this.nowMs = ts;
+    runTimersUntil(this, ts);
   }
 
   /** A trade print: the hot path. Crosses resting orders; never touches decimal.js unless it crosses. */
@@ -95,12 +92,12 @@ export class MatchingEngine {
     const bids = ms.bids.levels;
     if (bids.length !== 0) {
       const b = bids[bids.length - 1]!;
-      if (t.key < b.key || (t.key === b.key && this.crosses(ms.bids, t, b))) this.fillResting(ms.bids, t);
+      if (t.key < b.key || (t.key === b.key && crosses(this, ms.bids, t, b))) fillResting(this, ms.bids, t);
     }
     const asks = ms.asks.levels;
     if (asks.length !== 0) {
       const a = asks[asks.length - 1]!;
-      if (t.key > a.key || (t.key === a.key && this.crosses(ms.asks, t, a))) this.fillResting(ms.asks, t);
+      if (t.key > a.key || (t.key === a.key && crosses(this, ms.asks, t, a))) fillResting(this, ms.asks, t);
     }
   }
 
@@ -127,79 +124,7 @@ export class MatchingEngine {
 
   /** Validates like Bitstamp, reserves funds, and schedules arrival. Throws DomainError; nothing is kept then. */
   place(cmd: PlaceOrderCommand): OrderAck {
-    const ms = this.market(cmd.market);
-    const rules = this.rulesOf(ms);
-    const isMarket = cmd.type !== 'limit';
-    const reference = ms.last ?? (cmd.side === 'buy' ? ms.book?.asks[0]?.price : ms.book?.bids[0]?.price);
-    const req: OrderRequest = { market: cmd.market, side: cmd.side, type: cmd.type, amount: cmd.amount, time_in_force: cmd.timeInForce, post_only: cmd.postOnly };
-    if (cmd.price !== undefined) req.price = cmd.price;
-    if (cmd.expireTime !== undefined) req.expire_time = cmd.expireTime;
-    const opts: { now: Date; referencePrice?: string } = { now: new Date(this.nowMs) };
-    if (reference !== undefined) opts.referencePrice = reference;
-    const problem = validateOrder(rules, req, opts)[0];
-    if (problem) throw new DomainError(problem.code, problem.message, problem.field ? { field: problem.field } : undefined);
-    if (isMarket && reference === undefined)
-      throw new DomainError('EXCHANGE_REJECTED', `no price observed for ${cmd.market} yet; ${cmd.type} orders need a market price`);
-
-    const amount = new D(cmd.amount);
-    const price = cmd.price === undefined ? undefined : decStr(cmd.price);
-    let reserveCurrency: string;
-    let need: Dec;
-    if (cmd.side === 'buy') {
-      reserveCurrency = rules.quote;
-      const p = price ?? this.estimateBuyPrice(ms, amount, rules);
-      need = buyReservation(amount, p, this.ratesOf(ms).max, rules);
-      const available = this.ledger.availableOf(reserveCurrency);
-      if (need.gt(available))
-        throw new DomainError(
-          'INSUFFICIENT_FUNDS',
-          `You need ${decStr(need)} ${rules.quote} to open that order. You have only ${decStr(available)} ${rules.quote} available.`,
-        );
-    } else {
-      reserveCurrency = rules.base;
-      need = amount;
-      const available = this.ledger.availableOf(reserveCurrency);
-      if (need.gt(available))
-        throw new DomainError(
-          'INSUFFICIENT_FUNDS',
-          `You have only ${decStr(available)} ${rules.base} available; the order needs ${decStr(amount)} ${rules.base}.`,
-        );
-    }
-
-    const seq = ++this.orderSeq;
-    const latency = this.latencyMs + (this.jitterMs > 0 ? this.rng.int(this.jitterMs + 1) : 0);
-    const o: SimOrder = {
-      seq,
-      id: `sim-o-${seq}`,
-      market: cmd.market,
-      rules,
-      side: cmd.side,
-      type: cmd.type,
-      tif: isMarket ? 'gtc' : cmd.timeInForce,
-      postOnly: cmd.postOnly,
-      amount,
-      remaining: amount,
-      filled: ZERO,
-      key: price === undefined ? NaN : priceKey(price),
-      placedAt: this.nowMs,
-      arrivesAt: this.nowMs + latency,
-      arrived: false,
-      onBook: false,
-      state: 'open',
-      reserveCurrency,
-      reserved: need,
-      fills: [],
-      updatedAt: this.nowMs,
-    };
-    if (price !== undefined) o.price = price;
-    if (cmd.clientOrderId) o.clientOrderId = cmd.clientOrderId;
-    if (o.tif === 'gtd' && cmd.expireTime) o.expireAt = Date.parse(cmd.expireTime);
-    if (o.tif === 'daily') o.expireAt = (Math.floor(this.nowMs / DAY_MS) + 1) * DAY_MS;
-    this.ledger.reserve(reserveCurrency, need);
-    this.track(o);
-    this.emitUpdate(o);
-    if (latency === 0) this.arrive(o);
-    return { exchangeOrderId: o.id, at: isoAt(o.placedAt) };
+    return placeOrder(this, cmd);
   }
 
   cancel(locator: OrderLocator): OrderStatusReport {
@@ -293,8 +218,8 @@ export class MatchingEngine {
     if (o.clientOrderId !== undefined) this.byClientId.set(o.clientOrderId, o);
     if (o.state !== 'open') return;
     this.open.set(o.seq, o);
-    if (!o.arrived) this.schedule({ at: o.arrivesAt, kind: 1, orderSeq: o.seq });
-    if (o.expireAt !== undefined) this.schedule({ at: o.expireAt, kind: 0, orderSeq: o.seq });
+    if (!o.arrived) scheduleTimer(this, { at: o.arrivesAt, kind: 1, orderSeq: o.seq });
+    if (o.expireAt !== undefined) scheduleTimer(this, { at: o.expireAt, kind: 0, orderSeq: o.seq });
   }
 
   /** Puts a restored resting order back on its book (in its original time priority). */
@@ -320,154 +245,8 @@ export class MatchingEngine {
     return ms.rates;
   }
 
-  private schedule(t: Timer): void {
-    this.timers.push(t);
-    if (t.at < this.nextTimerAt) this.nextTimerAt = t.at;
-  }
-
-  private runTimer(t: Timer): void {
-    const o = this.open.get(t.orderSeq);
-    if (!o) return;
-    if (t.kind === 0) this.close(o, 'expired', o.tif === 'daily' ? REASONS.expiredDaily : REASONS.expiredGtd);
-    else if (!o.arrived) this.arrive(o);
-  }
-
-  private crosses(side: BookSide, t: TradePrint, level: Level): boolean {
-    const c = comparePrice(t.key, t.price, level.key, level.price);
-    const through = side.isBid ? c < 0 : c > 0;
-    return through || (c === 0 && this.touch);
-  }
-
-  /** Fills resting orders of one side, best first, at their limit price, for at most the trade's size. */
-  private fillResting(side: BookSide, t: TradePrint): void {
-    let q: Dec | null = t.amount === null ? null : new D(t.amount);
-    while (q === null || q.gt(0)) {
-      const level = side.best();
-      if (!level || !this.crosses(side, t, level)) return;
-      const o = level.orders[level.head]!;
-      let want = o.remaining;
-      if (q !== null) {
-        const cap = floorToDecimals(q, o.rules.amount_decimals);
-        if (cap.lte(0)) return;
-        if (cap.lt(want)) want = cap;
-      }
-      const done = this.execute(o, want, level.price, 'maker');
-      if (q !== null) q = q.minus(done);
-      if (o.state === 'filled') side.shiftBest(level);
-      else if (done.lt(want)) {
-        side.shiftBest(level);
-        this.close(o, 'cancelled', REASONS.insufficientFunds);
-      } else return; // the trade's size is used up
-    }
-  }
-
-  /** The order reaches the book: take what the observed market offers, then rest or cancel the rest. */
-  private arrive(o: SimOrder): void {
-    o.arrived = true;
-    const ms = this.market(o.market);
-    const levels = takerLevels(ms, o, slippedPrice(ms, o, this.slippageBps));
-    if (o.postOnly) {
-      if (levels.length > 0) this.close(o, 'cancelled', REASONS.postOnlyWouldTake);
-      else this.rest(ms, o);
-      return;
-    }
-    if (o.tif === 'fok') {
-      let depth: Dec | null = ZERO;
-      for (const l of levels) depth = l.size === null || depth === null ? null : depth.plus(l.size);
-      if (depth !== null && depth.lt(o.remaining)) return this.close(o, 'cancelled', REASONS.fokNotFillable);
-    }
-    for (const l of levels) {
-      if (o.state !== 'open') break;
-      let want = o.remaining;
-      if (l.size !== null) {
-        const cap = floorToDecimals(l.size, o.rules.amount_decimals);
-        if (cap.lt(want)) want = cap;
-      }
-      if (want.lte(0)) continue;
-      const done = this.execute(o, want, l.price, 'taker');
-      if (l.observed) l.observed.size = l.observed.size.minus(done);
-      if (done.lt(want) && o.state === 'open') return this.close(o, 'cancelled', REASONS.insufficientFunds);
-    }
-    if (o.state !== 'open') return;
-    if (o.type !== 'limit') this.close(o, 'cancelled', REASONS.noLiquidity);
-    else if (o.tif === 'ioc' || o.tif === 'fok') this.close(o, 'cancelled', REASONS.iocRemainder);
-    else this.rest(ms, o);
-  }
-
-  private rest(ms: MarketState, o: SimOrder): void {
-    o.restSeq = ++this.restCount;
-    (o.side === 'buy' ? ms.bids : ms.asks).insert(o);
-    this.emitUpdate(o);
-  }
-
-  /**
-   * One fill of `want` at `price`. A buy that cannot pay (rounding pennies beyond its reservation
-   * and no free balance, or a market order whose price moved) fills only what it can pay.
-   * Returns the amount actually filled.
-   */
-  private execute(o: SimOrder, want: Dec, price: string, liquidity: 'maker' | 'taker'): Dec {
-    const m = o.rules;
-    const ms = this.market(o.market);
-    const rates = this.ratesOf(ms);
-    const rate = liquidity === 'maker' ? rates.maker : rates.taker;
-    let amount = want;
-    let notional = amount.times(price);
-    let fee: Dec;
-    if (o.side === 'buy') {
-      fee = fillFee(notional, rate, m, false);
-      const canPay = o.reserved.plus(this.ledger.availableOf(m.quote));
-      if (notional.plus(fee).gt(canPay)) {
-        const step = new D(10).pow(-m.amount_decimals);
-        amount = floorToDecimals(canPay.div(rate.plus(1).times(price)), m.amount_decimals);
-        if (amount.gt(want)) amount = want;
-        for (;;) {
-          if (amount.lte(0)) return ZERO;
-          notional = amount.times(price);
-          fee = fillFee(notional, rate, m, false);
-          if (notional.plus(fee).lte(canPay)) break;
-          amount = amount.minus(step);
-        }
-      }
-      const cost = notional.plus(fee);
-      const fromReserve = o.reserved.lt(cost) ? o.reserved : cost;
-      o.reserved = o.reserved.minus(fromReserve);
-      this.ledger.release(m.quote, fromReserve);
-      this.ledger.debit(m.quote, cost);
-      this.ledger.credit(m.base, amount);
-    } else {
-      fee = fillFee(notional, rate, m, true);
-      o.reserved = o.reserved.minus(amount);
-      this.ledger.release(m.base, amount);
-      this.ledger.debit(m.base, amount);
-      this.ledger.credit(m.quote, notional.minus(fee));
-    }
-    this.ledger.addFee(m.quote, fee);
-    o.remaining = o.remaining.minus(amount);
-    o.filled = o.filled.plus(amount);
-    o.updatedAt = this.nowMs;
-    const fill: FillReport = {
-      fillId: `sim-${++this.fillSeq}`,
-      exchangeOrderId: o.id,
-      market: o.market,
-      side: o.side,
-      amount: decStr(amount),
-      price,
-      fee: decStr(fee),
-      feeCurrency: m.quote,
-      liquidity,
-      at: isoAt(this.nowMs),
-    };
-    if (o.clientOrderId !== undefined) fill.clientOrderId = o.clientOrderId;
-    o.fills.push(fill);
-    this.fillLog.push(fill);
-    if (this.record) this.events.push({ type: 'fill', fill });
-    if (o.remaining.isZero()) this.finish(o, 'filled');
-    else this.emitUpdate(o);
-    return amount;
-  }
-
   /** Ends an open order: off the book, reservation released. */
-  private close(o: SimOrder, state: 'cancelled' | 'expired' | 'rejected', reason: string): void {
+  close(o: SimOrder, state: 'cancelled' | 'expired' | 'rejected', reason: string): void {
     if (o.onBook) {
       const ms = this.market(o.market);
       (o.side === 'buy' ? ms.bids : ms.asks).remove(o);
@@ -476,7 +255,7 @@ export class MatchingEngine {
     this.finish(o, state);
   }
 
-  private finish(o: SimOrder, state: 'filled' | 'cancelled' | 'expired' | 'rejected'): void {
+  finish(o: SimOrder, state: 'filled' | 'cancelled' | 'expired' | 'rejected'): void {
     if (o.reserved.gt(0)) this.ledger.release(o.reserveCurrency, o.reserved);
     o.reserved = ZERO;
     o.state = state;
@@ -485,25 +264,7 @@ export class MatchingEngine {
     this.emitUpdate(o);
   }
 
-  private emitUpdate(o: SimOrder): void {
+  emitUpdate(o: SimOrder): void {
     if (this.record) this.events.push({ type: 'order_update', report: this.report(o) });
-  }
-
-  /** Price used to size a market buy's reservation: walk the observed book, else last + slippage. */
-  private estimateBuyPrice(ms: MarketState, amount: Dec, rules: Market): string {
-    const asks = ms.book?.asks ?? [];
-    let left = amount;
-    let worst: string | undefined;
-    for (const l of asks) {
-      if (l.size.lte(0)) continue;
-      worst = l.price;
-      left = left.minus(l.size);
-      if (left.lte(0)) break;
-    }
-    if (worst !== undefined && left.lte(0)) return worst;
-    const last = ms.last ?? worst;
-    if (last === undefined) throw new DomainError('EXCHANGE_REJECTED', `no price observed for ${ms.id} yet`);
-    const slipped = new D(last).times(new D(1).plus(new D(this.slippageBps).div(10_000)));
-    return decStr(slipped.toDecimalPlaces(rules.price_decimals, Decimal.ROUND_UP));
   }
 }

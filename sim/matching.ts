@@ -1,0 +1,150 @@
+/**
+ * Matching of orders against market events: resting orders filled by crossing trade prints (at their
+ * own limit price, for at most the print's size), arriving orders taking the observed liquidity, and
+ * the fill accounting itself (ledger, fees, fill reports).
+ */
+import { D, type Dec, decStr } from '../src/domain/money.ts';
+import { isoAt } from '../src/domain/clock.ts';
+import type { FillReport } from '../src/exchanges/adapter.ts';
+import type { BookSide, Level } from './book.ts';
+import { fillFee, floorToDecimals, ZERO } from './fees.ts';
+import { REASONS, type SimOrder } from './order.ts';
+import { comparePrice } from './price.ts';
+import type { TradePrint } from './types.ts';
+import { slippedPrice, takerLevels } from './liquidity.ts';
+import type { MarketState } from './market-state.ts';
+import type { EngineCore } from './engine-core.ts';
+
+export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Level): boolean {
+  const c = comparePrice(t.key, t.price, level.key, level.price);
+  const through = side.isBid ? c < 0 : c > 0;
+  return through || (c === 0 && e.touch);
+}
+
+/** Fills resting orders of one side, best first, at their limit price, for at most the trade's size. */
+export function fillResting(e: EngineCore, side: BookSide, t: TradePrint): void {
+  let q: Dec | null = t.amount === null ? null : new D(t.amount);
+  while (q === null || q.gt(0)) {
+    const level = side.best();
+    if (!level || !crosses(e, side, t, level)) return;
+    const o = level.orders[level.head]!;
+    let want = o.remaining;
+    if (q !== null) {
+      const cap = floorToDecimals(q, o.rules.amount_decimals);
+      if (cap.lte(0)) return;
+      if (cap.lt(want)) want = cap;
+    }
+    const done = execute(e, o, want, level.price, 'maker');
+    if (q !== null) q = q.minus(done);
+    if (o.state === 'filled') side.shiftBest(level);
+    else if (done.lt(want)) {
+      side.shiftBest(level);
+      e.close(o, 'cancelled', REASONS.insufficientFunds);
+    } else return; // the trade's size is used up
+  }
+}
+
+/** The order reaches the book: take what the observed market offers, then rest or cancel the rest. */
+export function arrive(e: EngineCore, o: SimOrder): void {
+  o.arrived = true;
+  const ms = e.market(o.market);
+  const levels = takerLevels(ms, o, slippedPrice(ms, o, e.slippageBps));
+  if (o.postOnly) {
+    if (levels.length > 0) e.close(o, 'cancelled', REASONS.postOnlyWouldTake);
+    else rest(e, ms, o);
+    return;
+  }
+  if (o.tif === 'fok') {
+    let depth: Dec | null = ZERO;
+    for (const l of levels) depth = l.size === null || depth === null ? null : depth.plus(l.size);
+    if (depth !== null && depth.lt(o.remaining)) return e.close(o, 'cancelled', REASONS.fokNotFillable);
+  }
+  for (const l of levels) {
+    if (o.state !== 'open') break;
+    let want = o.remaining;
+    if (l.size !== null) {
+      const cap = floorToDecimals(l.size, o.rules.amount_decimals);
+      if (cap.lt(want)) want = cap;
+    }
+    if (want.lte(0)) continue;
+    const done = execute(e, o, want, l.price, 'taker');
+    if (l.observed) l.observed.size = l.observed.size.minus(done);
+    if (done.lt(want) && o.state === 'open') return e.close(o, 'cancelled', REASONS.insufficientFunds);
+  }
+  if (o.state !== 'open') return;
+  if (o.type !== 'limit') e.close(o, 'cancelled', REASONS.noLiquidity);
+  else if (o.tif === 'ioc' || o.tif === 'fok') e.close(o, 'cancelled', REASONS.iocRemainder);
+  else rest(e, ms, o);
+}
+
+function rest(e: EngineCore, ms: MarketState, o: SimOrder): void {
+  o.restSeq = ++e.restCount;
+  (o.side === 'buy' ? ms.bids : ms.asks).insert(o);
+  e.emitUpdate(o);
+}
+
+/**
+ * One fill of `want` at `price`. A buy that cannot pay (rounding pennies beyond its reservation
+ * and no free balance, or a market order whose price moved) fills only what it can pay.
+ * Returns the amount actually filled.
+ */
+function execute(e: EngineCore, o: SimOrder, want: Dec, price: string, liquidity: 'maker' | 'taker'): Dec {
+  const m = o.rules;
+  const ms = e.market(o.market);
+  const rates = e.ratesOf(ms);
+  const rate = liquidity === 'maker' ? rates.maker : rates.taker;
+  let amount = want;
+  let notional = amount.times(price);
+  let fee: Dec;
+  if (o.side === 'buy') {
+    fee = fillFee(notional, rate, m, false);
+    const canPay = o.reserved.plus(e.ledger.availableOf(m.quote));
+    if (notional.plus(fee).gt(canPay)) {
+      const step = new D(10).pow(-m.amount_decimals);
+      amount = floorToDecimals(canPay.div(rate.plus(1).times(price)), m.amount_decimals);
+      if (amount.gt(want)) amount = want;
+      for (;;) {
+        if (amount.lte(0)) return ZERO;
+        notional = amount.times(price);
+        fee = fillFee(notional, rate, m, false);
+        if (notional.plus(fee).lte(canPay)) break;
+        amount = amount.minus(step);
+      }
+    }
+    const cost = notional.plus(fee);
+    const fromReserve = o.reserved.lt(cost) ? o.reserved : cost;
+    o.reserved = o.reserved.minus(fromReserve);
+    e.ledger.release(m.quote, fromReserve);
+    e.ledger.debit(m.quote, cost);
+    e.ledger.credit(m.base, amount);
+  } else {
+    fee = fillFee(notional, rate, m, true);
+    o.reserved = o.reserved.minus(amount);
+    e.ledger.release(m.base, amount);
+    e.ledger.debit(m.base, amount);
+    e.ledger.credit(m.quote, notional.minus(fee));
+  }
+  e.ledger.addFee(m.quote, fee);
+  o.remaining = o.remaining.minus(amount);
+  o.filled = o.filled.plus(amount);
+  o.updatedAt = e.nowMs;
+  const fill: FillReport = {
+    fillId: `sim-${++e.fillSeq}`,
+    exchangeOrderId: o.id,
+    market: o.market,
+    side: o.side,
+    amount: decStr(amount),
+    price,
+    fee: decStr(fee),
+    feeCurrency: m.quote,
+    liquidity,
+    at: isoAt(e.nowMs),
+  };
+  if (o.clientOrderId !== undefined) fill.clientOrderId = o.clientOrderId;
+  o.fills.push(fill);
+  e.fillLog.push(fill);
+  if (e.record) e.events.push({ type: 'fill', fill });
+  if (o.remaining.isZero()) e.finish(o, 'filled');
+  else e.emitUpdate(o);
+  return amount;
+}
