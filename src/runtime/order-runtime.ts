@@ -8,60 +8,36 @@
  * after the commit are promises resolved, listeners told and outbox commands executed: nothing
  * leaves the process before the state that explains it is durable.
  */
-import type { Db } from '../db/connection.ts';
-import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
-import type { Clock } from '../domain/clock.ts';
-import { isoAt } from '../domain/clock.ts';
+import type { AccountKey, AccountRecord } from '../domain/account.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { IdFactory } from '../domain/ids.ts';
 import type { OrderStatus, OrderView } from '../domain/order.ts';
 import { isTerminal } from '../domain/order.ts';
-import type { ExchangeAdapter } from '../exchanges/adapter.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { OrderContext, OrderEvent, OrderInput } from '../../machines/order.types.ts';
-import type { AdapterRegistry } from './adapter-registry.ts';
+import type { OrderEvent, OrderInput } from '../../machines/order.types.ts';
 import { ExchangeEvents, type ConnectionStatus } from './exchange-events.ts';
-import { InflightChecks, type InflightOptions } from './inflight-checks.ts';
-import { contextOf, statusOf } from './order-machine-port.ts';
+import { InflightChecks } from './inflight-checks.ts';
+import { isoCache } from './iso-cache.ts';
+import { LiveOrderIndex } from './live-order-index.ts';
+import { OrderChangeFeed, type OrderChangeListener } from './order-change-feed.ts';
 import { OrderReadModel } from './order-read-model.ts';
+import type { ExtraWrites, OrderRuntimeDeps } from './order-runtime-deps.ts';
+import { createRuntimeHost } from './order-runtime-host.ts';
+import { materialize, slotOfRow } from './order-slot.ts';
 import { OrderStore } from './order-store.ts';
-import { OutboxWorker, type OutboxOptions } from './outbox-worker.ts';
+import { OutboxWorker } from './outbox-worker.ts';
 import { Reconciler, type ReconcileResult } from './reconciliation.ts';
 import type { LiveOrder, RuntimeHost } from './runtime-host.ts';
-import { realScheduler, type Scheduler } from './scheduler.ts';
-import { materialize, TransitionBatch, type OrderSlot, type TransitionBatchDeps, type Work } from './transition-batch.ts';
+import { realScheduler } from './scheduler.ts';
+import { storageFailure } from './storage-failure.ts';
+import { TransitionBatch, type TransitionBatchDeps, type Work } from './transition-batch.ts';
 
-export type OrderChangeListener = (record: AccountRecord, view: OrderView) => void;
-/** Extra writes joined to the transaction (and savepoint) that creates an order, e.g. risk counters. Throw to refuse. */
-export type ExtraWrites = (db: Db) => void;
-
-export interface OrderRuntimeDeps {
-  db: Db;
-  clock: Clock;
-  audit: AuditLog;
-  registry: AdapterRegistry;
-  directory: AccountDirectory;
-  logger: Logger;
-  metrics?: Metrics;
-  ids: IdFactory;
-  scheduler?: Scheduler;
-  outbox?: Partial<OutboxOptions>;
-  inflight?: Partial<InflightOptions>;
-  /** Reconcile every account with live orders at start (default true). */
-  reconcileOnStart?: boolean;
-  /** 'lazy' (default): keep each snapshot's JSON until the order's next event; 'eager': restore all at start. */
-  hydration?: 'lazy' | 'eager';
-}
+export type { ExtraWrites, OrderChangeListener, OrderRuntimeDeps };
 
 export class OrderRuntime {
   readonly store: OrderStore;
   readonly reads: OrderReadModel;
-  private readonly slots = new Map<string, OrderSlot>();
-  private readonly byClientId = new Map<string, string>();
-  private readonly byExchangeId = new Map<string, string>();
-  private readonly listeners = new Set<OrderChangeListener>();
+  /** Live actors in memory, by order, client and exchange order id. */
+  private readonly live: LiveOrderIndex;
+  private readonly changes: OrderChangeFeed;
   private readonly worker: OutboxWorker;
   private readonly inflight: InflightChecks;
   private readonly events: ExchangeEvents;
@@ -79,8 +55,19 @@ export class OrderRuntime {
   constructor(private readonly deps: OrderRuntimeDeps) {
     this.store = new OrderStore(deps.db);
     this.reads = new OrderReadModel(deps.db);
+    this.live = new LiveOrderIndex(this.store);
+    this.changes = new OrderChangeFeed(deps.logger);
     const scheduler = deps.scheduler ?? realScheduler;
-    this.host = this.makeHost();
+    this.host = createRuntimeHost({
+      index: this.live,
+      directory: deps.directory,
+      registry: deps.registry,
+      nowIso: () => this.nowIso(),
+      enqueue: (w) => this.enqueue(w),
+      deliver: (orderId, event, actor, outboxId, wantView) => this.deliver(orderId, event, actor, outboxId, wantView),
+      inFlight: (delta) => void (this.tracked += delta),
+      isStopped: () => this.state === 'stopped',
+    });
     const savepoint = deps.db.transaction((fn: () => void) => fn());
     this.batchDeps = {
       db: deps.db,
@@ -88,8 +75,8 @@ export class OrderRuntime {
       audit: deps.audit,
       directory: deps.directory,
       nowIso: () => this.nowIso(),
-      slot: (orderId) => this.slotOf(orderId),
-      existing: (key, cid) => this.byClientId.get(clientKey(key, cid)) ?? this.store.byClientOrderId(key, cid)?.order_id,
+      slot: (orderId) => this.live.slotOf(orderId),
+      existing: (key, cid) => this.live.orderIdByClientId(key, cid),
       view: (orderId) => this.get(orderId),
       savepoint: (fn) => savepoint(fn),
     };
@@ -124,17 +111,16 @@ export class OrderRuntime {
     if (this.state !== 'new') throw new Error('OrderRuntime.start() called twice');
     this.state = 'running';
     for (const r of this.store.openOrders()) {
-      const slot: OrderSlot = { orderId: r.order_id, accountKey: r.account_id as AccountKey, clientOrderId: r.client_order_id, status: r.status, text: r.snapshot, rowId: r.id };
-      if (r.exchange_order_id !== null) slot.exchangeOrderId = r.exchange_order_id;
+      const slot = slotOfRow(r);
       if (this.deps.hydration === 'eager') materialize(slot);
-      this.index(slot);
+      this.live.index(slot);
     }
     this.hydrated = true;
     this.events.attach();
     this.worker.enqueue(this.store.pendingOutbox(), true);
-    for (const slot of this.slots.values()) this.inflight.observe(slot.orderId, slot.status);
+    for (const slot of this.live.values()) this.inflight.observe(slot.orderId, slot.status);
     if (this.deps.reconcileOnStart ?? true) {
-      const accounts = new Set([...this.slots.values()].map((s) => s.accountKey));
+      const accounts = new Set([...this.live.values()].map((s) => s.accountKey));
       for (const key of accounts) {
         const record = this.deps.directory.byKey(key);
         if (record?.account.enabled) void this.reconcileAccount(record, 'start').catch(() => undefined);
@@ -207,21 +193,12 @@ export class OrderRuntime {
 
   /** Non-terminal orders (of one account), from memory. */
   liveOrders(accountKey?: AccountKey): LiveOrder[] {
-    const out: LiveOrder[] = [];
-    for (const s of this.slots.values()) {
-      if (accountKey !== undefined && s.accountKey !== accountKey) continue;
-      const o: LiveOrder = { orderId: s.orderId, accountKey: s.accountKey, clientOrderId: s.clientOrderId, status: s.status };
-      if (s.exchangeOrderId !== undefined) o.exchangeOrderId = s.exchangeOrderId;
-      out.push(o);
-    }
-    return out;
+    return this.live.liveOrders(accountKey);
   }
 
   /** Non-terminal orders of an account (accounts refuse removal while it is > 0). */
   openOrderCount(accountKey: AccountKey): number {
-    let n = 0;
-    for (const s of this.slots.values()) if (s.accountKey === accountKey) n++;
-    return n;
+    return this.live.openOrderCount(accountKey);
   }
 
   /** Per account whose adapter pushed connection events: live or disconnected, since when. */
@@ -231,30 +208,17 @@ export class OrderRuntime {
 
   /** Live actors in memory (passivated or not). */
   liveCount(): number {
-    return this.slots.size;
+    return this.live.size;
   }
 
   /** Called after a change has committed, once per changed order per transaction. Returns an unsubscribe function. */
   onChange(listener: OrderChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    return this.changes.subscribe(listener);
   }
 
   /** Resolves with the order's view once `done(view)` holds, or with the latest view after `timeoutMs`. */
   waitFor(orderId: string, done: (v: OrderView) => boolean, timeoutMs: number): Promise<OrderView | undefined> {
-    const now = this.get(orderId);
-    if (!now || done(now) || timeoutMs <= 0) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const off = this.onChange((_r, v) => {
-        if (v.order_id === orderId && done(v)) finish(v);
-      });
-      const timer = (this.deps.scheduler ?? realScheduler).after(timeoutMs, () => finish(this.get(orderId)));
-      const finish = (v: OrderView | undefined): void => {
-        off();
-        timer.cancel();
-        resolve(v);
-      };
-    });
+    return this.changes.waitFor(orderId, done, timeoutMs, (id) => this.get(id), this.deps.scheduler ?? realScheduler);
   }
 
   /** Resolves when no event is queued, no outbox command is pending and no exchange call is in flight. */
@@ -322,23 +286,17 @@ export class OrderRuntime {
   private afterCommit(b: TransitionBatch): void {
     const newlyKnownExchangeIds = new Set<AccountKey>();
     for (const slot of b.staged.values()) {
-      const before = this.slots.get(slot.orderId);
+      const before = this.live.get(slot.orderId);
       if (slot.exchangeOrderId !== undefined && before?.exchangeOrderId !== slot.exchangeOrderId) newlyKnownExchangeIds.add(slot.accountKey);
-      if (isTerminal(slot.status)) this.unindex(slot);
-      else this.index(slot);
+      if (isTerminal(slot.status)) this.live.unindex(slot);
+      else this.live.index(slot);
     }
     this.deps.metrics?.commitBatchSize.observe(b.transitions);
     for (const [type, n] of b.eventCounts) this.deps.metrics?.orderTransitions.inc({ event: type }, n);
     for (const settle of b.settlers) settle();
     for (const { record, view } of b.changed.values()) {
       this.inflight.observe(view.order_id, view.status);
-      for (const l of this.listeners) {
-        try {
-          l(record, view);
-        } catch (err) {
-          this.deps.logger.error({ err }, 'order change listener failed');
-        }
-      }
+      this.changes.publish(record, view);
     }
     if (b.outbox.length > 0) this.worker.enqueue(b.outbox);
     for (const key of newlyKnownExchangeIds) this.events.retryOrphans(key);
@@ -347,107 +305,6 @@ export class OrderRuntime {
   private nowIso(): string {
     return this.iso(this.deps.clock.now());
   }
-
-  // ------------------------------------------------------------------ actors in memory
-
-  private slotOf(orderId: string): OrderSlot | undefined {
-    const live = this.slots.get(orderId);
-    if (live) return live;
-    // Terminal (or unknown) orders are not kept in memory: load on demand; they absorb events.
-    const row = this.store.byId(orderId);
-    if (!row) return undefined;
-    const slot: OrderSlot = { orderId: row.order_id, accountKey: row.account_id as AccountKey, clientOrderId: row.client_order_id, status: row.status, text: row.snapshot, rowId: row.id };
-    if (row.exchange_order_id !== null) slot.exchangeOrderId = row.exchange_order_id;
-    return slot;
-  }
-
-  private index(slot: OrderSlot): void {
-    const prev = this.slots.get(slot.orderId);
-    this.slots.set(slot.orderId, slot);
-    if (!prev) this.byClientId.set(clientKey(slot.accountKey, slot.clientOrderId), slot.orderId);
-    if (prev?.exchangeOrderId === slot.exchangeOrderId) return;
-    if (prev?.exchangeOrderId !== undefined) this.byExchangeId.delete(clientKey(prev.accountKey, prev.exchangeOrderId));
-    if (slot.exchangeOrderId !== undefined) this.byExchangeId.set(clientKey(slot.accountKey, slot.exchangeOrderId), slot.orderId);
-  }
-
-  private unindex(slot: OrderSlot): void {
-    const prev = this.slots.get(slot.orderId) ?? slot;
-    this.slots.delete(slot.orderId);
-    this.byClientId.delete(clientKey(prev.accountKey, prev.clientOrderId));
-    for (const id of [prev.exchangeOrderId, slot.exchangeOrderId]) if (id !== undefined) this.byExchangeId.delete(clientKey(prev.accountKey, id));
-  }
-
-  private makeHost(): RuntimeHost {
-    return {
-      order: (orderId) => {
-        const slot = this.slotOf(orderId);
-        if (!slot) return undefined;
-        const snap = materialize(slot);
-        return { accountKey: slot.accountKey, status: statusOf(snap), context: contextOf(snap) as OrderContext };
-      },
-      deliver: (orderId, event, actor, outboxId) => this.deliver(orderId, event, actor, outboxId, false).then(() => undefined),
-      post: (orderId, event, actor, onError) => this.enqueue({ kind: 'event', orderId, event, actor, wantView: false, resolve: noop, reject: onError }),
-      finishOutbox: (outboxId, status) =>
-        new Promise<void>((resolve, reject) => this.enqueue({ kind: 'finish', outboxId, status, resolve: () => resolve(), reject })),
-      findOrderId: (key, ids) => {
-        if (ids.clientOrderId !== undefined) {
-          const id = this.byClientId.get(clientKey(key, ids.clientOrderId)) ?? this.store.byClientOrderId(key, ids.clientOrderId)?.order_id;
-          if (id) return id;
-        }
-        if (ids.exchangeOrderId !== undefined)
-          return this.byExchangeId.get(clientKey(key, ids.exchangeOrderId)) ?? this.store.byExchangeOrderId(key, ids.exchangeOrderId)?.order_id;
-        return undefined;
-      },
-      liveOrders: (key) => this.liveOrders(key),
-      record: (key) => this.deps.directory.byKey(key),
-      adapter: (record): ExchangeAdapter => this.deps.registry.get(record),
-      nowIso: () => this.nowIso(),
-      track: <T>(p: Promise<T>): Promise<T> => {
-        this.tracked++;
-        return p.finally(() => void this.tracked--);
-      },
-      isStopped: () => this.state === 'stopped',
-    };
-  }
-}
-
-/** ISO time of the clock, formatted once per distinct millisecond (it is on every transition's path). */
-function isoCache(): (ms: number) => string {
-  let lastMs = NaN;
-  let lastIso = '';
-  return (ms) => {
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastIso = isoAt(ms);
-    }
-    return lastIso;
-  };
-}
-
-/**
- * SQLite could not write (disk full, read-only files, I/O error, locked): a clear, retryable
- * refusal instead of INTERNAL. Nothing was sent anywhere: every command is persisted first.
- */
-function storageFailure(err: unknown): DomainError | undefined {
-  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
-  if (typeof code !== 'string' || !/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED)/.test(code)) return undefined;
-  const what = code.startsWith('SQLITE_FULL')
-    ? 'the disk is full'
-    : code.startsWith('SQLITE_READONLY')
-      ? 'its database is read-only'
-      : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
-        ? 'its database is locked by another process'
-        : 'its database cannot be written (I/O error)';
-  return new DomainError(
-    'EXCHANGE_UNAVAILABLE',
-    `the service cannot record orders right now: ${what}; nothing was sent to the exchange. Reads still work; retry once storage is fixed`,
-  );
-}
-
-const noop = (): void => {};
-
-function clientKey(key: AccountKey, id: string): string {
-  return `${key}\u0000${id}`;
 }
 
 export type { OrderStatus };

@@ -9,37 +9,14 @@ import type { Db } from '../db/connection.ts';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.ts';
 import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
 import { DomainError } from '../domain/errors.ts';
-import { isTerminal, type OrderStatus, type OrderView } from '../domain/order.ts';
-import type { PlaceOrderCommand } from '../exchanges/adapter.ts';
+import { isTerminal, type OrderView } from '../domain/order.ts';
 import type { FillRecord, OrderCommand, OrderContext, OrderEvent, OrderInput } from '../../machines/order.types.ts';
-import {
-  contextOf,
-  deserializeOrder,
-  initialOrder,
-  newOrderJsonCache,
-  serializeOrder,
-  statusOf,
-  stepOrder,
-  viewOf,
-  type OrderJsonCache,
-  type OrderSnapshot,
-} from './order-machine-port.ts';
+import { clientKey } from './live-order-index.ts';
+import { contextOf, initialOrder, newOrderJsonCache, serializeOrder, statusOf, stepOrder, viewOf, type OrderSnapshot } from './order-machine-port.ts';
+import { materialize, type OrderSlot } from './order-slot.ts';
 import type { OrderStore, OutboxKind, OutboxRow, StoredIndexColumns } from './order-store.ts';
-
-/** An order actor: its live snapshot, or (passivated) the persisted JSON to restore on demand. */
-export interface OrderSlot {
-  orderId: string;
-  accountKey: AccountKey;
-  clientOrderId: string;
-  exchangeOrderId?: string;
-  status: OrderStatus;
-  snapshot?: OrderSnapshot;
-  text?: string;
-  /** Serialisation state of the snapshot's JSON (see order.snapshot-json.ts), carried across transitions. */
-  json?: OrderJsonCache;
-  /** orders.id of the order's row, when known. */
-  rowId?: number;
-}
+import { payloadOf } from './outbox-payload.ts';
+import { auditAction, auditPayload } from './transition-audit.ts';
 
 export type Work =
   | {
@@ -81,14 +58,6 @@ export interface TransitionBatchDeps {
   view: (orderId: string) => OrderView | undefined;
   /** `db.transaction(fn)` built once: nested inside the batch transaction it is a savepoint. */
   savepoint: (fn: () => void) => void;
-}
-
-export function materialize(slot: OrderSlot): OrderSnapshot {
-  if (!slot.snapshot) {
-    slot.snapshot = deserializeOrder(slot.text as string);
-    delete slot.text;
-  }
-  return slot.snapshot;
 }
 
 export class TransitionBatch {
@@ -133,7 +102,7 @@ export class TransitionBatch {
 
   private create(w: CreateWork): void {
     const key = w.record.key;
-    const cidKey = `${key}\u0000${w.input.clientOrderId}`;
+    const cidKey = clientKey(key, w.input.clientOrderId);
     const existing = this.createdHere.get(cidKey) ?? this.deps.existing(key, w.input.clientOrderId);
     if (existing !== undefined) return this.settleExisting(w, existing);
     try {
@@ -275,71 +244,4 @@ export class TransitionBatch {
   private count(type: string): void {
     this.eventCounts.set(type, (this.eventCounts.get(type) ?? 0) + 1);
   }
-}
-
-const AUDIT_ACTIONS = new Map<string, string>();
-/** "order.<event type, lower case>", built once per type (it is on every transition). */
-function auditAction(type: OrderEvent['type']): string {
-  let action = AUDIT_ACTIONS.get(type);
-  if (action === undefined) AUDIT_ACTIONS.set(type, (action = `order.${type.toLowerCase()}`));
-  return action;
-}
-
-/** The exchange command as decided at commit time (the submit is sent exactly as written here). */
-export function placeCommandOf(ctx: OrderContext): PlaceOrderCommand {
-  const cmd: PlaceOrderCommand = {
-    clientOrderId: ctx.clientOrderId,
-    market: ctx.market,
-    side: ctx.side,
-    type: ctx.type,
-    amount: ctx.amount,
-    timeInForce: ctx.timeInForce,
-    postOnly: ctx.postOnly,
-  };
-  if (ctx.price !== undefined) cmd.price = ctx.price;
-  if (ctx.expireTime !== undefined) cmd.expireTime = ctx.expireTime;
-  return cmd;
-}
-
-function payloadOf(c: OrderCommand, ctx: OrderContext): Record<string, unknown> {
-  if (c.kind === 'submit') return { ...placeCommandOf(ctx) };
-  if (c.kind === 'cancel') return { clientOrderId: ctx.clientOrderId, ...(ctx.exchangeOrderId !== undefined ? { exchangeOrderId: ctx.exchangeOrderId } : {}) };
-  return { reason: c.reason };
-}
-
-/**
- * What the audit row says about a transition: compact (it is hashed on every transition), never a
- * secret. Keys are added in sorted order, which spares the audit log's canonical JSON a sort.
- */
-function auditPayload(from: OrderStatus, to: OrderStatus, e: OrderEvent, commands: readonly OrderCommand[]): Record<string, unknown> {
-  const p: Record<string, unknown> = {};
-  switch (e.type) {
-    case 'FILL':
-      p.amount = e.amount;
-      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
-      p.fee = e.fee;
-      p.fill_id = e.fillId;
-      p.from = from;
-      p.price = e.price;
-      break;
-    case 'EXCHANGE_ACK':
-      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
-      p.exchange_order_id = e.exchangeOrderId;
-      p.from = from;
-      break;
-    case 'RECONCILED':
-      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
-      if (e.report.exchangeOrderId !== undefined) p.exchange_order_id = e.report.exchangeOrderId;
-      if (e.report.fills.length > 0) p.fill_ids = e.report.fills.map((f) => f.fillId);
-      p.from = from;
-      if (e.report.reason !== undefined) p.reason = e.report.reason;
-      p.state = e.report.state;
-      break;
-    default:
-      if (commands.length > 0) p.commands = commands.map((c) => c.kind);
-      p.from = from;
-      if ('reason' in e && e.reason !== undefined) p.reason = e.reason;
-  }
-  p.to = to;
-  return p;
 }
