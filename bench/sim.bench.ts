@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BacktestSession } from '../sim/backtest-session.ts';
 import { sampleMarket } from '../sim/default-markets.ts';
-import { generateSampleCsv } from '../sim/data/generate-sample.ts';
+import { generateSampleCsv } from '../sim/sample-data/generate-sample.ts';
 import { parseMarketDataText, type MarketData } from '../sim/market-data/parse.ts';
 import { SimRandom } from '../sim/random.ts';
 import type { MarketEvent } from '../sim/types.ts';

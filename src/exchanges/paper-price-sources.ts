@@ -10,7 +10,7 @@ import { DomainError } from '../domain/errors.ts';
 import type { Config } from '../config.ts';
 import type { Market } from '../domain/market.ts';
 import { parseMarketDataFile, type MarketData } from '../../sim/market-data/parse.ts';
-import { SAMPLE_FILE } from '../../sim/data/generate-sample.ts';
+import { SAMPLE_FILE } from '../../sim/sample-data/generate-sample.ts';
 import { validPrice, type PriceSource } from './paper-price.ts';
 import { McpPriceSource } from './paper-mcp-price-source.ts';
 

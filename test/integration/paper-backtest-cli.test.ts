@@ -4,8 +4,8 @@ import { parseBacktestArgs } from '../../src/commands/backtest.ts';
 import { parseOrdersScript } from '../../sim/orders-script.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 
-const DATA = 'sim/data/btcusd-trades-sample.csv';
-const ORDERS = 'sim/data/sample-orders.jsonl';
+const DATA = 'sim/sample-data/btcusd-trades-sample.csv';
+const ORDERS = 'sim/sample-data/sample-orders.jsonl';
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/exec-mcp.js', 'backtest', ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };

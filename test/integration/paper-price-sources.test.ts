@@ -7,7 +7,7 @@ import { BitstampTickerPriceSource, createPriceSource, FallbackPriceSource, Fixe
 import { McpPriceSource } from '../../src/exchanges/paper-mcp-price-source.ts';
 import { splitCommandLine } from '../../src/exchanges/paper-stdio-transport.ts';
 import { parseMarketDataText } from '../../sim/market-data/parse.ts';
-import { SAMPLE_FILE } from '../../sim/data/generate-sample.ts';
+import { SAMPLE_FILE } from '../../sim/sample-data/generate-sample.ts';
 import { sampleMarket } from '../../sim/default-markets.ts';
 // @ts-expect-error plain .mjs fixture without types
 import { startHttpPriceServer } from '../fixtures/price-mcp-server.mjs';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { marketFromFileName, parseInlineMarketData, parseMarketDataFile, parseMarketDataText } from '../../sim/market-data/parse.ts';
-import { generateSampleCsv, SAMPLE_FILE } from '../../sim/data/generate-sample.ts';
+import { generateSampleCsv, SAMPLE_FILE } from '../../sim/sample-data/generate-sample.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 
 const opts = { source: 'f.csv', market: 'btcusd' };

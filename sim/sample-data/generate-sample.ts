@@ -1,8 +1,8 @@
 /**
- * Generates the bundled sample dataset sim/data/btcusd-trades-sample.csv: a plausible BTC/USD
+ * Generates the bundled sample dataset sim/sample-data/btcusd-trades-sample.csv: a plausible BTC/USD
  * random walk of trades (whole-dollar prices, as Bitstamp's btcusd has 0 price decimals).
  * Fixed seed, so re-running it rewrites the identical file:
- *   node bin/run-ts.js sim/data/write-sample.ts
+ *   node bin/run-ts.js sim/sample-data/write-sample.ts
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-/** Rewrites the bundled sample dataset (see generate-sample.ts): node bin/run-ts.js sim/data/write-sample.ts */
+/** Rewrites the bundled sample dataset (see generate-sample.ts): node bin/run-ts.js sim/sample-data/write-sample.ts */
 import fs from 'node:fs';
 import { generateSampleCsv, SAMPLE_FILE } from './generate-sample.ts';
 
