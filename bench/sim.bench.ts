@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BacktestSession } from '../sim/backtest-session.ts';
-import { sampleMarket } from '../sim/default-markets.ts';
+import { bundledMarket } from '../src/exchanges/bitstamp/metadata.ts';
 import { generateSampleCsv } from '../sim/sample-data/generate-sample.ts';
 import { parseMarketDataText, type MarketData } from '../sim/market-data/parse.ts';
 import { SimRandom } from '../sim/random.ts';
@@ -36,7 +36,7 @@ function baselineLoop(events: MarketEvent[]): number {
 }
 
 function session(data: MarketData): BacktestSession {
-  return new BacktestSession(data, { getMarket: sampleMarket, seed: 1, slippageBps: 5 }, { USD: '100000000000', BTC: '1000000' });
+  return new BacktestSession(data, { getMarket: bundledMarket, seed: 1, slippageBps: 5 }, { USD: '100000000000', BTC: '1000000' });
 }
 
 function replay(data: MarketData, orders: number): { rate: number; fills: number } {

@@ -123,6 +123,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         random,
         signerFor: (record: AccountRecord) => vault.signer(record.key),
         marketsFor: () => markets.listMarkets('bitstamp').filter((m) => m.trading_enabled).map((m) => m.market),
+        quoteOf: (market: string) => markets.findMarket('bitstamp', market)?.quote,
         logger,
         metrics,
         onConnectionState: (record, state, lastError) => connections.record(record, state, lastError),

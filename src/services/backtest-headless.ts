@@ -12,7 +12,7 @@ import type { Market } from '../domain/market.ts';
 import type { BacktestReport, Services } from './ports.ts';
 import { fillViewOf } from '../exchanges/adapter.ts';
 import { BacktestSession } from '../../sim/backtest-session.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../exchanges/bitstamp/metadata.ts';
 import { marketFromFileName, parseMarketDataFile } from '../../sim/market-data/parse.ts';
 import { readOrdersScript, runScript, type Rejection, type ScriptStep } from '../../sim/orders-script.ts';
 import { fillsDigest } from '../../sim/digest.ts';
@@ -32,7 +32,7 @@ export interface BacktestCliOptions {
 export type HeadlessOutput = BacktestReport & { rejected: Rejection[]; engine: 'service' | 'sim-only' };
 
 /** The simulator alone, with the sample (Bitstamp) market rules. */
-export function runSimOnly(o: BacktestCliOptions, getMarket: (m: string) => Market = sampleMarket): HeadlessOutput {
+export function runSimOnly(o: BacktestCliOptions, getMarket: (m: string) => Market = bundledMarket): HeadlessOutput {
   const known = (m: string) => {
     try {
       getMarket(m);

@@ -10,14 +10,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../src/db/connection.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { seededRandom, systemClock } from '../../src/domain/clock.ts';
-import type { Market } from '../../src/domain/market.ts';
-import { loadBundledSnapshot } from '../../src/exchanges/bitstamp/metadata.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 import { PaperExchangeAdapter } from '../../src/exchanges/paper.ts';
 import { FixedPriceSource } from '../../src/exchanges/paper-price-sources.ts';
-import { DomainError } from '../../src/domain/errors.ts';
 import { D } from '../../src/domain/money.ts';
 import type { ExchangeAdapter, ExchangeEvent, PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
 import { MAIN, eventually, startHarness } from '../bitstamp-emulator/harness.ts';
+import { errorCodeOf, limitCommand } from '../fixtures/adapter-commands.ts';
 
 export interface ConformanceSubject {
   adapter: ExchangeAdapter;
@@ -46,14 +45,8 @@ const paperSimulator: SubjectFactory = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'conformance-paper-'));
   const db = openDb(join(dir, 'exec.db'));
   migrate(db);
-  const markets = new Map(loadBundledSnapshot().markets.map((m) => [m.market, m]));
-  const getMarket = (market: string): Market => {
-    const m = markets.get(market);
-    if (!m) throw new DomainError('MARKET_NOT_FOUND', `unknown market ${market}`);
-    return m;
-  };
   const prices = new FixedPriceSource({ btcusd: '60000' });
-  const adapter = new PaperExchangeAdapter({ db, accountRef: 'paper:conformance', clock: systemClock, random: seededRandom(5), priceSource: prices, getMarket, listMarkets: () => ['btcusd'], pollIntervalMs: 0 });
+  const adapter = new PaperExchangeAdapter({ db, accountRef: 'paper:conformance', clock: systemClock, random: seededRandom(5), priceSource: prices, getMarket: bundledMarket, listMarkets: () => ['btcusd'], pollIntervalMs: 0 });
   adapter.fund({ USD: '100000', BTC: '2' });
   return {
     adapter,
@@ -75,26 +68,8 @@ const SUBJECTS: Array<[string, SubjectFactory]> = [
 ];
 
 let seq = 0;
-const order = (o: Partial<PlaceOrderCommand> = {}): PlaceOrderCommand => ({
-  clientOrderId: `conf-${++seq}`,
-  market: 'btcusd',
-  side: 'buy',
-  type: 'limit',
-  amount: '0.1',
-  price: '59000',
-  timeInForce: 'gtc',
-  postOnly: false,
-  ...o,
-});
-
-async function errorCode(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return e instanceof DomainError ? e.code : `non-domain error: ${String(e)}`;
-  }
-}
+const order = (o: Partial<PlaceOrderCommand> = {}): PlaceOrderCommand => limitCommand({ clientOrderId: `conf-${++seq}`, ...o });
+const errorCode = errorCodeOf;
 
 describe.each(SUBJECTS)('ExchangeAdapter conformance: %s', (_name, make) => {
   let s: ConformanceSubject;

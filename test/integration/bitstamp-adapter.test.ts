@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
-import type { PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
+import { errorCodeOf, limitCommand } from '../fixtures/adapter-commands.ts';
 import { MAIN, SUB, startHarness, type Harness } from '../bitstamp-emulator/harness.ts';
 
 let h: Harness;
@@ -11,27 +11,8 @@ afterEach(async () => {
   await h.close();
 });
 
-const limit = (o: Partial<PlaceOrderCommand> = {}): PlaceOrderCommand => ({
-  clientOrderId: 'c-1',
-  market: 'btcusd',
-  side: 'buy',
-  type: 'limit',
-  amount: '0.1',
-  price: '59000',
-  timeInForce: 'gtc',
-  postOnly: false,
-  ...o,
-});
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-}
+const limit = limitCommand;
+const codeOf = errorCodeOf;
 
 describe('BitstampAdapter against the emulator', () => {
   it('places, queries, lists and cancels a limit order; balances are reserved and released', async () => {

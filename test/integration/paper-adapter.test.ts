@@ -10,7 +10,7 @@ import { DomainError } from '../../src/domain/errors.ts';
 import { PaperExchangeAdapter, type PaperAdapterDeps } from '../../src/exchanges/paper.ts';
 import { FixedPriceSource, type PriceSource } from '../../src/exchanges/paper-price-sources.ts';
 import type { ExchangeEvent, PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 12);
 let dir: string;
@@ -33,7 +33,7 @@ afterEach(() => {
 });
 
 function adapter(over: Partial<PaperAdapterDeps> = {}): PaperExchangeAdapter {
-  return new PaperExchangeAdapter({ db, accountRef: 'paper:p1', clock, random: seededRandom(1), priceSource: prices, getMarket: sampleMarket, pollIntervalMs: 0, ...over });
+  return new PaperExchangeAdapter({ db, accountRef: 'paper:p1', clock, random: seededRandom(1), priceSource: prices, getMarket: bundledMarket, pollIntervalMs: 0, ...over });
 }
 function cmd(p: Partial<PlaceOrderCommand>): PlaceOrderCommand {
   return { clientOrderId: 'c1', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.1', price: '59000', timeInForce: 'gtc', postOnly: false, ...p };
@@ -151,7 +151,7 @@ describe('PaperExchangeAdapter', () => {
     expect(child.signal).toBe('SIGKILL');
     expect(child.stdout.trim()).toBe('sim-o-1');
     db = openDb(file);
-    const a = new PaperExchangeAdapter({ db, accountRef: 'paper:kill', clock, priceSource: prices, getMarket: sampleMarket, pollIntervalMs: 0 });
+    const a = new PaperExchangeAdapter({ db, accountRef: 'paper:kill', clock, priceSource: prices, getMarket: bundledMarket, pollIntervalMs: 0 });
     expect(await a.queryOrder({ clientOrderId: 'killed-1' })).toMatchObject({ exchangeOrderId: 'sim-o-1', state: 'open', amount: '0.1', price: '59000' });
     expect(await a.getBalances()).toEqual([{ currency: 'USD', total: '10000', available: '4076.4', reserved: '5923.6' }]);
   }, 30_000);

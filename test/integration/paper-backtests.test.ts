@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 import { FixedPriceSource } from '../../src/exchanges/paper-price-sources.ts';
 import { BacktestSession } from '../../sim/backtest-session.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 import { parseInlineMarketData } from '../../sim/market-data/parse.ts';
 import { runScript, type ScriptStep } from '../../sim/orders-script.ts';
 
@@ -98,7 +98,7 @@ describe('backtests through the service', () => {
       { line: 1, at: Date.parse('2026-01-01T00:00:00Z'), place: limitBuy },
       { line: 2, at: Date.parse('2026-01-01T00:01:30Z'), place: marketBuy },
     ];
-    const alone = runScript(new BacktestSession(parseInlineMarketData('trades', trades, 'btcusd'), { getMarket: sampleMarket, seed: 3 }, { USD: '10000', BTC: '0' }), steps);
+    const alone = runScript(new BacktestSession(parseInlineMarketData('trades', trades, 'btcusd'), { getMarket: bundledMarket, seed: 3 }, { USD: '10000', BTC: '0' }), steps);
     expect(alone.report.digest).toBe(one.report.digest);
   });
 

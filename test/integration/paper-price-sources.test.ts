@@ -8,7 +8,7 @@ import { McpPriceSource } from '../../src/exchanges/paper-mcp-price-source.ts';
 import { splitCommandLine } from '../../src/exchanges/paper-stdio-transport.ts';
 import { parseMarketDataText } from '../../sim/market-data/parse.ts';
 import { SAMPLE_FILE } from '../../sim/sample-data/generate-sample.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 // @ts-expect-error plain .mjs fixture without types
 import { startHttpPriceServer } from '../fixtures/price-mcp-server.mjs';
 
@@ -82,7 +82,7 @@ describe('market-data MCP price source', () => {
   });
 
   it('spawns the MCP over stdio with PATH only, reads price from structuredContent, else last from JSON text', async () => {
-    const s = new McpPriceSource({ target: `${process.execPath} ${FIXTURE}`, symbolOf: (m: string) => sampleMarket(m).name, childEnv: { PATH: '/usr/bin:/bin' } });
+    const s = new McpPriceSource({ target: `${process.execPath} ${FIXTURE}`, symbolOf: (m: string) => bundledMarket(m).name, childEnv: { PATH: '/usr/bin:/bin' } });
     cleanups.push(() => s.close());
     expect(await s.price('btcusd')).toBe('60123.5');
     expect(await s.price('ethusd')).toBe('3000.25');
@@ -103,7 +103,7 @@ describe('market-data MCP price source', () => {
   it('talks Streamable HTTP to an http(s) URL', async () => {
     const server = (await startHttpPriceServer()) as { url: string; close: () => Promise<void> };
     cleanups.push(() => server.close());
-    const s = new McpPriceSource({ target: server.url, symbolOf: (m: string) => sampleMarket(m).name });
+    const s = new McpPriceSource({ target: server.url, symbolOf: (m: string) => bundledMarket(m).name });
     cleanups.push(() => s.close());
     expect(await s.price('btcusd')).toBe('60123.5');
   });
@@ -123,7 +123,7 @@ describe('market-data MCP price source', () => {
   });
 
   it('an unreachable MCP is EXCHANGE_UNAVAILABLE, and a later call tries again', async () => {
-    const s = new McpPriceSource({ target: '/nonexistent/price-mcp', symbolOf: (m: string) => sampleMarket(m).name, childEnv: {}, timeoutMs: 2000 });
+    const s = new McpPriceSource({ target: '/nonexistent/price-mcp', symbolOf: (m: string) => bundledMarket(m).name, childEnv: {}, timeoutMs: 2000 });
     expect((await rejects(s.price('btcusd'))).code).toBe('EXCHANGE_UNAVAILABLE');
     expect((await rejects(s.price('btcusd'))).code).toBe('EXCHANGE_UNAVAILABLE');
   });

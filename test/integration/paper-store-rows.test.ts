@@ -15,7 +15,7 @@ import { PaperExchangeAdapter, type PaperAdapterDeps } from '../../src/exchanges
 import { FixedPriceSource } from '../../src/exchanges/paper-price-sources.ts';
 import type { PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
 import { MatchingEngine } from '../../sim/engine.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 12);
 let dir: string;
@@ -37,7 +37,7 @@ afterEach(() => {
 
 const REF = 'paper:p1';
 function adapter(over: Partial<PaperAdapterDeps> = {}): PaperExchangeAdapter {
-  return new PaperExchangeAdapter({ db, accountRef: REF, clock, random: seededRandom(1), priceSource: prices, getMarket: sampleMarket, pollIntervalMs: 0, ...over });
+  return new PaperExchangeAdapter({ db, accountRef: REF, clock, random: seededRandom(1), priceSource: prices, getMarket: bundledMarket, pollIntervalMs: 0, ...over });
 }
 const cmd = (i: number, p: Partial<PlaceOrderCommand> = {}): PlaceOrderCommand => ({
   clientOrderId: `c${i}`, market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: String(50000 + (i % 7) * 100), timeInForce: 'gtc', postOnly: false, ...p,
@@ -74,7 +74,7 @@ describe('paper exchange persistence per order', () => {
   });
 
   it('reads a state saved by the single-JSON layout and rewrites it as rows', async () => {
-    const e = new MatchingEngine({ getMarket: sampleMarket, startAt: T0, seed: 3 });
+    const e = new MatchingEngine({ getMarket: bundledMarket, startAt: T0, seed: 3 });
     e.fund({ USD: '10000' });
     e.onTrade({ kind: 'trade', ts: T0, market: 'btcusd', price: '60000', key: 6000000000000, amount: null, side: 'buy' });
     e.place(cmd(1, { price: '59000' }));

@@ -7,7 +7,7 @@
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { MatchingEngine } from '../../sim/engine.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 import { fillsDigest } from '../../sim/digest.ts';
 import { priceKey } from '../../sim/price.ts';
 import type { MarketEvent, TradePrint } from '../../sim/types.ts';
@@ -72,7 +72,7 @@ interface Outcome {
 }
 
 function simulate(s: Scenario, restoreAt?: number): Outcome {
-  const opts = { getMarket: sampleMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch };
+  const opts = { getMarket: bundledMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch };
   let e = new MatchingEngine({ ...opts, seed: s.seed, startAt: T0 });
   e.fund(INITIAL);
   const evs = events(s);

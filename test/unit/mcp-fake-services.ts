@@ -12,19 +12,9 @@ import { dec, decStr } from '../../src/domain/money.ts';
 import type { FillView, OrderRequest, OrderView } from '../../src/domain/order.ts';
 import { isTerminal } from '../../src/domain/order.ts';
 import type { BalancesResult, OrderChangeListener, Services } from '../../src/services/ports.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 
-export const BTCUSD: Market = {
-  market: 'btcusd',
-  name: 'BTC/USD',
-  base: 'BTC',
-  quote: 'USD',
-  price_decimals: 0,
-  amount_decimals: 8,
-  instant_order_counter_decimals: 2,
-  min_order_value: '10',
-  trading_enabled: true,
-  instant_and_market_orders_enabled: true,
-};
+export const BTCUSD: Market = bundledMarket('btcusd');
 
 export interface FakeServices extends Services {
   /** Number of state-changing calls that reached a service. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../sim/engine.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 import { priceKey } from '../../sim/price.ts';
 import type { EngineOptions, TradePrint } from '../../sim/types.ts';
 import type { PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
@@ -10,7 +10,7 @@ const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function engine(opts: Partial<EngineOptions> = {}): MatchingEngine {
-  const e = new MatchingEngine({ getMarket: sampleMarket, startAt: T0, slippageBps: 0, ...opts });
+  const e = new MatchingEngine({ getMarket: bundledMarket, startAt: T0, slippageBps: 0, ...opts });
   e.fund({ USD: '100000', BTC: '2' });
   return e;
 }
@@ -229,7 +229,7 @@ describe('state snapshots', () => {
         () => e.onTrade(trade(T0 + 9000, '59900', '3')),
       ];
       steps.forEach((s, i) => {
-        if (i === restoreAt) e = new MatchingEngine({ getMarket: sampleMarket, slippageBps: 0, latencyMs: 10, latencyJitterMs: 30 }, JSON.parse(JSON.stringify(e.toState(true))));
+        if (i === restoreAt) e = new MatchingEngine({ getMarket: bundledMarket, slippageBps: 0, latencyMs: 10, latencyJitterMs: 30 }, JSON.parse(JSON.stringify(e.toState(true))));
         s();
       });
       return JSON.stringify({ fills: e.fills(), balances: e.ledger.report(), open: e.openOrders() });

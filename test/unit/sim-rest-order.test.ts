@@ -7,13 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../../sim/engine.ts';
 import { serializeSimOrder, snapshotEngineWithoutOrders } from '../../sim/engine-state.ts';
-import { sampleMarket } from '../../sim/default-markets.ts';
+import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 import { priceKey } from '../../sim/price.ts';
 import type { EngineOptions } from '../../sim/types.ts';
 import type { PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-const opts: EngineOptions = { getMarket: sampleMarket, startAt: T0, slippageBps: 0, latencyMs: 10, latencyJitterMs: 40, seed: 7 };
+const opts: EngineOptions = { getMarket: bundledMarket, startAt: T0, slippageBps: 0, latencyMs: 10, latencyJitterMs: 40, seed: 7 };
 const order = (i: number, side: 'buy' | 'sell', price: string): PlaceOrderCommand => ({
   clientOrderId: `c${i}`, market: 'btcusd', side, type: 'limit', amount: '0.01', price, timeInForce: 'gtc', postOnly: false,
 });

@@ -152,3 +152,13 @@ export function loadBundledSnapshot(): { markets: Market[]; currencies: Currency
   const raw = readSnapshotRaw();
   return { markets: parseMarkets(raw.markets), currencies: parseCurrencies(raw.currencies) };
 }
+
+let bundledById: Map<string, Market> | undefined;
+
+/** One market of the bundled snapshot (sim-only backtests, benches and tests, without the service's cache). */
+export function bundledMarket(market: string): Market {
+  bundledById ??= new Map(loadBundledSnapshot().markets.map((m) => [m.market, m]));
+  const m = bundledById.get(market);
+  if (!m) throw new DomainError('MARKET_NOT_FOUND', `market ${market} is unknown; known: ${[...bundledById.keys()].join(', ')}`);
+  return m;
+}
