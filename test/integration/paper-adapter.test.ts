@@ -11,6 +11,8 @@ import { PaperExchangeAdapter, type PaperAdapterDeps } from '../../src/exchanges
 import { FixedPriceSource, type PriceSource } from '../../src/exchanges/paper-price-sources.ts';
 import type { ExchangeEvent, PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
 import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
+import { rejectedDomainError } from '../fixtures/domain-errors.ts';
+import { limitCommand } from '../fixtures/adapter-commands.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 12);
 let dir: string;
@@ -35,18 +37,8 @@ afterEach(() => {
 function adapter(over: Partial<PaperAdapterDeps> = {}): PaperExchangeAdapter {
   return new PaperExchangeAdapter({ db, accountRef: 'paper:p1', clock, random: seededRandom(1), priceSource: prices, getMarket: bundledMarket, pollIntervalMs: 0, ...over });
 }
-function cmd(p: Partial<PlaceOrderCommand>): PlaceOrderCommand {
-  return { clientOrderId: 'c1', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.1', price: '59000', timeInForce: 'gtc', postOnly: false, ...p };
-}
-async function rejects(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+const cmd = (p: Partial<PlaceOrderCommand>): PlaceOrderCommand => limitCommand({ clientOrderId: 'c1', ...p });
+const rejects = rejectedDomainError;
 const nextMacrotask = () => new Promise<void>((r) => setImmediate(r));
 
 describe('PaperExchangeAdapter', () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseBacktestArgs } from '../../src/commands/backtest.ts';
 import { parseOrdersScript } from '../../sim/orders-script.ts';
-import { DomainError } from '../../src/domain/errors.ts';
+import { thrownDomainError } from '../fixtures/domain-errors.ts';
 
 const DATA = 'sim/sample-data/btcusd-trades-sample.csv';
 const ORDERS = 'sim/sample-data/sample-orders.jsonl';
@@ -10,15 +10,7 @@ function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/exec-mcp.js', 'backtest', ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-function err(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+const err = thrownDomainError;
 
 describe('exec-mcp backtest (headless)', () => {
   it('prints the report JSON; the service run and the simulator alone give the same digest and balances', () => {

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main.ts';
 import { loadConfig } from '../../src/config.ts';
-import { DomainError } from '../../src/domain/errors.ts';
 import { FixedPriceSource } from '../../src/exchanges/paper-price-sources.ts';
 import { BacktestSession } from '../../sim/backtest-session.ts';
 import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 import { parseInlineMarketData } from '../../sim/market-data/parse.ts';
 import { runScript, type ScriptStep } from '../../sim/orders-script.ts';
+import { rejectedDomainError } from '../fixtures/domain-errors.ts';
 
 const trades = [
   { timestamp: '2026-01-01T00:00:00Z', price: '60000', amount: '0.5', side: 'buy' },
@@ -39,15 +39,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function rejects(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+const rejects = rejectedDomainError;
 
 async function scenario() {
   const { backtests, orders } = app.services;

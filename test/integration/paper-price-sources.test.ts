@@ -2,7 +2,6 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { DomainError } from '../../src/domain/errors.ts';
 import { BitstampTickerPriceSource, createPriceSource, FallbackPriceSource, FixedPriceSource, ReplayPriceSource, symbolOfMarket } from '../../src/exchanges/paper-price-sources.ts';
 import { McpPriceSource } from '../../src/exchanges/paper-mcp-price-source.ts';
 import { splitCommandLine } from '../../src/exchanges/paper-stdio-transport.ts';
@@ -11,16 +10,9 @@ import { SAMPLE_FILE } from '../../sim/sample-data/generate-sample.ts';
 import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 // @ts-expect-error plain .mjs fixture without types
 import { startHttpPriceServer } from '../fixtures/price-mcp-server.mjs';
+import { rejectedDomainError } from '../fixtures/domain-errors.ts';
 
-async function rejects(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+const rejects = rejectedDomainError;
 
 const FIXTURE = path.resolve('test/fixtures/price-mcp-server.mjs');
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -4,7 +4,7 @@ import { bundledMarket } from '../../src/exchanges/bitstamp/metadata.ts';
 import { priceKey } from '../../sim/price.ts';
 import type { EngineOptions, TradePrint } from '../../sim/types.ts';
 import type { PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
-import { DomainError } from '../../src/domain/errors.ts';
+import { thrownDomainError } from '../fixtures/domain-errors.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -24,15 +24,7 @@ function bal(e: MatchingEngine, c: string) {
   const b = e.ledger.report().find((x) => x.currency === c)!;
   return { total: b.total, reserved: b.reserved, available: b.available };
 }
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+const thrown = thrownDomainError;
 
 describe('taker orders against the observed book', () => {
   it('a market buy walks two ask levels, each fill at its level price with taker fees rounded up', () => {

@@ -4,18 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { marketFromFileName, parseInlineMarketData, parseMarketDataFile, parseMarketDataText } from '../../sim/market-data/parse.ts';
 import { generateSampleCsv, SAMPLE_FILE } from '../../sim/sample-data/generate-sample.ts';
-import { DomainError } from '../../src/domain/errors.ts';
+import { thrownDomainError } from '../fixtures/domain-errors.ts';
 
 const opts = { source: 'f.csv', market: 'btcusd' };
-function err(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+const err = thrownDomainError;
 
 describe('market-data files', () => {
   it('parses CSV trades with ISO and epoch-ms timestamps, canonical prices and an optional market column', () => {
