@@ -14,14 +14,6 @@ import { EXCHANGE_ACTOR, fillRecordOf, reconciledReportOf, type RuntimeHost } fr
 
 const MAX_ORPHANS_PER_ACCOUNT = 1000;
 
-/** What the adapters' streams last said, per account (the dashboard's connections page). */
-export interface ConnectionStatus {
-  account: string;
-  state: 'live' | 'disconnected';
-  since: string;
-  last_error?: string;
-}
-
 type Orphan = { kind: 'fill'; fill: FillReport } | { kind: 'update'; report: OrderStatusReport };
 
 export interface ExchangeEventsDeps {
@@ -36,7 +28,6 @@ export interface ExchangeEventsDeps {
 export class ExchangeEvents {
   private readonly unsubscribers = new Map<AccountKey, () => void>();
   private readonly orphans = new Map<AccountKey, Orphan[]>();
-  private readonly connections = new Map<AccountKey, ConnectionStatus>();
   private attached = false;
   private detachCreate: (() => void) | undefined;
   private stopped = false;
@@ -61,9 +52,6 @@ export class ExchangeEvents {
     this.unsubscribers.clear();
   }
 
-  connectionStatus(): ConnectionStatus[] {
-    return [...this.connections.values()].map((c) => ({ ...c }));
-  }
 
   /** Unmatched pushed events of an account (reconciliation reads them as a hint). */
   orphanCount(accountKey: AccountKey): number {
@@ -99,12 +87,8 @@ export class ExchangeEvents {
     try {
       if (e.type === 'fill') this.onFill(record, e.fill, false);
       else if (e.type === 'order_update') this.onUpdate(record, e.report, false);
-      else if (e.type === 'connected') {
-        this.connections.set(record.key, { account: record.ref, state: 'live', since: this.deps.host.nowIso() });
-        this.deps.reconcile(record, 'connected');
-      } else if (e.type === 'disconnected') {
-        this.connections.set(record.key, { account: record.ref, state: 'disconnected', since: this.deps.host.nowIso(), last_error: e.reason });
-      }
+      // Connection state itself is reported by the connection actors (ConnectionStatusStore).
+      else if (e.type === 'connected') this.deps.reconcile(record, 'connected');
     } catch (err) {
       this.deps.logger.error({ err, account: record.ref, event: e.type }, 'exchange event handling failed');
     }

@@ -13,7 +13,7 @@ import { DomainError } from '../domain/errors.ts';
 import type { OrderStatus, OrderView } from '../domain/order.ts';
 import { isTerminal } from '../domain/order.ts';
 import type { OrderEvent, OrderInput } from '../../machines/order.types.ts';
-import { ExchangeEvents, type ConnectionStatus } from './exchange-events.ts';
+import { ExchangeEvents } from './exchange-events.ts';
 import { InflightChecks } from './inflight-checks.ts';
 import { isoCache } from './iso-cache.ts';
 import { LiveOrderIndex } from './live-order-index.ts';
@@ -199,11 +199,6 @@ export class OrderRuntime {
   /** Non-terminal orders of an account (accounts refuse removal while it is > 0). */
   openOrderCount(accountKey: AccountKey): number {
     return this.live.openOrderCount(accountKey);
-  }
-
-  /** Per account whose adapter pushed connection events: live or disconnected, since when. */
-  connectionStatus(): ConnectionStatus[] {
-    return this.events.connectionStatus();
   }
 
   /** Live actors in memory (passivated or not). */
