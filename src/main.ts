@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config.ts';
+import { isLoopbackUrl, type Config } from './config.ts';
 import { openDb, closeDb, type Db } from './db/connection.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
@@ -25,6 +25,7 @@ import { MarketsServiceImpl } from './services/markets.ts';
 import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstamp/metadata.ts';
 import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
 import type { Services, StatusService } from './services/ports.ts';
+import { dbChangeStamp } from './db/change-stamp.ts';
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
@@ -114,6 +115,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const paperAdapter = (record: AccountRecord): PaperExchangeAdapter =>
       new PaperExchangeAdapter({ db, accountRef: record.ref, clock, random, priceSource, getMarket, logger });
     const connections = new ConnectionStatusStore(db, clock, metrics);
+    // Offline means nothing leaves this machine: an exchange on loopback (the emulator) stays reachable.
+    const exchangeOffline = config.offline && !isLoopbackUrl(config.bitstampApiUrl);
     const registry = new AdapterRegistry({
       paper: paperAdapter,
       bitstamp: createBitstampAdapterFactory({
@@ -127,12 +130,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         logger,
         metrics,
         onConnectionState: (record, state, lastError) => connections.record(record, state, lastError),
+        ...(exchangeOffline ? { rest: { offline: true } } : {}),
       }),
     });
 
     /** Live accounts hold an exchange connection (private WS) while enabled and credentialed. */
     const syncConnection = async (record: AccountRecord): Promise<void> => {
       if (record.account.exchange !== 'bitstamp') return;
+      if (exchangeOffline) {
+        connections.record(record, 'stopped', 'offline mode (EXEC_MCP_OFFLINE=1): no exchange connection');
+        return;
+      }
       try {
         if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
         else if (registry.has(record.key)) {
@@ -200,6 +208,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       connections: () => connections.list(),
       metadata: () => markets.status(),
       ready,
+      storeVersion: () => dbChangeStamp(db),
     };
     const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status };
 

@@ -197,6 +197,11 @@ export interface StatusService {
   connections(): ConnectionStatusView[];
   metadata(): MetadataStatus[];
   ready(): { ready: boolean; checks: Record<string, boolean | string> };
+  /**
+   * Differs whenever stored data may have changed, by this process or another one (the CLI);
+   * equal values mean nothing changed in between, so a page built from the store may be reused.
+   */
+  storeVersion(): string;
 }
 
 export interface Services {

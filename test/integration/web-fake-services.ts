@@ -30,6 +30,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
   const orders: OrderView[] = [];
   const snapshots = new Map<string, { at: string; balances: BalanceView[] }[]>();
   const audit: AuditEntryView[] = [];
+  let storeVersion = 0;
   const secretsSeen: string[] = [];
   let killSwitch = false;
   let seq = 0;
@@ -249,6 +250,8 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now() })),
       metadata: () => [{ ...metadata }],
       ready: () => ({ ready: true, checks: { db: true, migrations: true, actors: true } }),
+      // The fake keeps no change counter: a new value on every call, so nothing is ever reused.
+      storeVersion: () => String(++storeVersion),
     },
   };
   return services;

@@ -52,20 +52,34 @@ function rowOf(d: AccountDetail, ref: string, latest: BalancesResult | undefined
 }
 
 export interface DashboardData {
-  accounts: AccountRow[];
+  accounts: readonly Readonly<AccountRow>[];
   /** Choices for the parent select: public references only. */
-  parents: { value: string; label: string }[];
+  parents: readonly Readonly<{ value: string; label: string }>[];
   global_kill_switch: boolean;
   exchanges: readonly string[];
   modes: readonly string[];
 }
 
+/** The last page data read per Services, with the store version it was read at. */
+const lastRead = new WeakMap<Services, { version: string; data: DashboardData }>();
+
 /**
- * Everything the accounts page shows, read fresh on every request with a constant number of
- * queries (batch reads, not one service call per account): no page-data cache, so changes made
- * by the CLI or by fills are visible on the next page view.
+ * Everything the accounts page shows, in a constant number of queries (batch reads, not one
+ * service call per account). Read again whenever the store changed since the last read (by this
+ * process, a fill, or the CLI: status.storeVersion()), so a page never shows older data than a
+ * fresh read would; reused (frozen, shared by concurrent renders) while nothing changed.
  */
 export function dashboardData(services: Services): DashboardData {
+  // The version is taken before the read: a change landing during the read moves it again.
+  const version = services.status.storeVersion();
+  const last = lastRead.get(services);
+  if (last?.version === version) return last.data;
+  const data = readDashboardData(services);
+  lastRead.set(services, { version, data });
+  return data;
+}
+
+function readDashboardData(services: Services): DashboardData {
   const details = services.accounts.listDetails();
   const latest = services.balances.latestForAll();
   const accounts: AccountRow[] = [];
@@ -75,7 +89,9 @@ export function dashboardData(services: Services): DashboardData {
     accounts.push(rowOf(d, ref, latest.get(ref)));
     parents.push({ value: ref, label: `${d.name} (${ref})` });
   }
-  return { accounts, parents, global_kill_switch: services.accounts.globalKillSwitch(), exchanges: EXCHANGES, modes: ACCOUNT_MODES };
+  for (const a of accounts) Object.freeze(a);
+  for (const p of parents) Object.freeze(p);
+  return Object.freeze({ accounts: Object.freeze(accounts), parents: Object.freeze(parents), global_kill_switch: services.accounts.globalKillSwitch(), exchanges: EXCHANGES, modes: ACCOUNT_MODES });
 }
 
 /** Select options naming accounts by public reference (value) and name (label). */
