@@ -126,3 +126,14 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   if (c.EXEC_MCP_PRICE_MCP) config.priceMcp = c.EXEC_MCP_PRICE_MCP;
   return config;
 }
+
+/** True when `url` names this machine (127.0.0.0/8, ::1, localhost): what EXEC_MCP_OFFLINE still allows. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, isLoopbackUrl, loadConfig } from '../../src/config.ts';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -71,5 +71,12 @@ describe('loadConfig', () => {
     expect(e.message).not.toContain('TOP-SECRET-VALUE');
     const t = configError(() => loadConfig({ EXEC_MCP_TOKEN: 'tiny-secret' }));
     expect(t.message).not.toContain('tiny-secret');
+  });
+});
+
+describe('isLoopbackUrl (what EXEC_MCP_OFFLINE still reaches)', () => {
+  it('accepts only this machine', () => {
+    for (const u of ['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:1', 'http://[::1]:99/x']) expect(isLoopbackUrl(u), u).toBe(true);
+    for (const u of ['https://www.bitstamp.net', 'http://192.0.2.1', 'http://127.0.0.1.example.com', 'not a url', 'http://10.0.0.1']) expect(isLoopbackUrl(u), u).toBe(false);
   });
 });

@@ -48,9 +48,18 @@ export interface BitstampRestOptions {
   sleep?: (ms: number) => Promise<void>;
   fetchFn?: typeof fetch;
   metrics?: RequestMetrics;
+  /** EXEC_MCP_OFFLINE=1: no outbound calls; every request is refused before anything is sent. */
+  offline?: boolean;
 }
 
 type Params = Record<string, string | undefined>;
+
+/** EXEC_MCP_OFFLINE=1: the request was refused before anything was sent. */
+class OfflineRefusal extends DomainError {
+  constructor(endpoint: string) {
+    super('EXCHANGE_UNAVAILABLE', `offline mode (EXEC_MCP_OFFLINE=1): no outbound calls; ${endpoint} not sent`, { endpoint });
+  }
+}
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export class BitstampRestClient {
@@ -115,7 +124,7 @@ export class BitstampRestClient {
       try {
         return parseReply(schema, await this.call('read', endpoint, params), 'read', endpoint);
       } catch (e) {
-        const retryable = e instanceof DomainError && (e.code === 'EXCHANGE_UNAVAILABLE' || e.code === 'RATE_LIMITED');
+        const retryable = e instanceof DomainError && !(e instanceof OfflineRefusal) && (e.code === 'EXCHANGE_UNAVAILABLE' || e.code === 'RATE_LIMITED');
         if (!retryable || attempt >= retries) throw e;
         const delay = Math.round(base * 2 ** attempt * (0.5 + this.o.random() / 2));
         this.o.logger.warn({ endpoint, attempt: attempt + 1, delay_ms: delay, code: e.code }, 'bitstamp read failed; retrying');
@@ -144,6 +153,8 @@ export class BitstampRestClient {
   }
 
   private async call(kind: CallKind, endpoint: string, params: Params | undefined): Promise<unknown> {
+    // Thrown straight through read()'s retries: offline does not pass with time.
+    if (this.o.offline) throw new OfflineRefusal(endpoint);
     const signer = this.o.signer();
     if (!signer) throw new DomainError('NO_CREDENTIALS', `no Bitstamp API credentials for this account; ${endpoint} not sent`, { endpoint });
     await this.acquireRateToken(endpoint);
