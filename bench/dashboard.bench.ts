@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { dashboardBackend } from '../test/e2e/dashboard-backend-select.ts';
 import type { DashboardBackend } from '../test/e2e/dashboard-backend.ts';
+import type { Services } from '../src/services/ports.ts';
 import { WebClient, startWeb } from '../test/integration/web-harness.ts';
 import { dashboardData } from '../src/web/routes/dashboard-data.ts';
 import { createViewEnvironment } from '../src/web/views.ts';
@@ -110,9 +111,17 @@ async function throughput(ms: number, concurrency: number, fn: () => Promise<voi
   return { rate: done / ((performance.now() - start) / 1000), cpuMicros: (cpu.user + cpu.system) / Math.max(1, done) };
 }
 
-async function measure(): Promise<BenchResult> {
+/**
+ * `storeChanging`: the services report a new store version on every request, as while fills and
+ * balance snapshots keep landing, so every request reads the page data again (the worst case).
+ */
+async function measure(storeChanging: boolean): Promise<BenchResult> {
   const backend = await dashboardBackend();
-  const web = await startWeb(backend.services, backend.webDeps);
+  let version = 0;
+  const services: Services = storeChanging
+    ? { ...backend.services, status: { ...backend.services.status, storeVersion: () => `bench-${++version}` } }
+    : backend.services;
+  const web = await startWeb(services, backend.webDeps);
   try {
     await seed(backend);
     const client = new WebClient(web.base);
@@ -126,7 +135,7 @@ async function measure(): Promise<BenchResult> {
     const env = createViewEnvironment();
     const template = env.getTemplate('dashboard.njk', true);
     const locals = {
-      title: 'Accounts', nav: 'accounts', ...dashboardData(backend.services), values: { enabled: true }, errors: {},
+      title: 'Accounts', nav: 'accounts', ...dashboardData(services), values: { enabled: true }, errors: {},
       _csrf: client.csrf ?? '', logged_in: true, path: '/dashboard',
     };
     const baselineHtml = template.render(locals);
@@ -144,14 +153,13 @@ async function measure(): Promise<BenchResult> {
     if (process.env['BENCH_VERBOSE']) console.error('baseline', base);
     const baseRate = base.rate;
     return {
-        name: `GET /dashboard, ${rows} accounts, HTTP keep-alive, ${CONCURRENCY} in flight, ${backend.kind} services, page data re-read only when the store changed`,
+        name: `GET /dashboard, ${rows} accounts, HTTP keep-alive, ${CONCURRENCY} in flight, ${backend.kind} services, ${storeChanging ? 'store changing on every request (page data read every time)' : 'page data re-read only when the store changed'}`,
         value: round(httpRate),
         unit: 'req/s',
         baseline: round(baseRate),
         baselineName: 'pre-compiled nunjucks template render, same data, in-process',
         ratio: round(httpRate / baseRate, 3),
-        target: `>= ${TARGET_RATIO} x baseline`,
-        pass: httpRate / baseRate >= TARGET_RATIO,
+        ...(storeChanging ? {} : { target: `>= ${TARGET_RATIO} x baseline`, pass: httpRate / baseRate >= TARGET_RATIO }),
     };
   } finally {
     await web.close();
@@ -159,9 +167,12 @@ async function measure(): Promise<BenchResult> {
   }
 }
 
-/** One row: the production configuration (page data re-read whenever the store changed). */
+/**
+ * The production configuration (page data re-read whenever the store changed; the target row),
+ * then, for information, the worst case where the store changes between every two requests.
+ */
 export async function run(): Promise<BenchResult[]> {
-  return [await measure()];
+  return [await measure(false), await measure(true)];
 }
 
 function round(n: number, digits = 1): number {
