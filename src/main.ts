@@ -113,7 +113,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const priceSource =
       opts.priceSource ?? createPriceSource(config, { clock, logger, getMarket, childEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
     const paperAdapter = (record: AccountRecord): PaperExchangeAdapter =>
-      new PaperExchangeAdapter({ db, accountRef: record.ref, clock, random, priceSource, getMarket, logger });
+      new PaperExchangeAdapter({
+        db, accountRef: record.ref, clock, random, priceSource, getMarket, logger,
+        // Its fee schedule covers every tradable market, not only those already traded.
+        listMarkets: () => markets.listMarkets('paper').filter((m) => m.trading_enabled).map((m) => m.market),
+      });
     const connections = new ConnectionStatusStore(db, clock, metrics);
     // Offline means nothing leaves this machine: an exchange on loopback (the emulator) stays reachable.
     const exchangeOffline = config.offline && !isLoopbackUrl(config.bitstampApiUrl);
@@ -189,6 +193,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         const f = await fees.get(account, market).catch(() => undefined);
         return f?.fees[0] ?? BASE_FEE_TIER;
       },
+      balancesOf: async (account: string) => (await balances.get(account, false)).balances,
     });
     const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({ db, clock, accounts, directory, registry, orders, runtime, getMarket, logger });

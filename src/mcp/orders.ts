@@ -50,7 +50,8 @@ export function registerOrderReadTools(reg: ToolRegistry, services: Services): v
       input: listOrdersInput,
       output: ordersOutput,
       annotations: READ,
-      handler: ({ account, ...filter }) => ({ orders: services.orders.list(account, filter) }),
+      // "open" is the advertised default (the service's own default, for other callers, is all).
+      handler: ({ account, status, ...filter }) => ({ orders: services.orders.list(account, { status: status ?? 'open', ...filter }) }),
     }),
   );
   reg.add(

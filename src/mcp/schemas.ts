@@ -185,7 +185,9 @@ export const backtestCreateInput = z
       .describe('Fee fractions, e.g. {"maker": "0.0015", "taker": "0.0025"}'),
     latency_ms: z.number().int().min(0).max(86_400_000).optional().describe('Simulated order latency in milliseconds'),
     seed: z.number().int().min(0).max(4_294_967_295).optional().describe('PRNG seed; same seed + data + orders = identical fills'),
-    name: accountNameSchema.optional().describe('Name of the backtest account to create'),
+    name: accountNameSchema
+      .optional()
+      .describe('A label for this backtest, kept with its configuration; the account it creates is always named "backtest-<backtest_id>" (returned as `account`)'),
     market: z
       .string()
       .regex(/^[a-z0-9-]{2,32}$/, 'must be a market id like "btcusd"')

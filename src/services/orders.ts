@@ -29,6 +29,7 @@ import type { OrderInput } from '../../machines/order.types.ts';
 import type {
   AccountsService,
   Actor,
+  BalanceView,
   ListFillsFilter,
   ListOrdersFilter,
   MarketRules,
@@ -39,6 +40,7 @@ import type {
   OrdersService,
 } from './ports.ts';
 import { enforceRisk, riskProblems, utcDay, type RiskOrder } from './risk.ts';
+import { fundsProblem } from './preview-funds.ts';
 
 export interface OrdersServiceDeps {
   runtime: OrderRuntime;
@@ -54,6 +56,8 @@ export interface OrdersServiceDeps {
   nowFor?: (record: AccountRecord) => number | undefined;
   /** Maker/taker fee fractions for preview's estimated_fee. */
   feeRates?: (account: string, market: string) => Promise<{ maker: string; taker: string }>;
+  /** The account's balances (cached, else fetched) for preview's funds check. */
+  balancesOf?: (account: string) => Promise<BalanceView[]>;
   /** How long place_order waits for the exchange's answer before returning the order as it is (default 3000). */
   submitWaitMs?: number;
   /** Same for cancel_order and cancel_all_orders (default 3000). */
@@ -166,6 +170,13 @@ export class OrdersServiceImpl implements OrdersService {
         const rate = req.type === 'limit' && req.post_only ? rates.maker : rates.taker;
         preview.estimated_fee = decStr(new D(notional).times(rate));
       }
+    }
+    // Balances that cannot be read (no credentials, exchange down) add no problem: the rest still holds.
+    const balances = await this.deps.balancesOf?.(record.ref).catch(() => undefined);
+    const funds = balances && fundsProblem(req, market, preview, balances);
+    if (funds) {
+      problems.push(funds);
+      preview.valid = false;
     }
     return preview;
   }
