@@ -26,6 +26,8 @@ import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstam
 import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
 import type { Services, StatusService } from './services/ports.ts';
 import { dbChangeStamp } from './db/change-stamp.ts';
+import { ClosedVenueAdapter, endedBacktestReason } from './exchanges/closed-venue.ts';
+import { retireEndedBacktests } from './services/backtest-retire.ts';
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
@@ -35,6 +37,7 @@ import { BalancesServiceImpl } from './services/balances.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
 import { PaperExchangeAdapter } from './exchanges/paper.ts';
+import type { ExchangeAdapter } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
 import { startBalanceSnapshots } from './jobs/balance-snapshots.ts';
@@ -112,8 +115,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // The market-data MCP child gets a minimal environment: never exec-mcp's own secrets.
     const priceSource =
       opts.priceSource ?? createPriceSource(config, { clock, logger, getMarket, childEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
-    const paperAdapter = (record: AccountRecord): PaperExchangeAdapter =>
-      new PaperExchangeAdapter({
+    // A backtest registers its own simulator; without one (its session ended with a restart) the venue is gone.
+    const paperAdapter = (record: AccountRecord): ExchangeAdapter =>
+      record.account.mode === 'backtest'
+        ? new ClosedVenueAdapter('paper', endedBacktestReason(record.account.name))
+        : new PaperExchangeAdapter({
         db, accountRef: record.ref, clock, random, priceSource, getMarket, logger,
         // Its fee schedule covers every tradable market, not only those already traded.
         listMarkets: () => markets.listMarkets('paper').filter((m) => m.trading_enabled).map((m) => m.market),
@@ -194,6 +200,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         return f?.fees[0] ?? BASE_FEE_TIER;
       },
       balancesOf: async (account: string) => (await balances.get(account, false)).balances,
+      tradingClosedReason: (record: AccountRecord) =>
+        record.account.mode === 'backtest' && backtests.clockOf(record.ref) === undefined ? endedBacktestReason(record.account.name) : undefined,
     });
     const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({ db, clock, accounts, directory, registry, orders, runtime, getMarket, logger });
@@ -232,6 +240,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         lockHandle = lock;
         ensureDefaultPaperAccount(accounts, 'system');
         await runtime.start();
+        const expired = await retireEndedBacktests(
+          { directory, orders, runtime, hasSession: (ref) => backtests.clockOf(ref) !== undefined, clock },
+          'system',
+        );
+        if (expired > 0) logger.info({ expired }, 'orders of backtests that ended with the restart expired');
         hydrated = true;
         for (const record of directory.all()) void syncConnection(record);
         if (!config.offline) {

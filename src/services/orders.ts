@@ -56,6 +56,8 @@ export interface OrdersServiceDeps {
   nowFor?: (record: AccountRecord) => number | undefined;
   /** Maker/taker fee fractions for preview's estimated_fee. */
   feeRates?: (account: string, market: string) => Promise<{ maker: string; taker: string }>;
+  /** Why an enabled account still cannot trade (a backtest whose session ended), if it cannot. */
+  tradingClosedReason?: (record: AccountRecord) => string | undefined;
   /** The account's balances (cached, else fetched) for preview's funds check. */
   balancesOf?: (account: string) => Promise<BalanceView[]>;
   /** How long place_order waits for the exchange's answer before returning the order as it is (default 3000). */
@@ -237,6 +239,8 @@ export class OrdersServiceImpl implements OrdersService {
 
   private assertCanTrade(record: AccountRecord): void {
     if (!record.account.enabled) throw new DomainError('ACCOUNT_DISABLED', `account ${record.ref} is disabled; enable it before trading`);
+    const closed = this.deps.tradingClosedReason?.(record);
+    if (closed !== undefined) throw new DomainError('ACCOUNT_DISABLED', closed);
     if (record.account.exchange === 'bitstamp' && !this.deps.accounts.get(record.ref).has_credentials)
       throw new DomainError('NO_CREDENTIALS', `account ${record.ref} has no API credentials; set them in the dashboard or with "exec-mcp accounts set-credentials"`);
   }
