@@ -17,14 +17,16 @@ const urlSchema = (protocols: string[]) =>
     .url('must be a URL')
     // zod runs the refinement even when .url() failed: `new URL` must not throw out of loadConfig.
     .refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), `must use ${protocols.join(' or ')}`);
+// A value that is only blanks is a typo, never a real host, path or tool name.
+const notBlank = (what: string) => z.string().refine((s) => s.trim() !== '', `must not be empty${what}`);
 const flagBool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''], { message: 'must be 1 or 0' })
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 export const configSchema = z.object({
   EXEC_MCP_PORT: portSchema.default(8787),
-  EXEC_MCP_HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
-  EXEC_MCP_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  EXEC_MCP_HOST: z.string().regex(/^\S+$/, 'must be a host name or IP address (no spaces)').default('127.0.0.1'),
+  EXEC_MCP_DATA_DIR: notBlank('').default('./data'),
   EXEC_MCP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   EXEC_MCP_READONLY_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   EXEC_MCP_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
@@ -34,8 +36,8 @@ export const configSchema = z.object({
     .optional(),
   BITSTAMP_API_URL: urlSchema(['http:', 'https:']).default('https://www.bitstamp.net'),
   BITSTAMP_WS_URL: urlSchema(['ws:', 'wss:']).default('wss://ws.bitstamp.net'),
-  EXEC_MCP_PRICE_MCP: z.string().min(1).optional(),
-  EXEC_MCP_PRICE_TOOL: z.string().min(1).default('get_price'),
+  EXEC_MCP_PRICE_MCP: notBlank(': give a command line or an http(s) URL').optional(),
+  EXEC_MCP_PRICE_TOOL: z.string().regex(/^\S+$/, 'must be a tool name (no spaces)').default('get_price'),
   EXEC_MCP_OFFLINE: flagBool.default(false),
   EXEC_MCP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EXEC_MCP_READ_ONLY: flagBool.default(false),
@@ -77,6 +79,9 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'read-only': 'EXEC_MCP_READ_ONLY',
 };
 
+/** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
+const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY']);
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -96,7 +101,10 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   }
   for (const [flag, value] of Object.entries(flags)) {
     const variable = FLAG_TO_VAR[flag];
-    if (variable) raw[variable] = value === true ? '1' : value === false ? '0' : value;
+    if (!variable) continue;
+    // A bare `--port` (no value) must not become port "1" or a data dir named "1".
+    if (typeof value === 'boolean' && !BOOLEAN_VARS.has(variable)) throw new ConfigError(variable, `needs a value (flag --${flag} VALUE)`);
+    raw[variable] = value === true ? '1' : value === false ? '0' : value;
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -50,7 +50,12 @@ async function relayToRunningServer(config: Config): Promise<number | undefined>
 
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   routeConsoleToStderr();
-  const { flags } = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'bench-noop']));
+  const { flags, positional } = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'bench-noop']));
+  // `--offline maybe` leaves "maybe" here: refuse it rather than ignore it.
+  if (positional.length > 0) {
+    process.stderr.write(`unexpected argument ${positional[0]}; usage: exec-mcp mcp [--read-only] [--data-dir D]\n`);
+    return 2;
+  }
   const benchNoop = flags['bench-noop'] === true;
   delete flags['bench-noop'];
   const config = loadConfig(env, flags);

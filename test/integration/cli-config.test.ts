@@ -49,6 +49,31 @@ describe('invalid configuration (child process)', () => {
     expect(r.stderr).not.toContain('SECRETISH');
   });
 
+  it('a bare value flag is one line naming the variable, exit 2; nothing is created', () => {
+    for (const [cmd, flag, variable] of [[['serve'], 'data-dir', 'EXEC_MCP_DATA_DIR'], [['serve'], 'port', 'EXEC_MCP_PORT'], [['migrate'], 'data-dir', 'EXEC_MCP_DATA_DIR']] as const) {
+      const r = cli([...cmd, `--${flag}`], {});
+      expect(r.code, `${cmd.join(' ')} --${flag}`).toBe(2);
+      expect(r.stderr).toBe(`invalid configuration: ${variable} needs a value (flag --${flag} VALUE)\n`);
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('a blank EXEC_MCP_HOST is a config error (exit 2), not a crash at listen', () => {
+    const r = cli(['serve', '--port', '0'], { EXEC_MCP_HOST: ' ' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^invalid configuration: EXEC_MCP_HOST must be a host name or IP address \(no spaces\) \(flag --host\)\n$/);
+  });
+
+  it('serve and mcp refuse a misspelt flag or a stray argument instead of ignoring it', () => {
+    for (const args of [['serve', '--prot', '9000'], ['serve', '--offline', 'maybe'], ['mcp', '--offline', 'maybe']]) {
+      const r = cli(args, { EXEC_MCP_PORT: '0' });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^unexpected argument (--prot|maybe); usage: exec-mcp (serve|mcp) /);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('an unknown command exits 2', () => {
     expect(cli(['frobnicate'], {}).code).toBe(2);
   });

@@ -66,6 +66,32 @@ describe('loadConfig', () => {
     }
   });
 
+  it('a value flag given bare (`--port`, `--data-dir`) is an error, not port 1 or a dir named "1"', () => {
+    for (const [flag, variable] of [['port', 'EXEC_MCP_PORT'], ['data-dir', 'EXEC_MCP_DATA_DIR'], ['host', 'EXEC_MCP_HOST'], ['price-tool', 'EXEC_MCP_PRICE_TOOL'], ['token', 'EXEC_MCP_TOKEN']] as const) {
+      const e = configError(() => loadConfig({}, { [flag]: true }));
+      expect(e.variable).toBe(variable);
+      expect(e.message).toBe(`invalid configuration: ${variable} needs a value (flag --${flag} VALUE)`);
+    }
+    expect(loadConfig({}, { offline: true, 'read-only': true })).toMatchObject({ offline: true, readOnly: true });
+  });
+
+  it('refuses blank host, data dir, price MCP and a price tool name with spaces', () => {
+    const cases: Array<[Record<string, string>, Record<string, string>, string]> = [
+      [{ EXEC_MCP_HOST: ' ' }, {}, 'EXEC_MCP_HOST'],
+      [{}, { host: 'local host' }, 'EXEC_MCP_HOST'],
+      [{ EXEC_MCP_DATA_DIR: '  ' }, {}, 'EXEC_MCP_DATA_DIR'],
+      [{ EXEC_MCP_PRICE_MCP: ' ' }, {}, 'EXEC_MCP_PRICE_MCP'],
+      [{ EXEC_MCP_PRICE_TOOL: 'get price' }, {}, 'EXEC_MCP_PRICE_TOOL'],
+    ];
+    for (const [env, flags, variable] of cases) {
+      const e = configError(() => loadConfig(env, flags));
+      expect(e.variable).toBe(variable);
+      expect(e.message).not.toContain('\n');
+    }
+    expect(loadConfig({ EXEC_MCP_DATA_DIR: '/tmp/with space' }).dataDir).toBe('/tmp/with space');
+    expect(loadConfig({ EXEC_MCP_PRICE_MCP: 'node price-server.js --stdio' }).priceMcp).toBe('node price-server.js --stdio');
+  });
+
   it('never echoes a rejected secret value', () => {
     const e = configError(() => loadConfig({ EXEC_MCP_MASTER_KEY: 'TOP-SECRET-VALUE' }));
     expect(e.message).not.toContain('TOP-SECRET-VALUE');
