@@ -7,11 +7,11 @@ import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Services } from '../services/ports.ts';
-import { LoginRateLimiter, isLoggedIn, requireLogin, takeFlash } from './auth.ts';
+import { EndedSessions, LoginRateLimiter, isLoggedIn, refuseEndedSessions, requireLogin, takeFlash } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
 import { healthRouter, type ReadyReport } from './health.ts';
 import { isPasswordHash } from './password.ts';
-import { csrfMiddleware, securityHeaders, sessionMiddleware } from './security.ts';
+import { SESSION_MAX_AGE_MS, csrfMiddleware, securityHeaders, sessionMiddleware } from './security.ts';
 import { staticAssets } from './static.ts';
 import { createViewEnvironment, viewsMiddleware, DEFAULT_VIEWS_DIR } from './views.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -102,7 +102,7 @@ function pageState(): Middleware {
  * The HTTP server of `serve`: dashboard (server-rendered, works without JavaScript), health and
  * metrics endpoints, and the MCP endpoint at /mcp when a handler is given.
  * Middleware order matters: MCP first (raw), then headers, views, errors, static assets and
- * health (no session), then session -> body -> login gate (401) -> CSRF (403) -> routes.
+ * health (no session), then session (logged-out ones refused) -> body -> login gate (401) -> CSRF (403) -> routes.
  */
 export function createWebApp(deps: WebAppDeps): Koa {
   if (!isPasswordHash(deps.adminPasswordHash)) throw new Error('adminPasswordHash must come from hashPassword() (scrypt$N$r$p$salt$hash)');
@@ -113,11 +113,12 @@ export function createWebApp(deps: WebAppDeps): Koa {
   app.silent = true; // errors are logged by errorMiddleware, never printed to stdout
   const routeDeps = { services: deps.services, clock, logger: deps.logger };
   const limiter = new LoginRateLimiter(clock, deps.loginRateLimit?.maxFailures ?? 5, deps.loginRateLimit?.windowMs ?? 60_000);
+  const ended = new EndedSessions(clock, SESSION_MAX_AGE_MS);
 
   const health = healthRouter({ ready: deps.ready ?? (() => deps.services.status.ready()), status: deps.services.status, registry: deps.metricsRegistry });
   const routers: Router[] = [
     landingRoutes(),
-    sessionRoutes({ adminPasswordHash: deps.adminPasswordHash, limiter, logger: deps.logger, clock }),
+    sessionRoutes({ adminPasswordHash: deps.adminPasswordHash, limiter, ended, logger: deps.logger, clock }),
     accountRoutes(routeDeps),
     accountSettingsRoutes(routeDeps),
     orderRoutes(routeDeps),
@@ -135,6 +136,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   app.use(staticAssets());
   app.use(health.routes());
   app.use(sessionMiddleware(app, deps.sessionKeys, secure));
+  app.use(refuseEndedSessions(ended));
   app.use(bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '64kb' }));
   app.use(async (ctx, next) => {
     if (ctx.request.body === undefined) ctx.request.body = {};

@@ -5,6 +5,8 @@ import type { Clock } from '../domain/clock.ts';
 export interface WebSession {
   admin?: boolean;
   logged_in_at?: number;
+  /** Random id of a logged-in session, so logout can end it (see EndedSessions). */
+  sid?: string;
   secret?: string;
   flash?: { kind: 'ok' | 'error'; text: string };
 }
@@ -92,4 +94,52 @@ export class LoginRateLimiter {
     if (list.length === 0) this.failures.delete(ip);
     return list;
   }
+}
+
+/**
+ * Sessions ended by logout. The session lives in the signed cookie itself, so a copy of the cookie
+ * taken before logout would stay valid until it expires: the ended ids are remembered until then
+ * (a refused cookie is never renewed). In memory and bounded: a restart forgets them.
+ */
+export class EndedSessions {
+  private readonly ended = new Map<string, number>(); // sid -> when the cookie expires at the latest
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxAgeMs: number,
+    private readonly maxTracked = 10_000,
+  ) {}
+
+  end(sid: string): void {
+    const now = this.clock.now();
+    if (this.ended.size >= this.maxTracked) for (const [k, until] of this.ended) if (until <= now) this.ended.delete(k);
+    if (this.ended.size >= this.maxTracked) {
+      const oldest = this.ended.keys().next().value;
+      if (oldest !== undefined) this.ended.delete(oldest);
+    }
+    this.ended.set(sid, now + this.maxAgeMs);
+  }
+
+  has(sid: string): boolean {
+    const until = this.ended.get(sid);
+    if (until === undefined) return false;
+    if (until > this.clock.now()) return true;
+    this.ended.delete(sid);
+    return false;
+  }
+}
+
+/** A cookie of a logged-out session counts as no login at all (its contents are dropped). */
+export function refuseEndedSessions(ended: EndedSessions): Middleware {
+  return async function endedSessionGate(ctx, next) {
+    const s = sessionOf(ctx);
+    if (s?.sid !== undefined && ended.has(s.sid)) {
+      delete s.admin;
+      delete s.logged_in_at;
+      delete s.sid;
+      delete s.secret;
+      delete s.flash;
+    }
+    await next();
+  };
 }

@@ -6,7 +6,7 @@ import helmet from 'koa-helmet';
 import Keygrip from 'keygrip';
 
 export const SESSION_COOKIE = 'exec_mcp_session';
-const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
+export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 
 /** Signed cookie session: HttpOnly, SameSite=Strict, Secure when served over TLS (CONTRACT.md "HTTP"). */
 export function sessionMiddleware(app: Koa, keys: string[], secure: boolean): Middleware {

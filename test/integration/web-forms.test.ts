@@ -86,6 +86,21 @@ describe('edit, enable/disable, delete', () => {
     expect(last?.actor).toBe('dashboard:admin');
   });
 
+  it('the edit form carries every account form field (exchange read-only); another exchange is refused, not ignored', async () => {
+    const page = await admin.get('/dashboard/accounts/bitstamp/998877/edit');
+    const form = /<form[^>]*id="account-form"[^>]*>([\s\S]*?)<\/form>/.exec(page.text)?.[1] ?? '';
+    for (const f of ['name', 'exchange', 'exchange_account_id', 'parent', 'mode', 'enabled', '_csrf']) expect(form, f).toContain(`name="${f}"`);
+    expect(form).toMatch(/name="exchange" value="bitstamp" readonly/);
+    const same = await admin.post('/dashboard/accounts/bitstamp/998877/edit', { name: 'live-one', exchange: 'bitstamp', exchange_account_id: '998877', mode: 'live', enabled: 'on' });
+    expect(same.status).toBe(303);
+    const auditRows = services.audit.page({ limit: 1000 }).length;
+    const moved = await admin.post('/dashboard/accounts/bitstamp/998877/edit', { name: 'moved', exchange: 'paper', exchange_account_id: '998877', mode: 'live', enabled: 'on' });
+    expect(moved.status).toBe(400);
+    expect(fieldError(moved.text, 'exchange')).toContain('cannot be changed');
+    expect(services.accounts.get('bitstamp:998877').name).toBe('live-one');
+    expect(services.audit.page({ limit: 1000 }).length).toBe(auditRows);
+  });
+
   it('disables and enables', async () => {
     expect((await admin.post('/dashboard/accounts/paper/p-77/disable')).status).toBe(303);
     expect(services.accounts.get('paper:p-77').enabled).toBe(false);

@@ -199,6 +199,20 @@ describe('login', () => {
     expect(out.status).toBe(303);
     expect((await c.get('/dashboard')).status).toBe(302);
   });
+
+  it('logout also ends copies of the session cookie taken before it', async () => {
+    const c = new WebClient(web.base);
+    await c.login();
+    const stolen = c.cookieHeader;
+    const other = new WebClient(web.base);
+    await other.login(); // another login stays valid
+    expect((await c.post('/logout')).status).toBe(303);
+    const replay = await fetch(`${web.base}/dashboard`, { headers: { cookie: stolen }, redirect: 'manual' });
+    expect(replay.status).toBe(302);
+    const post = await fetch(`${web.base}/dashboard/kill-switch`, { method: 'POST', headers: { cookie: stolen, 'content-type': 'application/x-www-form-urlencoded' }, body: 'kill_switch=on', redirect: 'manual' });
+    expect(post.status).toBe(401);
+    expect((await other.get('/dashboard')).status).toBe(200);
+  });
 });
 
 describe('MCP mount', () => {

@@ -98,6 +98,10 @@ export function accountPatchFromForm(f: FormFields, current: AccountDetail): Acc
   checkSchema(p, 'exchange_account_id', exchangeAccountId, exchangeAccountIdSchema);
   if (mode !== undefined && !(ACCOUNT_MODES as readonly string[]).includes(mode)) p.add('mode', `must be one of ${ACCOUNT_MODES.join(', ')}`);
   const parent = optionalText(f['parent']);
+  // The exchange is part of the account's reference: a script that posts another one is refused, not ignored.
+  const exchange = optionalText(f['exchange']);
+  if (exchange !== undefined && exchange !== current.exchange)
+    p.add('exchange', `cannot be changed (this account is on ${current.exchange}); add a new account on ${exchange} instead`);
   p.throwIfAny();
   const patch: AccountPatch = {};
   if (name !== undefined && name !== current.name) patch.name = name;

@@ -1,13 +1,14 @@
+import crypto from 'node:crypto';
 import Router from '@koa/router';
 import type { Clock } from '../../domain/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { LoginRateLimiter, isLoggedIn, safeNextPath, sessionOf } from '../auth.ts';
+import { EndedSessions, LoginRateLimiter, isLoggedIn, safeNextPath, sessionOf } from '../auth.ts';
 import { formFields } from '../forms.ts';
 import { verifyPassword } from '../password.ts';
 import { seeOther } from './common.ts';
 
 /** GET/POST /login (field `password`, scrypt-compared, rate-limited per address) and POST /logout. */
-export function sessionRoutes(deps: { adminPasswordHash: string; limiter: LoginRateLimiter; logger: Logger; clock: Clock }): Router {
+export function sessionRoutes(deps: { adminPasswordHash: string; limiter: LoginRateLimiter; ended: EndedSessions; logger: Logger; clock: Clock }): Router {
   const router = new Router();
 
   router.get('/login', async (ctx) => {
@@ -42,12 +43,16 @@ export function sessionRoutes(deps: { adminPasswordHash: string; limiter: LoginR
       delete s.secret;
       s.admin = true;
       s.logged_in_at = deps.clock.now();
+      s.sid = crypto.randomBytes(16).toString('base64url');
     }
     deps.logger.info({ ip: ctx.ip }, 'dashboard login');
     seeOther(ctx, next);
   });
 
   router.post('/logout', (ctx) => {
+    // Also refuse copies of this cookie from now on, not only this browser's.
+    const sid = sessionOf(ctx)?.sid;
+    if (sid !== undefined) deps.ended.end(sid);
     (ctx as unknown as { session: null }).session = null;
     seeOther(ctx, '/login');
   });
