@@ -1,5 +1,5 @@
 /**
- * `exec-mcp backtest --data FILE --orders ORDERS.jsonl [--balance CUR=AMOUNT ...] [--seed N]
+ * `exec-mcp backtest --data FILE [--orders ORDERS.jsonl] [--balance CUR=AMOUNT ...] [--seed N]
  * [--fees maker,taker] [--latency-ms N] [--market M] [--slippage-bps N] [--sim-only]`
  * Runs a backtest headless and prints the report JSON on stdout (CONTRACT.md). By default through
  * the full service (src/services/backtest-headless.ts); --sim-only (or a build without the
@@ -14,7 +14,7 @@ import { runSimOnly, runWithService, type BacktestCliOptions, type CreateApp, ty
 export type { BacktestCliOptions } from '../services/backtest-headless.ts';
 
 const USAGE =
-  'usage: exec-mcp backtest --data FILE --orders ORDERS.jsonl [--balance CUR=AMOUNT ...] [--seed N] [--fees maker,taker] [--latency-ms N] [--market M] [--slippage-bps N] [--sim-only]';
+  'usage: exec-mcp backtest --data FILE [--orders ORDERS.jsonl] [--balance CUR=AMOUNT ...] [--seed N] [--fees maker,taker] [--latency-ms N] [--market M] [--slippage-bps N] [--sim-only]';
 
 const intFlag = (name: string, max: number) =>
   z.coerce.number({ message: `--${name} must be a whole number` }).int(`--${name} must be a whole number`).min(0, `--${name} must be >= 0`).max(max, `--${name} must be <= ${max}`);
@@ -27,7 +27,7 @@ export function parseBacktestArgs(args: string[]): BacktestCliOptions {
   if (unknown) throw new DomainError('INVALID_ARGUMENT', `unknown flag --${unknown}; ${USAGE}`);
   const data = str('data');
   const orders = str('orders');
-  if (!data || !orders) throw new DomainError('INVALID_ARGUMENT', `--data and --orders are required; ${USAGE}`);
+  if (!data) throw new DomainError('INVALID_ARGUMENT', `--data is required; ${USAGE}`);
   const balances: Record<string, string> = {};
   for (const b of p.multi.balance ?? []) {
     const m = /^([A-Za-z0-9]{2,10})=(.+)$/.exec(b);
@@ -35,7 +35,8 @@ export function parseBacktestArgs(args: string[]): BacktestCliOptions {
     balances[m[1]!.toUpperCase()] = m[2]!;
   }
   if (Object.keys(balances).length === 0) balances.USD = '10000';
-  const out: BacktestCliOptions = { data, orders, balances, simOnly: p.flags['sim-only'] === true };
+  const out: BacktestCliOptions = { data, balances, simOnly: p.flags['sim-only'] === true };
+  if (orders !== undefined) out.orders = orders;
   const num = (name: string, max: number): number | undefined => {
     const v = str(name);
     if (v === undefined) return undefined;

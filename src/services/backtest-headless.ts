@@ -19,7 +19,8 @@ import { fillsDigest } from '../../sim/digest.ts';
 
 export interface BacktestCliOptions {
   data: string;
-  orders: string;
+  /** The orders script; without one the data replays with no orders (fills empty, balances as given). */
+  orders?: string;
   balances: Record<string, string>;
   seed?: number;
   fees?: { maker: string; taker: string };
@@ -42,7 +43,7 @@ export function runSimOnly(o: BacktestCliOptions, getMarket: (m: string) => Mark
     }
   };
   const data = parseMarketDataFile(o.data, { market: o.market ?? marketFromFileName(o.data, known) ?? 'btcusd' });
-  const steps = readOrdersScript(o.orders);
+  const steps: ScriptStep[] = o.orders === undefined ? [] : readOrdersScript(o.orders);
   const session = new BacktestSession(
     data,
     { getMarket, seed: o.seed ?? 1, latencyMs: o.latencyMs ?? 0, slippageBps: o.slippageBps ?? 5, ...(o.fees ? { fees: o.fees } : {}) },
@@ -63,7 +64,7 @@ export type CreateApp = (config: Config, opts: Record<string, unknown>) => Promi
 
 /** Through the full service: a temporary data dir, the backtest account, ordinary orders. */
 export async function runWithService(o: BacktestCliOptions, createApp: CreateApp): Promise<HeadlessOutput> {
-  const steps: ScriptStep[] = readOrdersScript(o.orders);
+  const steps: ScriptStep[] = o.orders === undefined ? [] : readOrdersScript(o.orders);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-backtest-'));
   const app = await createApp(loadConfig({}, { 'data-dir': dir, offline: true, 'log-level': 'silent' }), {});
   try {

@@ -31,11 +31,22 @@ describe('exec-mcp backtest (headless)', () => {
     expect(cli(...args, '--sim-only', '--seed', '7').out).toBe(alone.out); // byte-identical
   }, 60_000);
 
+  it('without --orders the data replays with no orders: no fills, balances as given', () => {
+    for (const extra of [[], ['--sim-only']]) {
+      const r = cli('--data', DATA, '--balance', 'USD=500', ...extra);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as { fills: unknown[]; balances: { currency: string; total: string }[]; rejected: unknown[] };
+      expect(report.fills).toEqual([]);
+      expect(report.rejected).toEqual([]);
+      expect(report.balances.find((b) => b.currency === 'USD')?.total).toBe('500');
+    }
+  }, 60_000);
+
   it('bad arguments exit 2 with one readable line on stderr and nothing on stdout', () => {
-    const r = cli('--data', DATA);
+    const r = cli('--orders', ORDERS);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/^error: INVALID_ARGUMENT: --data and --orders are required/);
+    expect(r.err).toMatch(/^error: INVALID_ARGUMENT: --data is required/);
     expect(cli('--data', '/nope.csv', '--orders', ORDERS, '--sim-only').err).toMatch(/data file \/nope.csv does not exist/);
   }, 60_000);
 
