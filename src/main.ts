@@ -60,6 +60,11 @@ export interface AppOptions {
   priceSource?: PriceSource;
   /** Name recorded in the data dir lock by start() ("serve", "mcp", ...). */
   command?: string;
+  /**
+   * Open even when the master key does not match the stored credentials (they stay unreadable):
+   * only for deleting them after the key was lost (`accounts forget-credentials`).
+   */
+  allowMasterKeyMismatch?: boolean;
 }
 
 export interface App {
@@ -96,7 +101,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     migrated = true;
     const audit = new AuditLog(db, clock);
     const vault = new CredentialVault(db, loadMasterKey({ dataDir: config.dataDir, ...(config.masterKey ? { masterKey: config.masterKey } : {}) }), clock);
-    vault.checkMasterKey();
+    if (!opts.allowMasterKeyMismatch) vault.checkMasterKey();
     const ids = createIdFactory(() => clock.now(), opts.random);
 
     const markets = new MarketsServiceImpl({

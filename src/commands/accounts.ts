@@ -19,7 +19,7 @@ export interface CliIo {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   stdout: Writable;
   stderr: Writable;
-  openApp: (config: Config) => Promise<AccountsApp>;
+  openApp: (config: Config, opts?: { allowMasterKeyMismatch?: boolean }) => Promise<AccountsApp>;
 }
 
 const ACTOR = 'cli';
@@ -30,6 +30,7 @@ const USAGE = [
   '       exec-mcp accounts update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M]',
   '       exec-mcp accounts enable|disable|remove REF   (remove refuses accounts with order history: disable those)',
   '       exec-mcp accounts set-credentials REF --api-key K   (API secret on standard input)',
+  '       exec-mcp accounts forget-credentials REF|--all   (deletes stored credentials unread: the way out of a lost master key)',
   'REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D',
 ].join('\n');
 
@@ -43,16 +44,17 @@ const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {
   disable: { refs: 1, flags: [] },
   remove: { refs: 1, flags: [] },
   'set-credentials': { refs: 1, flags: ['api-key'] },
+  'forget-credentials': { refs: -1, flags: ['all'] },
 };
 
 class UsageError extends Error {}
 
 /** The real composition root, loaded lazily so `--help`-style failures never build the app. */
-async function openRealApp(config: Config): Promise<AccountsApp> {
+async function openRealApp(config: Config, opts: { allowMasterKeyMismatch?: boolean } = {}): Promise<AccountsApp> {
   const main = (await import(new URL('../main.ts', import.meta.url).href)) as {
-    createApp(config: Config, opts: { start: boolean }): Promise<AccountsApp>;
+    createApp(config: Config, opts: { start: boolean; allowMasterKeyMismatch?: boolean }): Promise<AccountsApp>;
   };
-  return main.createApp(config, { start: false });
+  return main.createApp(config, { start: false, ...opts });
 }
 
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -62,12 +64,15 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
 export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   let app: AccountsApp | undefined;
   try {
-    const parsed = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'json']));
+    const parsed = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'json', 'all']));
     const { config: configFlags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
     const [sub, ...refs] = parsed.positional;
     const spec = sub === undefined ? undefined : SUBCOMMANDS[sub];
     if (!spec || sub === undefined) throw new UsageError(sub === undefined ? 'missing accounts command' : `unknown accounts command "${sub}"`);
-    if (refs.length !== spec.refs) throw new UsageError(spec.refs === 0 ? `unexpected argument ${refs[0]}` : `accounts ${sub} takes one account reference`);
+    if (sub === 'forget-credentials') {
+      // One reference, or --all: never both, never neither (deleting everything must be asked for).
+      if ((own.all === true) === (refs.length === 1) || refs.length > 1) throw new UsageError('accounts forget-credentials takes one account reference or --all');
+    } else if (refs.length !== spec.refs) throw new UsageError(spec.refs === 0 ? `unexpected argument ${refs[0]}` : `accounts ${sub} takes one account reference`);
     const unknown = Object.keys(own).find((f) => !spec.flags.includes(f));
     if (unknown !== undefined) throw new UsageError(`accounts ${sub} does not take --${unknown}`);
     const str = (flag: string): string | undefined => {
@@ -78,7 +83,8 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
     const config = loadConfig(env, configFlags);
     // Read the secret before building the app, so a missing secret fails fast and changes nothing.
     const secret = sub === 'set-credentials' ? await readSecret(io) : undefined;
-    app = await io.openApp(config);
+    // Forgetting must work exactly when the key no longer matches: the credentials are deleted unread.
+    app = await io.openApp(config, { allowMasterKeyMismatch: sub === 'forget-credentials' });
     const accounts = app.services.accounts;
     const ref = refs[0] ?? '';
     switch (sub) {
@@ -141,6 +147,15 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
         accounts.setCredentials(ref, { api_key: apiKey, api_secret: secret ?? '' }, ACTOR);
         const d = accounts.get(ref);
         io.stdout.write(`credentials set for ${d.name} (${d.exchange}:${d.exchange_account_id}), api key ${d.api_key_hint ?? ''}\n`);
+        break;
+      }
+      case 'forget-credentials': {
+        const forgotten = accounts.forgetCredentials(own.all === true ? undefined : ref, ACTOR);
+        io.stdout.write(
+          forgotten.length === 0
+            ? 'no stored credentials to forget\n'
+            : `forgot the stored credentials of ${forgotten.join(', ')}; set them again with "exec-mcp accounts set-credentials REF --api-key K"\n`,
+        );
         break;
       }
     }

@@ -34,7 +34,8 @@ export const apiSecretSchema = z
   .regex(TOKEN_RE, 'must be printable characters without spaces');
 const credentialsSchema = z.object({ apiKey: apiKeySchema, apiSecret: apiSecretSchema }).strict();
 
-const KEY_MISMATCH = 'EXEC_MCP_MASTER_KEY (or data/master.key) does not match the key that encrypted the stored credentials';
+const KEY_MISMATCH =
+  'EXEC_MCP_MASTER_KEY (or data/master.key) does not match the key that encrypted the stored credentials (if that key is lost: "exec-mcp accounts forget-credentials --all" deletes them, then set them again)';
 const KEY_CHECK_LABEL = 'exec-mcp/credentials/key-check/v1';
 const IV_BYTES = 12; // 96-bit IV, the GCM standard size
 

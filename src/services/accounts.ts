@@ -257,6 +257,18 @@ export class AccountsServiceImpl implements AccountsService {
     this.deps.onConnectionSettingsChanged?.(rec);
   }
 
+  forgetCredentials(ref: string | undefined, actor: Actor): string[] {
+    const forgotten = this.tx(() => {
+      const records = ref === undefined ? this.repository.all() : [this.repository.resolve(ref)];
+      const had = records.filter((r) => this.deps.vault.remove(r.key));
+      for (const r of had)
+        this.deps.audit.append({ actor, action: 'account.credentials.forgotten', subject: r.ref, payload: { change: 'stored API credentials deleted unread; set them again' } });
+      return had;
+    });
+    for (const r of forgotten) this.deps.onConnectionSettingsChanged?.(r);
+    return forgotten.map((r) => r.ref);
+  }
+
   setGlobalKillSwitch(on: boolean, actor: Actor): void {
     this.tx(() => {
       const was = this.globalKillSwitch();

@@ -50,6 +50,12 @@ export interface AccountsService {
   remove(ref: string, actor: Actor): void;
   /** Write-only; the secret goes straight into the vault. */
   setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void;
+  /**
+   * Deletes the stored credentials of one account, or of every account (`ref` undefined), without
+   * reading them: the way out when the master key that encrypted them is lost. Returns the
+   * references of the accounts that had credentials.
+   */
+  forgetCredentials(ref: string | undefined, actor: Actor): string[];
   /** Global kill switch: when on, every place_order fails with RISK_LIMIT. */
   setGlobalKillSwitch(on: boolean, actor: Actor): void;
   globalKillSwitch(): boolean;

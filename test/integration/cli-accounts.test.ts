@@ -168,4 +168,28 @@ describe.skipIf(!fs.existsSync(path.join(ROOT, 'src/main.ts')))('exec-mcp accoun
       if (fs.statSync(p).isFile()) expect(fs.readFileSync(p).includes(Buffer.from(SECRET)), f).toBe(false);
     }
   });
+
+  it('a lost master key: the error names the way out; forget-credentials deletes them unread, then new ones can be set', () => {
+    expect(cli(['add', '--name', 'main', '--exchange', 'bitstamp', '--exchange-account-id', '99']).code).toBe(0);
+    expect(cli(['set-credentials', 'main', '--api-key', 'abcdKEY000000000wxyz'], `${SECRET}\n`).code).toBe(0);
+    const other = ['--master-key', crypto.randomBytes(32).toString('base64')];
+    const locked = cli(['list', ...other]);
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(/does not match the key that encrypted the stored credentials .*exec-mcp accounts forget-credentials --all/);
+    const neither = cli(['forget-credentials', ...other]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/^accounts forget-credentials takes one account reference or --all/);
+    expect(cli(['forget-credentials', 'main', '--all', ...other]).code).toBe(2);
+    const forgot = cli(['forget-credentials', '--all', ...other]);
+    expect(forgot.code, forgot.stderr).toBe(0);
+    expect(forgot.stdout).toBe('forgot the stored credentials of bitstamp:99; set them again with "exec-mcp accounts set-credentials REF --api-key K"\n');
+    const shown = JSON.parse(cli(['show', 'main', '--json', ...other]).stdout) as { has_credentials: boolean };
+    expect(shown.has_credentials).toBe(false);
+    expect(cli(['set-credentials', 'main', '--api-key', 'efghKEY111111111wxyz', ...other], `${SECRET}-new\n`).code).toBe(0);
+    expect(cli(['list', ...other]).code).toBe(0);
+    expect(cli(['forget-credentials', '--all', ...other]).stdout).toBe('forgot the stored credentials of bitstamp:99; set them again with "exec-mcp accounts set-credentials REF --api-key K"\n');
+    expect(cli(['forget-credentials', 'main', ...other]).stdout).toBe('no stored credentials to forget\n');
+    const audit = spawnSync(process.execPath, [path.join(ROOT, 'bin/exec-mcp.js'), 'audit', 'verify', '--data-dir', dir], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    expect(audit.status, audit.stderr + audit.stdout).toBe(0);
+  }, 120_000);
 });

@@ -141,6 +141,11 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         creds.set(accountRef(a), { set_at: now() });
         log(actor, 'account.credentials.set', accountRef(a), { replaced: false });
       },
+      forgetCredentials(ref, actor) {
+        const refs = (ref === undefined ? [...accounts.values()] : [resolve(ref)]).map(accountRef).filter((r) => creds.delete(r));
+        for (const r of refs) log(actor, 'account.credentials.forgotten', r, {});
+        return refs;
+      },
       setGlobalKillSwitch(on, actor) {
         killSwitch = on;
         log(actor, on ? 'kill_switch.on' : 'kill_switch.off', 'global', {});
