@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: runs every benchmark of the project, prints one table (figure, baseline, ratio,
  * target) and writes it to bench/results.json. Run alone with `npm run bench -- sim runtime`.
+ * Each suite runs in a process of its own: a suite's figures must not depend on the heap, JIT and
+ * GC state that the suites before it left behind (measured: the dashboard ratio moved by ~10%).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.ts';
 
 const SUITES: Record<string, string> = {
@@ -33,8 +37,7 @@ async function main(): Promise<void> {
       return;
     }
     process.stderr.write(`running ${name} ...\n`);
-    const mod = (await import(file)) as { run: () => Promise<BenchResult[]> };
-    for (const r of await mod.run()) rows.push({ suite: name, ...r });
+    for (const r of await runSuiteInChild(name)) rows.push({ suite: name, ...r });
   }
   // A run of some suites keeps the other suites' latest rows, so results.json stays one full table.
   const resultsFile = path.join(path.dirname(new URL(import.meta.url).pathname), 'results.json');
@@ -59,4 +62,37 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'results.md'), out + '\n');
 }
 
-await main();
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CHILD_FLAG = '--suite-child';
+
+/** Runs one suite in a fresh node process (same loader as this one) and returns its rows. */
+async function runSuiteInChild(name: string): Promise<BenchResult[]> {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-bench-')), 'rows.json');
+  try {
+    const child = spawn(process.execPath, [path.join(HERE, '..', 'bin', 'run-ts.js'), fileURLToPath(import.meta.url), CHILD_FLAG, name, out], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('exit', resolve);
+      child.once('error', reject);
+    });
+    if (code !== 0 || !fs.existsSync(out)) throw new Error(`benchmark suite ${name} failed (exit ${code})`);
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as BenchResult[];
+  } finally {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+}
+
+/** In the child: run the suite, write its rows where the parent asked. */
+async function suiteChild(name: string, out: string): Promise<void> {
+  const file = SUITES[name];
+  if (!file) throw new Error(`unknown suite ${name}`);
+  const mod = (await import(file)) as { run: () => Promise<BenchResult[]> };
+  const rows = await mod.run();
+  fs.writeFileSync(out, JSON.stringify(rows));
+  process.exit(0);
+}
+
+const childAt = process.argv.indexOf(CHILD_FLAG);
+if (childAt >= 0) await suiteChild(process.argv[childAt + 1] ?? '', process.argv[childAt + 2] ?? '');
+else await main();
