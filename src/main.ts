@@ -204,7 +204,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         const f = await fees.get(account, market).catch(() => undefined);
         return f?.fees[0] ?? BASE_FEE_TIER;
       },
-      balancesOf: async (account: string) => (await balances.get(account, false)).balances,
+      // Paper and backtest venues are local: ask them (current reservations included, nothing recorded);
+      // a live exchange is asked only when nothing is cached.
+      balancesOf: async (account: string) => {
+        const record = directory.resolve(account);
+        return record.account.exchange === 'paper' ? registry.get(record).getBalances() : (await balances.get(account, false)).balances;
+      },
       tradingClosedReason: (record: AccountRecord) =>
         record.account.mode === 'backtest' && backtests.clockOf(record.ref) === undefined ? endedBacktestReason(record.account.name) : undefined,
     });

@@ -73,6 +73,16 @@ describe('preview_order checks balances', () => {
     expect(await ok(conn.client, 'preview_order', { ...order, side: 'buy', amount: '0.01' })).toMatchObject({ valid: true, problems: [] });
   });
 
+  it('counts what resting orders already reserve on a paper account', async () => {
+    app.services.accounts.create({ name: 'reserved', exchange: 'paper', exchange_account_id: 'reserved', initial_balances: { USD: '1000' } }, 'test');
+    const buy = { account: 'reserved', market: 'btcusd', side: 'buy', type: 'limit', price: '20000' };
+    expect(await ok(conn.client, 'preview_order', { ...buy, amount: '0.03' })).toMatchObject({ valid: true });
+    const resting = (await ok(conn.client, 'place_order', { ...buy, amount: '0.04', client_order_id: 'reserve-most' })).order as Order;
+    await waitStatus('reserved', resting.order_id, (s) => s === 'open');
+    const after = await ok(conn.client, 'preview_order', { ...buy, amount: '0.03' });
+    expect((after.problems as Problem[]).map((x) => x.code)).toEqual(['INSUFFICIENT_FUNDS']);
+  });
+
   it('fundsProblem: buys need notional + fee in quote, sells the amount in base; unknown notional says nothing', () => {
     const m = { market: 'btcusd', base: 'BTC', quote: 'USD' };
     const bal = [
