@@ -119,6 +119,24 @@ export class AuditLog {
     this.selectHead = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   }
 
+  /**
+   * The chain's last row (seq 0 and the genesis hash when empty). Recorded outside the database,
+   * it is an anchor: `verifyAnchor` later proves that no row up to it was rewritten, which the
+   * unkeyed chain alone cannot (a full re-hash of the rows after an edit passes verify()).
+   */
+  headAnchor(): { seq: number; hash: string } {
+    return this.head();
+  }
+
+  /** Does the row at `anchor.seq` still carry `anchor.hash`? Run after verify() (which proves the rest). */
+  verifyAnchor(anchor: { seq: number; hash: string }): { ok: true } | { ok: false; reason: string } {
+    if (anchor.seq === 0) return anchor.hash === GENESIS ? { ok: true } : { ok: false, reason: 'seq 0 is the empty chain, whose hash is all zeros' };
+    const row = this.db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(anchor.seq) as { hash: string } | undefined;
+    if (!row) return { ok: false, reason: `the chain has no row ${anchor.seq} any more: it was cut back` };
+    if (row.hash !== anchor.hash) return { ok: false, reason: `row ${anchor.seq} has hash ${row.hash}, the anchor says ${anchor.hash}: history up to it was rewritten` };
+    return { ok: true };
+  }
+
   /** Read every time (cheap via the PK): a cached head would go wrong after a rolled-back transaction. */
   private head(): { seq: number; hash: string } {
     const row = this.selectHead.get() as

@@ -1,6 +1,9 @@
 /**
- * `exec-mcp audit verify [--data-dir D]`: walks the audit hash chain. Exit 0 "audit chain ok: N
- * rows"; exit 1 naming the first bad row. Opens the database read-only: verifying changes nothing.
+ * `exec-mcp audit verify [--expect-head SEQ:HASH] [--data-dir D]`: walks the audit hash chain.
+ * Exit 0 "audit chain ok: N rows"; exit 1 naming the first bad row, or when the row of a recorded
+ * anchor no longer carries its hash (a rewritten and fully re-hashed history still fails there).
+ * `exec-mcp audit head`: prints the anchor to record elsewhere, "SEQ:HASH".
+ * Opens the database read-only: verifying changes nothing.
  */
 import fs from 'node:fs';
 import { AuditLog } from '../audit/audit-log.ts';
@@ -9,17 +12,26 @@ import { closeDb, openDb } from '../db/connection.ts';
 import { systemClock } from '../domain/clock.ts';
 import { CONFIG_BOOLEAN_FLAGS, parseArgs, splitConfigFlags } from './args.ts';
 
-const USAGE = 'usage: exec-mcp audit verify [--data-dir D]';
+const USAGE = 'usage: exec-mcp audit verify [--expect-head SEQ:HASH] [--data-dir D] | exec-mcp audit head [--data-dir D]';
+const ANCHOR = /^(\d{1,15}):([0-9a-f]{64})$/;
 const APPEND_ONLY_TRIGGERS = ['audit_log_no_update', 'audit_log_no_delete'];
 
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = parseArgs(args, CONFIG_BOOLEAN_FLAGS);
   const { config: configFlags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
   const [sub, ...rest] = parsed.positional;
-  const unexpected = [...rest, ...Object.keys(own).map((f) => `--${f}`)];
-  if (sub !== 'verify' || unexpected.length > 0) {
-    const what = sub === undefined ? 'missing audit command' : sub !== 'verify' ? `unknown audit command "${sub}"` : `unexpected argument ${unexpected[0]}`;
+  const expectHead = own['expect-head'];
+  delete own['expect-head'];
+  const unexpected = [...rest, ...Object.keys(own).map((f) => `--${f}`), ...(sub === 'head' && expectHead !== undefined ? ['--expect-head'] : [])];
+  const known = sub === 'verify' || sub === 'head';
+  if (!known || unexpected.length > 0) {
+    const what = sub === undefined ? 'missing audit command' : !known ? `unknown audit command "${sub}"` : `unexpected argument ${unexpected[0]}`;
     process.stderr.write(`${what}; ${USAGE}\n`);
+    return 2;
+  }
+  const anchorMatch = typeof expectHead === 'string' ? ANCHOR.exec(expectHead) : undefined;
+  if (expectHead !== undefined && !anchorMatch) {
+    process.stderr.write(`--expect-head must be SEQ:HASH as printed by "exec-mcp audit head" (a row number, a colon, 64 hex digits); ${USAGE}\n`);
     return 2;
   }
   const config = loadConfig(env, configFlags);
@@ -34,10 +46,23 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
       process.stderr.write(`database ${config.dbFile} has no audit_log table; run exec-mcp migrate first\n`);
       return 1;
     }
-    const result = new AuditLog(db, systemClock).verify();
+    const log = new AuditLog(db, systemClock);
+    if (sub === 'head') {
+      const head = log.headAnchor();
+      process.stdout.write(`${head.seq}:${head.hash}\n`);
+      return 0;
+    }
+    const result = log.verify();
     if (!result.ok) {
       process.stderr.write(`audit chain broken at row seq ${result.firstBad}: ${result.reason}\n`);
       return 1;
+    }
+    if (anchorMatch) {
+      const anchored = log.verifyAnchor({ seq: Number(anchorMatch[1]), hash: anchorMatch[2]! });
+      if (!anchored.ok) {
+        process.stderr.write(`audit chain does not match the recorded anchor: ${anchored.reason}\n`);
+        return 1;
+      }
     }
     const triggers = db
       .prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name IN (${APPEND_ONLY_TRIGGERS.map(() => '?').join(', ')})`)

@@ -70,3 +70,52 @@ describe('exec-mcp audit verify (child process)', () => {
     expect(r.stderr).toMatch(/unknown audit command "check"/);
   });
 });
+
+describe('exec-mcp audit head / verify --expect-head (an anchor recorded outside the database)', () => {
+  let adir: string;
+  beforeAll(() => {
+    adir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-cli-anchor-'));
+    const db = openDb(path.join(adir, 'exec-mcp.sqlite'));
+    migrate(db);
+    const log = new AuditLog(db, new ManualClock());
+    for (let i = 1; i <= 6; i++) log.append({ actor: 'test', action: 'order.fill', subject: `O${i}`, payload: { amount: String(i) } });
+    closeDb(db);
+  });
+  afterAll(() => fs.rmSync(adir, { recursive: true, force: true }));
+
+  it('catches a rewritten history that was fully re-hashed, which verify alone cannot', () => {
+    const head = cli(['audit', 'head', '--data-dir', adir]);
+    expect(head.code).toBe(0);
+    expect(head.stdout).toMatch(/^6:[0-9a-f]{64}\n$/);
+    const anchor = head.stdout.trim();
+    expect(cli(['audit', 'verify', '--expect-head', anchor, '--data-dir', adir]).stdout).toBe('audit chain ok: 6 rows\n');
+
+    // More rows later: the old anchor still holds.
+    const db = openDb(path.join(adir, 'exec-mcp.sqlite'));
+    const log = new AuditLog(db, new ManualClock());
+    log.append({ actor: 'test', action: 'order.fill', subject: 'O7', payload: { amount: '7' } });
+    expect(cli(['audit', 'verify', '--expect-head', anchor, '--data-dir', adir]).code).toBe(0);
+
+    // Someone with write access drops the guard, cuts rows 4.. and re-appends them edited: a
+    // consistent chain again.
+    db.exec('DROP TRIGGER audit_log_no_delete');
+    db.prepare('DELETE FROM audit_log WHERE seq >= 4').run();
+    for (let i = 4; i <= 7; i++) log.append({ actor: 'test', action: 'order.fill', subject: `O${i}`, payload: { amount: i === 4 ? '400' : String(i) } });
+    closeDb(db);
+    expect(cli(['audit', 'verify', '--data-dir', adir]).code).toBe(0);
+    const caught = cli(['audit', 'verify', '--expect-head', anchor, '--data-dir', adir]);
+    expect(caught.code).toBe(1);
+    expect(caught.stdout).toBe('');
+    expect(caught.stderr).toMatch(/^audit chain does not match the recorded anchor: row 6 has hash [0-9a-f]{64}, the anchor says [0-9a-f]{64}: history up to it was rewritten\n/);
+    expect(cli(['audit', 'verify', '--expect-head', '99:' + '0'.repeat(64), '--data-dir', adir]).stderr).toMatch(/no row 99 any more: it was cut back/);
+  });
+
+  it('a malformed anchor is a usage error', () => {
+    for (const bad of [['--expect-head', 'abc'], ['--expect-head'], ['--expect-head', '6:xyz']]) {
+      const r = cli(['audit', 'verify', ...bad, '--data-dir', adir]);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/--expect-head must be SEQ:HASH|needs a value/);
+    }
+    expect(cli(['audit', 'head', '--expect-head', '1:' + 'a'.repeat(64), '--data-dir', adir]).code).toBe(2);
+  });
+});
