@@ -11,6 +11,7 @@ import type { ExchangeAdapter, ExchangeEvent, FillReport, OrderStatusReport } fr
 import type { Logger } from '../observability/logger.ts';
 import type { AdapterRegistry } from './adapter-registry.ts';
 import { EXCHANGE_ACTOR, fillRecordOf, reconciledReportOf, type RuntimeHost } from './runtime-host.ts';
+import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.ts';
 
 const MAX_ORPHANS_PER_ACCOUNT = 1000;
 
@@ -23,6 +24,8 @@ export interface ExchangeEventsDeps {
   logger: Logger;
   /** Reconcile an account (on every `connected`). */
   reconcile: (record: AccountRecord, trigger: string) => void;
+  /** Timers of the retry backoff (injected like the clock; default: real timers). */
+  scheduler?: Scheduler;
 }
 
 export class ExchangeEvents {
@@ -31,6 +34,8 @@ export class ExchangeEvents {
   private attached = false;
   private detachCreate: (() => void) | undefined;
   private stopped = false;
+  /** Retry waits in progress: stop() ends them at once. */
+  private readonly sleepers = new Map<TimerHandle, () => void>();
 
   constructor(private readonly deps: ExchangeEventsDeps) {}
 
@@ -50,6 +55,11 @@ export class ExchangeEvents {
     this.detachCreate?.();
     for (const off of this.unsubscribers.values()) off();
     this.unsubscribers.clear();
+    for (const [t, wake] of this.sleepers) {
+      t.cancel();
+      wake();
+    }
+    this.sleepers.clear();
   }
 
 
@@ -141,13 +151,23 @@ export class ExchangeEvents {
       } catch (err) {
         this.deps.logger.warn({ account: record.ref, exchangeOrderId: report.exchangeOrderId, err: err instanceof Error ? err.message : String(err) }, 'could not fetch the fills of a finished order; retrying');
       }
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)).unref());
+      await this.sleep(Math.min(10_000, 250 * 2 ** attempt));
     }
     if (this.stopped || this.deps.host.isStopped()) return;
     // Never end the order without its fills (a terminal order absorbs later FILLs): leave it live and
     // let a full reconciliation (and the next one on reconnect or start) settle it from the exchange.
     this.deps.logger.warn({ account: record.ref, exchangeOrderId: report.exchangeOrderId }, 'fills of a finished order still unknown; reconciling the account');
     this.deps.reconcile(record, 'fills-missing');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = (this.deps.scheduler ?? realScheduler).after(ms, () => {
+        this.sleepers.delete(t);
+        resolve();
+      });
+      this.sleepers.set(t, resolve);
+    });
   }
 
   private deliver(record: AccountRecord, orderId: string, event: Parameters<RuntimeHost['deliver']>[1]): void {

@@ -96,6 +96,7 @@ export class OrderRuntime {
       registry: deps.registry,
       directory: deps.directory,
       logger: deps.logger,
+      scheduler,
       reconcile: (record, trigger) => void this.reconcileAccount(record, trigger).catch(() => undefined),
     });
   }

@@ -12,7 +12,7 @@ import type { Clock } from '../domain/clock.ts';
 import { isDomainError, type ErrorCode } from '../domain/errors.ts';
 import type { OrderStatus } from '../domain/order.ts';
 import { isTerminal } from '../domain/order.ts';
-import type { ExchangeAdapter, PlaceOrderCommand } from '../exchanges/adapter.ts';
+import type { ExchangeAdapter, OrderStatusReport, PlaceOrderCommand } from '../exchanges/adapter.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { OrderContext, OrderEvent } from '../../machines/order.types.ts';
@@ -219,13 +219,27 @@ export class OutboxWorker {
       return this.answer(row, { type: 'OUTCOME_UNKNOWN', at: this.now(), reason: errorText(e) }, 'unknown');
     }
     // A fill can land between the last event we saw and the cancel: a plain CANCEL_ACK would close
-    // the order without it (terminal states absorb later events). Close it on the exchange's full
-    // view instead, fills included; only if that view cannot be had, fall back to the bare ack.
-    const report = await this.call(row, record, 'query_order', () => adapter.queryOrder(locatorOf(ctx))).catch(() => null);
+    // the order without it (terminal states absorb later events, so it would be lost for good).
+    // Close it on the exchange's full view instead, fills included.
+    let report: OrderStatusReport | null;
+    try {
+      report = await this.call(row, record, 'query_order', () => adapter.queryOrder(locatorOf(ctx)));
+    } catch (e) {
+      // No view now: stay `cancelling` (no command left) and let the in-flight checks, which
+      // re-query it on their schedule, or a reconciliation close it on the view with its fills.
+      this.deps.logger.warn({ orderId: row.orderId, reason: errorText(e) }, 'cancel accepted but the order cannot be read; leaving it to the in-flight checks');
+      await this.deps.host.finishOutbox(row.id, 'done');
+      this.count(row, 'ack_unverified');
+      return undefined;
+    }
     if (report && report.state !== 'open') {
       return this.answer(row, { type: 'RECONCILED', at: this.now(), report: reconciledReportOf(report) }, 'ack');
     }
-    if (report) this.deps.logger.warn({ orderId: row.orderId }, 'exchange still lists a cancelled order as open; closing it on the cancel answer');
+    if (report) {
+      // A lagging status: take its fills first, then close on the cancel answer.
+      this.deps.logger.warn({ orderId: row.orderId }, 'exchange still lists a cancelled order as open; closing it on the cancel answer');
+      await this.deps.host.deliver(row.orderId, { type: 'RECONCILED', at: this.now(), report: reconciledReportOf(report) }, EXCHANGE_ACTOR);
+    }
     return this.answer(row, { type: 'CANCEL_ACK', at: this.now() }, 'ack');
   }
 
