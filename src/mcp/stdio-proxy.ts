@@ -23,12 +23,16 @@ export async function proxyStdioToHttp(opts: {
   });
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> =>
-    (closing ??= (async () => {
-      await Promise.allSettled([remote.close(), local.close()]);
-      resolveClosed();
-    })());
+  // The flag is set before closing the transports: each close() calls its onclose synchronously,
+  // which lands here again (an unguarded re-entry recursed until the stack overflowed).
+  let closing = false;
+  const close = (): Promise<void> => {
+    if (!closing) {
+      closing = true;
+      void Promise.allSettled([remote.close(), local.close()]).then(() => resolveClosed());
+    }
+    return closed;
+  };
   local.onmessage = (message) => {
     remote.send(message).catch((err: unknown) => {
       opts.logger.warn({ err: String(err) }, 'mcp proxy: upstream send failed');

@@ -48,9 +48,12 @@ export function requireLogin(prefix = '/dashboard'): Middleware {
   };
 }
 
-/** Only same-site dashboard paths are accepted as a post-login target (no open redirect). */
+/** "." and ".." segments, also percent-encoded: browsers resolve "%2e%2e" like "..". */
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/** Only same-site dashboard paths are accepted as a post-login target (no open redirect, no way out of /dashboard). */
 export function safeNextPath(next: unknown): string {
-  return typeof next === 'string' && /^\/dashboard(\/[A-Za-z0-9._~%/-]*)?$/.test(next) && !next.includes('//') ? next : '/dashboard';
+  return typeof next === 'string' && /^\/dashboard(\/[A-Za-z0-9._~%/-]*)?$/.test(next) && !next.includes('//') && !DOT_SEGMENT.test(next) ? next : '/dashboard';
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { routersOf } from '../../src/web/app.ts';
+import { hashPassword } from '../../src/web/password.ts';
 import { createFakeServices, type FakeServices } from './web-fake-services.ts';
 import { ADMIN_PASSWORD, WebClient, listen, startWeb, type RunningWeb } from './web-harness.ts';
 
@@ -173,6 +174,15 @@ describe('login', () => {
     expect(r.headers.get('location')).toBe('/dashboard');
   });
 
+  it('keeps a post-login target inside /dashboard (no dot segments, plain or percent-encoded)', async () => {
+    for (const next of ['/dashboard/%2e%2e/%2e%2e/metrics', '/dashboard/%2E%2E/x', '/dashboard/../healthz', '/dashboard/./%2e']) {
+      const c = new WebClient(web.base);
+      await c.get('/login');
+      const r = await c.request('POST', '/login?next=' + encodeURIComponent(next), { _csrf: c.csrf ?? '', password: ADMIN_PASSWORD });
+      expect(r.headers.get('location'), next).toBe('/dashboard');
+    }
+  });
+
   it('rejects a wrong password with 401, locks the address out after 5 failures a minute, then lets it in again', async () => {
     const c = new WebClient(web.base);
     await c.get('/login');
@@ -212,6 +222,26 @@ describe('login', () => {
     const post = await fetch(`${web.base}/dashboard/kill-switch`, { method: 'POST', headers: { cookie: stolen, 'content-type': 'application/x-www-form-urlencoded' }, body: 'kill_switch=on', redirect: 'manual' });
     expect(post.status).toBe(401);
     expect((await other.get('/dashboard')).status).toBe(200);
+  });
+});
+
+describe('login rate limit under parallel guessing', () => {
+  it('checks at most 5 passwords per address and minute even when the guesses arrive at once', async () => {
+    // Production scrypt cost: each check takes long enough that the guesses overlap.
+    const web = await startWeb(createFakeServices(), { adminPasswordHash: hashPassword(ADMIN_PASSWORD) });
+    try {
+      const c = new WebClient(web.base);
+      await c.get('/login');
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => c.post('/login', { password: `guess-${i}` })));
+      const statuses = replies.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(15);
+      expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+      // The right password is refused too while the address is locked out.
+      expect((await c.post('/login', { password: ADMIN_PASSWORD })).status).toBe(429);
+    } finally {
+      await web.close();
+    }
   });
 });
 

@@ -27,9 +27,11 @@ export function sessionRoutes(deps: { adminPasswordHash: string; limiter: LoginR
       ctx.status = 429;
       return;
     }
+    // Counted as a failure before the (slow, async) scrypt check, and cleared on success: otherwise
+    // guesses sent in parallel would all pass the gate above before the first one is recorded.
+    deps.limiter.recordFailure(ctx.ip);
     const ok = typeof f['password'] === 'string' && f['password'].length > 0 && (await verifyPassword(f['password'], deps.adminPasswordHash));
     if (!ok) {
-      deps.limiter.recordFailure(ctx.ip);
       deps.logger.warn({ ip: ctx.ip }, 'dashboard login failed');
       ctx.status = 401;
       await ctx.render('login.njk', { title: 'Log in', next, error: { message: 'Wrong password.' } });
