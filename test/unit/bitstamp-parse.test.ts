@@ -51,6 +51,17 @@ describe('Bitstamp error mapping', () => {
     const info = readErrorBody({ status: 'error', reason: { price: ['Ensure that there are no more than 0 decimal places.'], __all__: [''] } }, 200);
     expect(info).toEqual({ reason: 'price: Ensure that there are no more than 0 decimal places.', field: 'price' });
   });
+
+  it('quotes the exchange briefly and never echoes our auth header or signature back', () => {
+    const sig = 'ab'.repeat(32);
+    const echo = `Invalid request: X-Auth: BITSTAMP KEYabc123secretlooking X-Auth-Signature: ${sig} ${'x'.repeat(500)}`;
+    const e = bitstampErrorToDomain({ reason: echo, code: 'API0005' }, 403, 'buy/btcusd/');
+    expect(e.message).not.toContain('KEYabc123secretlooking');
+    expect(e.message).not.toContain(sig);
+    expect(e.message).toContain('BITSTAMP [redacted]');
+    expect(e.message.length).toBeLessThan(400);
+    expect(e.code).toBe('EXCHANGE_REJECTED');
+  });
 });
 
 describe('Bitstamp reply parsing', () => {

@@ -77,8 +77,22 @@ export function classifyBitstampError(info: BitstampErrorInfo, httpStatus: numbe
 }
 
 /** The DomainError for a definitive Bitstamp error reply. */
+const MAX_REASON = 200;
+
+/**
+ * The exchange's own words, as they go into errors, order status reasons and audit rows: short,
+ * and without anything of our request that a proxy or a faulty endpoint may echo back (the
+ * `X-Auth: BITSTAMP <key>` value, the 64-hex-digit signature).
+ */
+export function quotedReason(text: string): string {
+  const clean = text.replace(/BITSTAMP\s+\S+/gi, 'BITSTAMP [redacted]').replace(/\b[0-9a-f]{64}\b/gi, '[redacted]');
+  return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON)}…` : clean;
+}
+
 export function bitstampErrorToDomain(info: BitstampErrorInfo, httpStatus: number, endpoint: string): DomainError {
+  // Classified on the full text, quoted in short.
   const code = classifyBitstampError(info, httpStatus);
+  info = { ...info, reason: quotedReason(info.reason), ...(info.code !== undefined ? { code: quotedReason(info.code).slice(0, 64) } : {}) };
   const suffix = info.code !== undefined ? ` (${info.code})` : '';
   const details: Record<string, unknown> = { endpoint, http_status: httpStatus };
   if (info.code !== undefined) details.exchange_code = info.code;
