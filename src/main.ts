@@ -90,7 +90,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const random = opts.random ?? Math.random;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination ?? 2 });
   const metrics = createMetrics();
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // new data dirs are private (existing ones are left as the operator set them)
   const db = openDb(config.dbFile);
   let migrated = false;
   let hydrated = false;
@@ -112,6 +112,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       offline: config.offline,
       logger,
       metrics,
+      audit,
     });
     markets.init();
     const getMarket = (market: string): Market => markets.getMarket('paper', market);

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/audit-log.ts';
 import type { Db } from '../db/connection.ts';
 import type { Clock } from '../domain/clock.ts';
 import { isoAt } from '../domain/clock.ts';
@@ -25,6 +26,8 @@ export interface MarketsServiceDeps {
   offline: boolean;
   logger: Logger;
   metrics?: Metrics;
+  /** Every refresh (an operator's "refresh now" or the daily job) is an audited action. */
+  audit?: { append(entry: AuditEntry): unknown };
 }
 
 interface StatusRow {
@@ -98,8 +101,19 @@ export class MarketsServiceImpl implements MarketsService {
     return [...(this.currencies.get(this.metadataExchange(exchange)) ?? [])];
   }
 
-  async refresh(exchange: string, _actor: Actor): Promise<MetadataStatus> {
+  async refresh(exchange: string, actor: Actor): Promise<MetadataStatus> {
     const ex = this.metadataExchange(exchange);
+    const status = await this.refreshFromSource(ex);
+    this.deps.audit?.append({
+      actor,
+      action: 'metadata.refresh',
+      subject: ex,
+      payload: status.last_error !== undefined ? { result: 'failed', error: status.last_error } : { result: 'ok', markets: status.markets },
+    });
+    return status;
+  }
+
+  private async refreshFromSource(ex: string): Promise<MetadataStatus> {
     const source = this.deps.sources[ex];
     const at = isoAt(this.deps.clock.now());
     if (this.deps.offline || !source) {
