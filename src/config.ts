@@ -41,6 +41,7 @@ export const configSchema = z.object({
   EXEC_MCP_OFFLINE: flagBool.default(false),
   EXEC_MCP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EXEC_MCP_READ_ONLY: flagBool.default(false),
+  EXEC_MCP_BACKTEST_DATA_DIR: notBlank(': give the folder backtest_create may read market-data files from').optional(),
 });
 
 export interface Config {
@@ -59,6 +60,8 @@ export interface Config {
   offline: boolean;
   logLevel: z.infer<typeof configSchema>['EXEC_MCP_LOG_LEVEL'];
   readOnly: boolean;
+  /** When set, backtest_create reads market-data files only inside this folder. */
+  backtestDataDir?: string;
 }
 
 /** Flag name -> variable it overrides. */
@@ -77,6 +80,7 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   offline: 'EXEC_MCP_OFFLINE',
   'log-level': 'EXEC_MCP_LOG_LEVEL',
   'read-only': 'EXEC_MCP_READ_ONLY',
+  'backtest-data-dir': 'EXEC_MCP_BACKTEST_DATA_DIR',
 };
 
 /** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
@@ -132,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   if (c.EXEC_MCP_ADMIN_PASSWORD) config.adminPassword = c.EXEC_MCP_ADMIN_PASSWORD;
   if (c.EXEC_MCP_MASTER_KEY) config.masterKey = Buffer.from(c.EXEC_MCP_MASTER_KEY, 'base64');
   if (c.EXEC_MCP_PRICE_MCP) config.priceMcp = c.EXEC_MCP_PRICE_MCP;
+  if (c.EXEC_MCP_BACKTEST_DATA_DIR) config.backtestDataDir = path.resolve(c.EXEC_MCP_BACKTEST_DATA_DIR);
   return config;
 }
 

@@ -215,7 +215,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         record.account.mode === 'backtest' && backtests.clockOf(record.ref) === undefined ? endedBacktestReason(record.account.name) : undefined,
     });
     const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
-    const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({ db, clock, accounts, directory, registry, orders, runtime, getMarket, logger });
+    const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
+      db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
+      ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),
+    });
     const auditService = new AuditServiceImpl(audit);
 
     const ready = (): { ready: boolean; checks: Record<string, boolean | string> } => {

@@ -6,6 +6,8 @@
  * back through the order runtime like any exchange's. Sessions live in memory; the config is kept
  * in the backtests table.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Db } from '../db/connection.ts';
 import type { AccountDirectory, AccountRecord } from '../domain/account.ts';
 import { isoAt, type Clock, type Random } from '../domain/clock.ts';
@@ -35,6 +37,11 @@ export interface BacktestsDeps {
   runtime: { whenIdle(): Promise<void> };
   getMarket: (market: string) => Market;
   logger?: { info(obj: object, msg?: string): void };
+  /**
+   * EXEC_MCP_BACKTEST_DATA_DIR: when set, `data` paths are read only inside this folder (relative
+   * ones from it), so a strategy client cannot make the server read arbitrary files.
+   */
+  dataRoot?: string;
 }
 
 interface Session {
@@ -149,11 +156,33 @@ export class BacktestsServiceImpl implements BacktestsService {
     return this.byAccount.get(accountRef)?.session.engine.lastPrice(market);
   }
 
+  /** The file to read for `data`: inside the data root when one is configured. */
+  private allowedPath(file: string): string {
+    const root = this.deps.dataRoot;
+    if (root === undefined) return file;
+    // One answer for "outside", "missing" and "unreadable": the reply must not tell which paths exist.
+    const refused = new DomainError(
+      'INVALID_ARGUMENT',
+      `data: ${file} is not a readable file inside the backtest data folder (EXEC_MCP_BACKTEST_DATA_DIR); give a path relative to it`,
+      { fields: ['data'] },
+    );
+    let real: string;
+    let realRoot: string;
+    try {
+      realRoot = fs.realpathSync(root);
+      real = fs.realpathSync(path.resolve(realRoot, file));
+    } catch {
+      throw refused;
+    }
+    if (!real.startsWith(realRoot + path.sep) || !fs.statSync(real).isFile()) throw refused;
+    return real;
+  }
+
   private loadData(v: BacktestCreateInput): MarketData {
     if (typeof v.data === 'string') {
       const file = v.data;
       const market = v.market ?? marketFromFileName(file, (m) => this.knownMarket(m)) ?? DEFAULT_MARKET;
-      return parseMarketDataFile(file, { market });
+      return parseMarketDataFile(this.allowedPath(file), { market });
     }
     const [kind, rows] = Object.entries(v.data)[0] as [DataKind, unknown[]];
     return parseInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET);
