@@ -51,3 +51,15 @@ export function splitConfigFlags(
   for (const [k, v] of Object.entries(flags)) (names.has(k) ? config : own)[k] = v;
   return { config, own };
 }
+
+/**
+ * Arguments of a command that takes configuration flags only (serve, migrate): the flags for
+ * loadConfig, or the first thing that is not one (a stray word or a misspelt flag such as
+ * `--prot 9000` must not silently run on the defaults).
+ */
+export function configOnlyArgs(args: string[], configFlagNames: Iterable<string>): { config: Record<string, string | boolean>; unexpected?: string } {
+  const parsed = parseArgs(args, CONFIG_BOOLEAN_FLAGS);
+  const { config, own } = splitConfigFlags(parsed.flags, configFlagNames);
+  const unexpected = [...parsed.positional, ...Object.keys(own).map((f) => `--${f}`)][0];
+  return unexpected === undefined ? { config } : { config, unexpected };
+}

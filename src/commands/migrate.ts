@@ -6,16 +6,14 @@ import { FLAG_TO_VAR, loadConfig } from '../config.ts';
 import { closeDb, openDb } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { isDomainError } from '../domain/errors.ts';
-import { CONFIG_BOOLEAN_FLAGS, parseArgs, splitConfigFlags } from './args.ts';
+import { configOnlyArgs } from './args.ts';
 
 const USAGE = 'usage: exec-mcp migrate [--data-dir D]';
 
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const parsed = parseArgs(args, CONFIG_BOOLEAN_FLAGS);
-  const { config: configFlags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
-  const unexpected = [...parsed.positional, ...Object.keys(own).map((f) => `--${f}`)];
-  if (unexpected.length > 0) {
-    process.stderr.write(`unexpected argument ${unexpected[0]}; ${USAGE}\n`);
+  const { config: configFlags, unexpected } = configOnlyArgs(args, Object.keys(FLAG_TO_VAR));
+  if (unexpected !== undefined) {
+    process.stderr.write(`unexpected argument ${unexpected}; ${USAGE}\n`);
     return 2;
   }
   const config = loadConfig(env, configFlags);

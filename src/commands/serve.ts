@@ -1,16 +1,13 @@
 import { FLAG_TO_VAR, loadConfig } from '../config.ts';
-import { CONFIG_BOOLEAN_FLAGS, parseArgs, splitConfigFlags } from './args.ts';
+import { configOnlyArgs } from './args.ts';
 
 const USAGE = 'usage: exec-mcp serve [--port N] [--host H] [--data-dir D] (every EXEC_MCP_* variable is also a flag)';
 
 /** `exec-mcp serve`: dashboard + MCP over Streamable HTTP on one port. Stops cleanly on SIGINT/SIGTERM. */
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const parsed = parseArgs(args, CONFIG_BOOLEAN_FLAGS);
-  const { config: flags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
-  // A misspelt flag (`--prot 9000`) must not silently start on the default port.
-  const unexpected = [...parsed.positional, ...Object.keys(own).map((f) => `--${f}`)];
-  if (unexpected.length > 0) {
-    process.stderr.write(`unexpected argument ${unexpected[0]}; ${USAGE}\n`);
+  const { config: flags, unexpected } = configOnlyArgs(args, Object.keys(FLAG_TO_VAR));
+  if (unexpected !== undefined) {
+    process.stderr.write(`unexpected argument ${unexpected}; ${USAGE}\n`);
     return 2;
   }
   const config = loadConfig(env, flags);
