@@ -140,6 +140,12 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   return config;
 }
 
+/** True when `hostname` names this machine: 127.0.0.0/8, ::1 (bracketed or not), localhost. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === 'localhost' || h === '[::1]' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
 /** True when `url` names this machine (127.0.0.0/8, ::1, localhost): what EXEC_MCP_OFFLINE still allows. */
 export function isLoopbackUrl(url: string): boolean {
   let host: string;
@@ -148,5 +154,5 @@ export function isLoopbackUrl(url: string): boolean {
   } catch {
     return false;
   }
-  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  return isLoopbackHost(host);
 }

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackUrl, type Config } from './config.ts';
+import { isLoopbackHost, isLoopbackUrl, type Config } from './config.ts';
 import { openDb, closeDb, type Db } from './db/connection.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
@@ -323,6 +323,8 @@ export async function createHttpServer(app: App, adminPasswordHash: string, toke
     mcpHandler: mcp,
     ready: app.ready,
     clock: app.clock,
+    // Bound to loopback: answer only to loopback names, so a rebinding web page cannot reach it.
+    ...(isLoopbackHost(app.config.host) ? { allowedHost: isLoopbackHost } : {}),
   });
   const server = http.createServer(web.callback());
   await new Promise<void>((resolve, reject) => {

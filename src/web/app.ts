@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Services } from '../services/ports.ts';
 import { EndedSessions, LoginRateLimiter, isLoggedIn, refuseEndedSessions, requireLogin, takeFlash } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
+import { hostGuard } from './host-guard.ts';
 import { healthRouter, type ReadyReport } from './health.ts';
 import { isPasswordHash } from './password.ts';
 import { SESSION_MAX_AGE_MS, csrfMiddleware, securityHeaders, sessionMiddleware } from './security.ts';
@@ -42,6 +43,8 @@ export interface WebAppDeps {
   clock?: Clock;
   /** Mark the session cookie Secure (only when served over HTTPS) and send HSTS. */
   secureCookies?: boolean;
+  /** Host header names the service answers to (others get 421); unset: any (bound to a public address). */
+  allowedHost?: (hostname: string) => boolean;
   /** Failed logins per address per window before 429 (default 5 per 60 s). */
   loginRateLimit?: { maxFailures: number; windowMs: number };
   viewsDir?: string;
@@ -128,6 +131,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   ];
   ROUTERS.set(app, [health, ...routers]);
 
+  if (deps.allowedHost) app.use(hostGuard(deps.allowedHost));
   app.use(requestMetrics(deps.metricsRegistry));
   if (deps.mcpHandler) app.use(mcpMount(deps.mcpHandler, deps.logger));
   app.use(securityHeaders(secure));

@@ -286,3 +286,33 @@ describe('MCP mount', () => {
 
 // listen() is used by other suites; keep the import honest here.
 void listen;
+
+describe('Host header (DNS rebinding) when bound to loopback', () => {
+  it('answers loopback names and refuses any other Host with 421', async () => {
+    const http = await import('node:http');
+    const { isLoopbackHost } = await import('../../src/config.ts');
+    const services = createFakeServices(new ManualClock(Date.UTC(2026, 0, 15, 12)));
+    const web = await startWeb(services, { allowedHost: isLoopbackHost });
+    const port = new URL(web.base).port;
+    const get = (host: string, p = '/healthz') =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: p, headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+    try {
+      for (const ok of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'LOCALHOST']) expect((await get(ok)).status, ok).toBe(200);
+      for (const bad of [`evil.example:${port}`, 'rebind.attacker.test', `192.168.1.5:${port}`]) {
+        for (const p of ['/healthz', '/metrics', '/login', '/dashboard']) {
+          const r = await get(bad, p);
+          expect(r.status, `${bad} ${p}`).toBe(421);
+          expect(r.body).toMatch(/misdirected request/);
+        }
+      }
+    } finally {
+      await web.close();
+    }
+  });
+});
