@@ -8,6 +8,7 @@
  */
 import type { OrderStatus } from '../domain/order.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { errorText, INFLIGHT_ACTOR, locatorOf, reconciledReportOf, type RuntimeHost } from './runtime-host.ts';
 import type { Scheduler, TimerHandle } from './scheduler.ts';
 
@@ -35,6 +36,8 @@ export interface InflightDeps {
   /** True while the outbox still holds a command for the order. */
   outboxBusy: (orderId: string) => boolean;
   options?: Partial<InflightOptions>;
+  /** Counts the orders the checks give up on, so an operator can be alerted (not only a log line). */
+  metrics?: Pick<Metrics, 'inflightGaveUp'>;
 }
 
 export class InflightChecks {
@@ -116,6 +119,7 @@ export class InflightChecks {
             await host.deliver(orderId, { type: 'RECONCILED', at: host.nowIso(), report: { state: 'not_found', fills: [], reason } }, INFLIGHT_ACTOR);
           } else {
             this.deps.logger.warn({ orderId, status: order.status }, 'exchange no longer knows a landed order; giving up in-flight checks');
+            this.deps.metrics?.inflightGaveUp.inc({ reason: 'landed_order_not_found' });
           }
           this.watches.delete(orderId);
           return;
@@ -126,6 +130,7 @@ export class InflightChecks {
       this.deps.logger.warn({ orderId, reason: errorText(e), errors: w.errors }, 'in-flight check failed');
       if (w.errors >= this.opts.maxChecks * 3) {
         this.deps.logger.error({ orderId }, 'in-flight checks gave up after repeated errors');
+        this.deps.metrics?.inflightGaveUp.inc({ reason: 'errors' });
         this.watches.delete(orderId);
         return;
       }

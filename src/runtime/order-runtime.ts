@@ -82,7 +82,11 @@ export class OrderRuntime {
     };
     this.worker = new OutboxWorker({ host: this.host, store: this.store, clock: deps.clock, scheduler, logger: deps.logger, ...(deps.metrics ? { metrics: deps.metrics } : {}), ...(deps.outbox ? { options: deps.outbox } : {}) });
     const outboxBusy = (orderId: string): boolean => this.worker.hasWork(orderId);
-    this.inflight = new InflightChecks({ host: this.host, scheduler, logger: deps.logger, outboxBusy, ...(deps.inflight ? { options: deps.inflight } : {}) });
+    this.inflight = new InflightChecks({
+      host: this.host, scheduler, logger: deps.logger, outboxBusy,
+      ...(deps.inflight ? { options: deps.inflight } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    });
     this.reconciler = new Reconciler({
       host: this.host,
       logger: deps.logger,

@@ -163,6 +163,25 @@ describe('in-flight checks: bounded, and only "not found" answers count', () => 
     expect(h.runtime.get(v.order_id)).toMatchObject({ status: 'open', exchange_order_id: 'E1' });
   });
 
+  it('giving up after repeated errors is counted in a metric, not only logged', async () => {
+    const acct = await setup({ manualTimers: true, outbox: { maxTries: 1 }, inflight: { firstCheckMs: 1000, intervalMs: 1000, maxChecks: 1 } });
+    h.exchange.scriptPlace('c1', 'lose-request');
+    vi.spyOn(h.exchange, 'queryOrder').mockRejectedValue(new DomainError('EXCHANGE_UNAVAILABLE', 'scripted: down'));
+    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
+    await h.runtime.whenIdle();
+    const gaveUp = async (): Promise<number> => (await h.metrics.inflightGaveUp.get()).values.find((x) => x.labels.reason === 'errors')?.value ?? 0;
+    for (let i = 0; i < 2; i++) {
+      h.manual.advance(1000);
+      await h.runtime.whenIdle();
+    }
+    expect(await gaveUp()).toBe(0);
+    h.manual.advance(1000); // the third failed check: maxChecks × 3 errors
+    await h.runtime.whenIdle();
+    expect(await gaveUp()).toBe(1);
+    expect(h.runtime.get(v.order_id)?.status).toBe('unknown'); // left for reconciliation, not guessed
+    expect(h.manual.pending()).toBe(0);
+  });
+
   it('after the bounded "not found" checks an order that never landed is rejected with a reason, and checks stop', async () => {
     const acct = await setup({ manualTimers: true, inflight: { firstCheckMs: 5000, intervalMs: 2000, maxChecks: 3 } });
     h.exchange.scriptPlace('c1', 'lose-request');
