@@ -167,7 +167,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
         'Checks place_order arguments against the market rules, risk limits and balances WITHOUT sending anything. Returns valid, every problem (with its error code), the normalized order, and estimated notional and fee. Call it before place_order.',
       input: placeOrderInput,
       output: previewOutput,
-      // May fetch a reference price, the fee schedule and (when none are cached) the balances from outside.
+      // May fetch a reference price, the fee schedule and (for a live account with none cached) the balances from outside.
       annotations: REMOTE_READ,
       handler: (a) => {
         const { account, request } = splitOrderArgs(a);

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AccountRecord } from '../../src/domain/account.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { OrderStatusReport } from '../../src/exchanges/adapter.ts';
+import type { OrderView } from '../../src/domain/order.ts';
 import { RuntimeHarness } from '../fixtures/runtime-harness.ts';
 
 let h: RuntimeHarness;
@@ -31,6 +32,13 @@ function fillRows(orderId: string): Array<{ fill_id: string; amount: string }> {
   return h.db.prepare('SELECT fill_id, amount FROM fills WHERE order_id = ? ORDER BY fill_id').all(orderId) as Array<{ fill_id: string; amount: string }>;
 }
 
+/** Order c1 created and its submit settled (whatever the exchange was scripted to do with it). */
+async function placed(acct: AccountRecord): Promise<OrderView> {
+  const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
+  await h.runtime.whenIdle();
+  return v;
+}
+
 /** Drops every pushed exchange event (a WebSocket that lost them). */
 function mutePushes(): void {
   vi.spyOn(h.exchange, 'emit').mockImplementation(() => undefined);
@@ -39,8 +47,7 @@ function mutePushes(): void {
 describe('cancel races (DESIGN.md: a FILL can arrive after CANCEL was sent)', () => {
   it('a fill pushed while the cancel is in flight is kept; the order ends cancelled with it', async () => {
     const acct = await setup();
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     h.exchange.latencyTurns = 5;
     await h.runtime.send(v.order_id, { type: 'CANCEL', at: '2026-01-01T00:00:05.000Z' }, 'test');
     while (!h.exchange.log.some((r) => r.op === 'cancel')) await turn();
@@ -56,8 +63,7 @@ describe('cancel races (DESIGN.md: a FILL can arrive after CANCEL was sent)', ()
 
   it('cancel refused because the order filled meanwhile (its push lost): ends filled with the fill, cancel sent once', async () => {
     const acct = await setup();
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     h.exchange.fill('c1', '1', { push: false });
     await h.runtime.send(v.order_id, { type: 'CANCEL', at: '2026-01-01T00:00:05.000Z' }, 'test');
     await h.runtime.whenIdle();
@@ -68,8 +74,7 @@ describe('cancel races (DESIGN.md: a FILL can arrive after CANCEL was sent)', ()
 
   it('cancel answer lost (no push either): unknown, then the query learns it was cancelled; never re-sent', async () => {
     const acct = await setup();
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     mutePushes();
     h.exchange.scriptCancel('c1', 'accept-lose-answer');
     await h.runtime.send(v.order_id, { type: 'CANCEL', at: '2026-01-01T00:00:05.000Z' }, 'test');
@@ -84,8 +89,7 @@ describe('cancel races (DESIGN.md: a FILL can arrive after CANCEL was sent)', ()
 
   it('crash while the cancel is in flight: after restart the order ends cancelled, placed once', async () => {
     const acct = await setup();
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     mutePushes();
     h.exchange.latencyTurns = 5;
     await h.runtime.send(v.order_id, { type: 'CANCEL', at: '2026-01-01T00:00:05.000Z' }, 'test');
@@ -104,8 +108,7 @@ describe('cancel races (DESIGN.md: a FILL can arrive after CANCEL was sent)', ()
 describe('a cancel closes the order only on a view that includes its fills', () => {
   it('cancel accepted but the follow-up query fails: the order is not closed without its fills; the in-flight check closes it', async () => {
     const acct = await setup({ manualTimers: true });
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     mutePushes();
     h.exchange.fill('c1', '0.4', { push: false });
     const query = vi.spyOn(h.exchange, 'queryOrder').mockRejectedValueOnce(new DomainError('EXCHANGE_UNAVAILABLE', 'scripted: down'));
@@ -124,8 +127,7 @@ describe('a cancel closes the order only on a view that includes its fills', () 
 
   it('cancel accepted but the exchange still lists the order open: its fills are applied before the cancel closes it', async () => {
     const acct = await setup();
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     mutePushes();
     h.exchange.fill('c1', '0.4', { push: false });
     const real = h.exchange.queryOrder.bind(h.exchange);
@@ -145,8 +147,7 @@ describe('in-flight checks: bounded, and only "not found" answers count', () => 
     const acct = await setup({ manualTimers: true, outbox: { maxTries: 1 }, inflight: { firstCheckMs: 5000, intervalMs: 2000, maxChecks: 3 } });
     h.exchange.scriptPlace('c1', 'lose-request');
     const down = vi.spyOn(h.exchange, 'queryOrder').mockRejectedValue(new DomainError('EXCHANGE_UNAVAILABLE', 'scripted: down'));
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     expect(h.runtime.get(v.order_id)?.status).toBe('unknown');
     // Far more failed checks than maxChecks "not found" answers would need to conclude.
     for (let i = 0; i < 8; i++) {
@@ -167,8 +168,7 @@ describe('in-flight checks: bounded, and only "not found" answers count', () => 
     const acct = await setup({ manualTimers: true, outbox: { maxTries: 1 }, inflight: { firstCheckMs: 1000, intervalMs: 1000, maxChecks: 1 } });
     h.exchange.scriptPlace('c1', 'lose-request');
     vi.spyOn(h.exchange, 'queryOrder').mockRejectedValue(new DomainError('EXCHANGE_UNAVAILABLE', 'scripted: down'));
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     const gaveUp = async (): Promise<number> => (await h.metrics.inflightGaveUp.get()).values.find((x) => x.labels.reason === 'errors')?.value ?? 0;
     for (let i = 0; i < 2; i++) {
       h.manual.advance(1000);
@@ -185,8 +185,7 @@ describe('in-flight checks: bounded, and only "not found" answers count', () => 
   it('after the bounded "not found" checks an order that never landed is rejected with a reason, and checks stop', async () => {
     const acct = await setup({ manualTimers: true, inflight: { firstCheckMs: 5000, intervalMs: 2000, maxChecks: 3 } });
     h.exchange.scriptPlace('c1', 'lose-request');
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     const queries = (): number => h.exchange.log.filter((r) => r.op === 'query' && r.clientOrderId === 'c1').length;
     const afterOutboxQuery = queries();
     h.manual.advance(5000);
@@ -224,8 +223,7 @@ describe('pushed events out of order (Bitstamp order_deleted before its trades)'
 
   it('a final update whose fills have not arrived is completed from the exchange first: the fill is not lost', async () => {
     const acct = await setup();
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     h.exchange.fill('c1', '0.4', { push: false });
     h.exchange.findByClient('c1')!.state = 'cancelled';
     h.exchange.emit({ type: 'order_update', report: deletedWithoutFills('c1') });
@@ -240,8 +238,7 @@ describe('pushed events out of order (Bitstamp order_deleted before its trades)'
 
   it('while the fills cannot be fetched the order is not closed; retries run on the injected scheduler, then a reconciliation settles it', async () => {
     const acct = await setup({ manualTimers: true });
-    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
-    await h.runtime.whenIdle();
+    const v = await placed(acct);
     h.exchange.fill('c1', '0.4', { push: false });
     h.exchange.findByClient('c1')!.state = 'cancelled';
     const real = h.exchange.queryOrder.bind(h.exchange);
