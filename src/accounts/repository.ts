@@ -129,8 +129,8 @@ function detailFactsOf(t: DetailTuple): AccountDetailFacts {
 const SELECT = `SELECT a.*, p.exchange AS parent_exchange, p.exchange_account_id AS parent_exchange_account_id
   FROM accounts a LEFT JOIN accounts p ON p.id = a.parent_id`;
 
+/** Every lookup (several per placed order) goes through here: limitsOf skips re-validating known limits. */
 function toRecord(r: AccountRow): AccountRecord {
-  const limits = riskLimitsSchema.safeParse(safeJson(r.limits_json));
   const account: Account = {
     name: r.name,
     exchange: r.exchange,
@@ -139,7 +139,7 @@ function toRecord(r: AccountRow): AccountRecord {
     enabled: r.enabled === 1,
     created_at: r.created_at,
     updated_at: r.updated_at,
-    limits: limits.success ? limits.data : {},
+    limits: limitsOf(r.limits_json),
   };
   if (r.parent_exchange !== null && r.parent_exchange_account_id !== null)
     account.parent = `${r.parent_exchange}:${r.parent_exchange_account_id}`;

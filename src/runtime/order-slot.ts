@@ -22,17 +22,33 @@ export interface OrderSlot {
   rowId?: number;
 }
 
+/**
+ * Every slot is built here, with all fields in one order (absent ones undefined): slots of one
+ * shape keep the property accesses on every transition's path monomorphic.
+ */
+export function newSlot(
+  orderId: string,
+  accountKey: AccountKey,
+  clientOrderId: string,
+  exchangeOrderId: string | undefined,
+  status: OrderStatus,
+  snapshot: OrderSnapshot | undefined,
+  text: string | undefined,
+  json: OrderJsonCache | undefined,
+  rowId: number | undefined,
+): OrderSlot {
+  return { orderId, accountKey, clientOrderId, exchangeOrderId, status, snapshot, text, json, rowId };
+}
+
 /** A passivated slot for a stored order row (its snapshot stays JSON until needed). */
 export function slotOfRow(row: OrderIndexRow): OrderSlot {
-  const slot: OrderSlot = { orderId: row.order_id, accountKey: row.account_id as AccountKey, clientOrderId: row.client_order_id, status: row.status, text: row.snapshot, rowId: row.id };
-  if (row.exchange_order_id !== null) slot.exchangeOrderId = row.exchange_order_id;
-  return slot;
+  return newSlot(row.order_id, row.account_id as AccountKey, row.client_order_id, row.exchange_order_id ?? undefined, row.status, undefined, row.snapshot, undefined, row.id);
 }
 
 export function materialize(slot: OrderSlot): OrderSnapshot {
   if (!slot.snapshot) {
     slot.snapshot = deserializeOrder(slot.text as string);
-    delete slot.text;
+    slot.text = undefined; // not `delete`: that would turn the slot into a slow dictionary object
   }
   return slot.snapshot;
 }

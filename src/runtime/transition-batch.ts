@@ -13,7 +13,7 @@ import { isTerminal, type OrderView } from '../domain/order.ts';
 import type { FillRecord, OrderCommand, OrderContext, OrderEvent, OrderInput } from '../../machines/order.types.ts';
 import { clientKey } from './live-order-index.ts';
 import { contextOf, initialOrder, newOrderJsonCache, serializeOrder, statusOf, stepOrder, viewOf, type OrderSnapshot } from './order-machine-port.ts';
-import { materialize, type OrderSlot } from './order-slot.ts';
+import { materialize, newSlot, type OrderSlot } from './order-slot.ts';
 import type { OrderStore, OutboxKind, OutboxRow, StoredIndexColumns } from './order-store.ts';
 import { payloadOf } from './outbox-payload.ts';
 import { auditAction, auditPayload } from './transition-audit.ts';
@@ -161,7 +161,7 @@ export class TransitionBatch {
     this.outbox.push(...rows);
     this.auditRows.push(audit);
     this.createdHere.set(cidKey, orderId);
-    const slot: OrderSlot = { orderId, accountKey: w.record.key, clientOrderId: ctx.clientOrderId, status: statusOf(snapshot), snapshot, json, rowId };
+    const slot = newSlot(orderId, w.record.key, ctx.clientOrderId, ctx.exchangeOrderId, statusOf(snapshot), snapshot, undefined, json, rowId);
     this.staged.set(orderId, slot);
     this.changed.set(orderId, { record: w.record, view });
     this.transitions++;
@@ -194,17 +194,14 @@ export class TransitionBatch {
       payload: auditPayload(statusOf(before), status, w.event, step.commands),
     });
     if (step.commands.length > 0) this.outbox.push(...this.writeOutbox(slot.accountKey, w.orderId, ctx, step.commands));
-    const staged: OrderSlot = { orderId: slot.orderId, accountKey: slot.accountKey, clientOrderId: slot.clientOrderId, status, snapshot: next };
-    if (slot.json !== undefined) staged.json = slot.json;
-    if (slot.rowId !== undefined) staged.rowId = slot.rowId;
-    if (ctx.exchangeOrderId !== undefined) staged.exchangeOrderId = ctx.exchangeOrderId;
-    this.staged.set(w.orderId, staged);
+    this.staged.set(w.orderId, newSlot(slot.orderId, slot.accountKey, slot.clientOrderId, ctx.exchangeOrderId, status, next, undefined, slot.json, slot.rowId));
     // The slot before this batch's first change to the order mirrors its row (or the row this batch inserted).
     if (!this.dirty.has(w.orderId)) this.dirty.set(w.orderId, { exchangeOrderId: slot.exchangeOrderId, terminal: isTerminal(slot.status), rowId: slot.rowId });
     this.transitions++;
     this.count(w.event.type);
     // The view is computed only for a caller that waits for it (exchange events do not).
-    this.settlers.push(w.wantView === false ? () => w.resolve(undefined as unknown as OrderView) : () => w.resolve(this.views.get(next) ?? viewOf(next)));
+    // (Called with no argument, resolve gets undefined: no closure per transition for exchange events.)
+    this.settlers.push(w.wantView === false ? (w.resolve as () => void) : () => w.resolve(this.views.get(next) ?? viewOf(next)));
   }
 
   private writeNewFills(key: AccountKey, orderId: string, before: OrderContext, after: OrderContext, e: OrderEvent): void {
