@@ -42,6 +42,7 @@ export const configSchema = z.object({
   EXEC_MCP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EXEC_MCP_READ_ONLY: flagBool.default(false),
   EXEC_MCP_BACKTEST_DATA_DIR: notBlank(': give the folder backtest_create may read market-data files from').optional(),
+  EXEC_MCP_BEHIND_TLS_PROXY: flagBool.default(false),
 });
 
 export interface Config {
@@ -62,6 +63,11 @@ export interface Config {
   readOnly: boolean;
   /** When set, backtest_create reads market-data files only inside this folder. */
   backtestDataDir?: string;
+  /**
+   * The dashboard is reached only through one TLS-terminating reverse proxy: Secure session cookie,
+   * HSTS, and X-Forwarded-Proto / the last X-Forwarded-For hop are trusted.
+   */
+  behindTlsProxy: boolean;
 }
 
 /** Flag name -> variable it overrides. */
@@ -81,10 +87,14 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'log-level': 'EXEC_MCP_LOG_LEVEL',
   'read-only': 'EXEC_MCP_READ_ONLY',
   'backtest-data-dir': 'EXEC_MCP_BACKTEST_DATA_DIR',
+  'behind-tls-proxy': 'EXEC_MCP_BEHIND_TLS_PROXY',
 };
 
 /** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
-const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY']);
+const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY', 'EXEC_MCP_BEHIND_TLS_PROXY']);
+
+/** Flag names of those switches (`offline`, `read-only`, ...), for argument parsers that must not eat the next word. */
+export const BOOLEAN_CONFIG_FLAGS: ReadonlySet<string> = new Set(Object.entries(FLAG_TO_VAR).filter(([, v]) => BOOLEAN_VARS.has(v)).map(([f]) => f));
 
 export class ConfigError extends Error {
   constructor(
@@ -130,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
     offline: c.EXEC_MCP_OFFLINE,
     logLevel: c.EXEC_MCP_LOG_LEVEL,
     readOnly: c.EXEC_MCP_READ_ONLY,
+    behindTlsProxy: c.EXEC_MCP_BEHIND_TLS_PROXY,
   };
   if (c.EXEC_MCP_TOKEN) config.token = c.EXEC_MCP_TOKEN;
   if (c.EXEC_MCP_READONLY_TOKEN) config.readonlyToken = c.EXEC_MCP_READONLY_TOKEN;

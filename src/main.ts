@@ -325,6 +325,8 @@ export async function createHttpServer(app: App, adminPasswordHash: string, toke
     clock: app.clock,
     // Bound to loopback: answer only to loopback names, so a rebinding web page cannot reach it.
     ...(isLoopbackHost(app.config.host) ? { allowedHost: isLoopbackHost } : {}),
+    // TLS ends at a reverse proxy in front (EXEC_MCP_BEHIND_TLS_PROXY): Secure cookie, HSTS, X-Forwarded-*.
+    ...(app.config.behindTlsProxy ? { secureCookies: true, trustProxy: true } : {}),
   });
   const server = http.createServer(web.callback());
   await new Promise<void>((resolve, reject) => {

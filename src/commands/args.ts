@@ -1,3 +1,4 @@
+import { BOOLEAN_CONFIG_FLAGS } from '../config.ts';
 /** Minimal flag parser: --name value, --name=value, bare --flag = true; repeated flags collect into arrays. */
 export interface ParsedArgs {
   positional: string[];
@@ -34,8 +35,8 @@ export function parseArgs(args: string[], booleanFlags: ReadonlySet<string> = ne
   return out;
 }
 
-/** Flags that configure the service (CONTRACT.md "Environment"), passed to loadConfig. */
-export const CONFIG_BOOLEAN_FLAGS = new Set(['offline', 'read-only']);
+/** The on/off config flags (no value follows them), as src/config.ts defines them. */
+export const CONFIG_BOOLEAN_FLAGS: ReadonlySet<string> = BOOLEAN_CONFIG_FLAGS;
 
 /**
  * Splits parsed flags into those that configure the service (names of FLAG_TO_VAR, for loadConfig)

@@ -12,7 +12,7 @@ import { errorMiddleware } from './errors.ts';
 import { hostGuard } from './host-guard.ts';
 import { healthRouter, type ReadyReport } from './health.ts';
 import { isPasswordHash } from './password.ts';
-import { SESSION_MAX_AGE_MS, csrfMiddleware, securityHeaders, sessionMiddleware } from './security.ts';
+import { SESSION_MAX_AGE_MS, csrfMiddleware, ignoreForwardedHost, requireHttps, securityHeaders, sessionMiddleware, trustSingleProxy } from './security.ts';
 import { staticAssets } from './static.ts';
 import { createViewEnvironment, viewsMiddleware, DEFAULT_VIEWS_DIR } from './views.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -41,8 +41,16 @@ export interface WebAppDeps {
   /** /readyz; defaults to services.status.ready(). */
   ready?: () => ReadyReport;
   clock?: Clock;
-  /** Mark the session cookie Secure (only when served over HTTPS) and send HSTS. */
+  /**
+   * Mark the session cookie Secure (only when served over HTTPS) and send HSTS; dashboard requests
+   * that did not arrive as HTTPS then get 403 with the fix (X-Forwarded-Proto) instead of a session.
+   */
   secureCookies?: boolean;
+  /**
+   * Exactly one reverse proxy is in front: trust its X-Forwarded-Proto and the last X-Forwarded-For
+   * hop (ctx.ip, the login rate-limit key). X-Forwarded-Host is never trusted (ignoreForwardedHost).
+   */
+  trustProxy?: boolean;
   /** Host header names the service answers to (others get 421); unset: any (bound to a public address). */
   allowedHost?: (hostname: string) => boolean;
   /** Failed logins per address per window before 429 (default 5 per 60 s). */
@@ -105,7 +113,8 @@ function pageState(): Middleware {
  * The HTTP server of `serve`: dashboard (server-rendered, works without JavaScript), health and
  * metrics endpoints, and the MCP endpoint at /mcp when a handler is given.
  * Middleware order matters: MCP first (raw), then headers, views, errors, static assets and
- * health (no session), then session (logged-out ones refused) -> body -> login gate (401) -> CSRF (403) -> routes.
+ * health (no session), then (Secure cookies only) the HTTPS gate (403 with the fix: no session over
+ * plain HTTP), then session (logged-out ones refused) -> body -> login gate (401) -> CSRF (403) -> routes.
  */
 export function createWebApp(deps: WebAppDeps): Koa {
   if (!isPasswordHash(deps.adminPasswordHash)) throw new Error('adminPasswordHash must come from hashPassword() (scrypt$N$r$p$salt$hash)');
@@ -114,6 +123,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   const viewsDir = deps.viewsDir ?? DEFAULT_VIEWS_DIR;
   const app = new Koa();
   app.silent = true; // errors are logged by errorMiddleware, never printed to stdout
+  if (deps.trustProxy) trustSingleProxy(app);
   const routeDeps = { services: deps.services, clock, logger: deps.logger };
   const limiter = new LoginRateLimiter(clock, deps.loginRateLimit?.maxFailures ?? 5, deps.loginRateLimit?.windowMs ?? 60_000);
   const ended = new EndedSessions(clock, SESSION_MAX_AGE_MS);
@@ -131,6 +141,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   ];
   ROUTERS.set(app, [health, ...routers]);
 
+  if (deps.trustProxy) app.use(ignoreForwardedHost());
   if (deps.allowedHost) app.use(hostGuard(deps.allowedHost));
   app.use(requestMetrics(deps.metricsRegistry));
   if (deps.mcpHandler) app.use(mcpMount(deps.mcpHandler, deps.logger));
@@ -139,6 +150,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   app.use(errorMiddleware(deps.logger));
   app.use(staticAssets());
   app.use(health.routes());
+  if (secure) app.use(requireHttps(deps.logger, clock));
   app.use(sessionMiddleware(app, deps.sessionKeys, secure));
   app.use(refuseEndedSessions(ended));
   app.use(bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '64kb' }));

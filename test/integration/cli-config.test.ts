@@ -74,6 +74,15 @@ describe('invalid configuration (child process)', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('an invalid EXEC_MCP_BEHIND_TLS_PROXY (variable or flag value) is one line naming it, exit 2, nothing created', () => {
+    for (const [args, env] of [[['migrate'], { EXEC_MCP_BEHIND_TLS_PROXY: 'maybe' }], [['serve', '--port', '0', '--behind-tls-proxy=on'], {}]] as const) {
+      const r = cli([...args], env);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe('invalid configuration: EXEC_MCP_BEHIND_TLS_PROXY must be 1 or 0 (flag --behind-tls-proxy)\n');
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('an unknown command exits 2', () => {
     expect(cli(['frobnicate'], {}).code).toBe(2);
   });

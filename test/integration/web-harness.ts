@@ -58,12 +58,18 @@ export interface Reply {
   text: string;
 }
 
-/** A cookie-keeping client. `csrf` is the latest token seen in a page. */
+/**
+ * A cookie-keeping client. `csrf` is the latest token seen in a page. `sendHeaders` go with every
+ * request (e.g. the X-Forwarded-* headers a reverse proxy would add).
+ */
 export class WebClient {
   private readonly cookies = new Map<string, string>();
   csrf: string | undefined;
 
-  constructor(readonly base: string) {}
+  constructor(
+    readonly base: string,
+    readonly sendHeaders: Record<string, string> = {},
+  ) {}
 
   get cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -78,7 +84,7 @@ export class WebClient {
   }
 
   async request(method: string, path: string, body?: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
-    const init: RequestInit = { method, redirect: 'manual', headers: { ...headers, ...(this.cookies.size ? { cookie: this.cookieHeader } : {}) } };
+    const init: RequestInit = { method, redirect: 'manual', headers: { ...this.sendHeaders, ...headers, ...(this.cookies.size ? { cookie: this.cookieHeader } : {}) } };
     if (body !== undefined) {
       init.body = new URLSearchParams(body).toString();
       (init.headers as Record<string, string>)['content-type'] = 'application/x-www-form-urlencoded';

@@ -39,6 +39,7 @@ const BAD: Record<string, fc.Arbitrary<string>> = {
   BITSTAMP_WS_URL: fc.oneof(fc.constantFrom('not a url', 'http://127.0.0.1:1', 'https://x', 'ws//x'), text(20).filter((s) => !/^wss?:\/\/\S/.test(s))),
   EXEC_MCP_OFFLINE: text(6).filter(notFlag),
   EXEC_MCP_READ_ONLY: text(6).filter(notFlag),
+  EXEC_MCP_BEHIND_TLS_PROXY: text(6).filter(notFlag),
   EXEC_MCP_LOG_LEVEL: text(8).filter((s) => !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(s)),
 };
 const badSetting = fc.constantFrom(...Object.keys(BAD)).chain((variable) => BAD[variable]!.map((value) => ({ variable, value })));

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopbackUrl, loadConfig } from '../../src/config.ts';
+import { BOOLEAN_CONFIG_FLAGS, ConfigError, isLoopbackUrl, loadConfig } from '../../src/config.ts';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -97,6 +97,26 @@ describe('loadConfig', () => {
     expect(e.message).not.toContain('TOP-SECRET-VALUE');
     const t = configError(() => loadConfig({ EXEC_MCP_TOKEN: 'tiny-secret' }));
     expect(t.message).not.toContain('tiny-secret');
+  });
+});
+
+describe('EXEC_MCP_BEHIND_TLS_PROXY / --behind-tls-proxy', () => {
+  it('is off by default and on by variable, bare flag or flag value; the flag wins', () => {
+    expect(loadConfig({}).behindTlsProxy).toBe(false);
+    for (const v of ['1', 'true', 'yes']) expect(loadConfig({ EXEC_MCP_BEHIND_TLS_PROXY: v }).behindTlsProxy, v).toBe(true);
+    for (const v of ['0', 'false', 'no', '']) expect(loadConfig({ EXEC_MCP_BEHIND_TLS_PROXY: v }).behindTlsProxy, v).toBe(false);
+    expect(loadConfig({}, { 'behind-tls-proxy': true }).behindTlsProxy).toBe(true);
+    expect(loadConfig({}, { 'behind-tls-proxy': '1' }).behindTlsProxy).toBe(true);
+    expect(loadConfig({ EXEC_MCP_BEHIND_TLS_PROXY: '1' }, { 'behind-tls-proxy': '0' }).behindTlsProxy).toBe(false);
+    expect(BOOLEAN_CONFIG_FLAGS).toEqual(new Set(['offline', 'read-only', 'behind-tls-proxy']));
+  });
+
+  it('an invalid value is one line naming the variable and its flag', () => {
+    for (const [env, flags] of [[{ EXEC_MCP_BEHIND_TLS_PROXY: 'maybe' }, {}], [{}, { 'behind-tls-proxy': 'on' }]] as const) {
+      const e = configError(() => loadConfig(env, flags));
+      expect(e.variable).toBe('EXEC_MCP_BEHIND_TLS_PROXY');
+      expect(e.message).toBe('invalid configuration: EXEC_MCP_BEHIND_TLS_PROXY must be 1 or 0 (flag --behind-tls-proxy)');
+    }
   });
 });
 
