@@ -3,8 +3,8 @@ import type { Middleware } from 'koa';
 import session from 'koa-session';
 import CSRF from 'koa-csrf';
 import helmet from 'koa-helmet';
-import Keygrip from 'keygrip';
 import type { Clock } from '../domain/clock.ts';
+import { CookieSigner } from './cookie-signer.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export const SESSION_COOKIE = 'exec_mcp_session';
@@ -13,7 +13,7 @@ export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 /** Signed cookie session: HttpOnly, SameSite=Strict, Secure when served over TLS (CONTRACT.md "HTTP"). */
 export function sessionMiddleware(app: Koa, keys: string[], secure: boolean): Middleware {
   if (keys.length === 0 || keys.some((k) => k.length < 16)) throw new Error('sessionKeys: give at least one key of 16+ characters');
-  app.keys = new Keygrip(keys); // made once: an array would become a new Keygrip per request
+  app.keys = new CookieSigner(keys); // made once: an array would become a new Keygrip per request
   return session(
     {
       key: SESSION_COOKIE,
