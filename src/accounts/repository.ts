@@ -100,6 +100,7 @@ function limitsOf(json: string): RiskLimits {
   const known = VALID_LIMITS.get(json);
   if (known === true) return JSON.parse(json) as RiskLimits;
   if (known === false) return {};
+  // Not JSON at all counts as invalid (a hit must be safe to JSON.parse), read as no limits.
   const parsed = riskLimitsSchema.safeParse(safeJson(json));
   if (VALID_LIMITS.size >= VALID_LIMITS_MAX) VALID_LIMITS.clear();
   VALID_LIMITS.set(json, parsed.success);
@@ -146,11 +147,12 @@ function toRecord(r: AccountRow): AccountRecord {
   return { key: r.id as AccountKey, ref: accountRef(account), account };
 }
 
+/** undefined when `s` is not JSON (riskLimitsSchema then refuses it). */
 function safeJson(s: string): unknown {
   try {
     return JSON.parse(s);
   } catch {
-    return {};
+    return undefined;
   }
 }
 
