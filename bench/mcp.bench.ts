@@ -6,6 +6,7 @@
  * Runnable alone: `node bin/run-ts.js bench/mcp.bench.ts` (or `npx tsx bench/mcp.bench.ts`).
  */
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -111,6 +112,11 @@ async function benchHttp(): Promise<BenchResult[]> {
       });
       child.once('exit', (code) => reject(new Error(`bench http server exited ${code}`)));
     });
+    // The SDK's HTTP client passes one AbortSignal to every POST and fetch keeps a listener on it
+    // per call: thousands of calls in one session print a MaxListeners warning per call from then on
+    // (client side, not the server under test). The signal is created inside connect(), so raise
+    // the default for signals created from here on in this bench process.
+    setMaxListeners(100_000);
     await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));
     return results('http', await measure(client, 'http'));
   } finally {

@@ -3,12 +3,14 @@
  * very transaction (savepoint) that creates the order, so two concurrent orders cannot both slip
  * under a cap, and it records the order's notional in `daily_notional` in the same breath.
  * `riskProblems` is the read-only variant for preview_order.
- * Caps are in the market's quote currency (an account trading several quotes shares the numbers).
+ * Caps are in the market's quote currency: max_order_value bounds each order's value in its own
+ * quote, and daily_notional bounds each quote currency's total of the day on its own (amounts in
+ * different currencies are never added up; there is no FX conversion).
  */
 import type { Db } from '../db/connection.ts';
 import type { AccountKey, RiskLimits } from '../domain/account.ts';
 import { DomainError, type Problem } from '../domain/errors.ts';
-import { D, decStr } from '../domain/money.ts';
+import { D, decStr, type Dec } from '../domain/money.ts';
 import { statement } from '../db/statements.ts';
 
 export interface RiskOrder {
@@ -37,9 +39,19 @@ function openOrders(db: Db, key: AccountKey): number {
   return (statement(db, 'SELECT COUNT(*) AS n FROM orders WHERE account_id = ? AND terminal = 0').get(key) as { n: number }).n;
 }
 
-function notionalToday(db: Db, key: AccountKey, day: string): string {
-  const row = statement(db, 'SELECT notional FROM daily_notional WHERE account_id = ? AND day = ?').get(key, day) as { notional: string } | undefined;
-  return row?.notional ?? '0';
+/** LEGACY_QUOTE: totals recorded before they were kept per quote (migration 003); they count against every quote. */
+const LEGACY_QUOTE = '*';
+
+/** The day's recorded notional in `quote`, and the total including rows of unknown quote. */
+function notionalToday(db: Db, key: AccountKey, day: string, quote: string): { own: string; counted: Dec } {
+  const rows = statement(db, 'SELECT quote, notional FROM daily_notional_by_quote WHERE account_id = ? AND day = ? AND quote IN (?, ?)').all(
+    key,
+    day,
+    quote,
+    LEGACY_QUOTE,
+  ) as { quote: string; notional: string }[];
+  const own = rows.find((r) => r.quote === quote)?.notional ?? '0';
+  return { own, counted: rows.reduce((sum, r) => sum.plus(r.notional), new D(0)) };
 }
 
 /** Every cap the order would break, in the order they are checked (kill switches first). */
@@ -67,7 +79,7 @@ export function riskProblems(db: Db, limits: RiskLimits, o: RiskOrder): Problem[
       add(`account ${o.accountRef} has ${open} open orders; max_open_orders is ${limits.max_open_orders}`);
   }
   if (limits.daily_notional !== undefined) {
-    const today = new D(notionalToday(db, o.accountKey, o.day));
+    const today = notionalToday(db, o.accountKey, o.day, o.quote).counted;
     if (value === undefined)
       add(`cannot value this order (no reference price) while daily_notional ${limits.daily_notional} ${o.quote} applies; use a limit order`, 'amount');
     else if (today.plus(value).gt(limits.daily_notional))
@@ -85,8 +97,10 @@ export function enforceRisk(db: Db, limits: RiskLimits, o: RiskOrder): void {
   const first = problems[0];
   if (first) throw new DomainError('RISK_LIMIT', first.message, { problems });
   if (o.notional === undefined) return;
-  const total = new D(notionalToday(db, o.accountKey, o.day)).plus(o.notional);
-  statement(db, 
-    'INSERT INTO daily_notional (account_id, day, notional) VALUES (?, ?, ?) ON CONFLICT (account_id, day) DO UPDATE SET notional = excluded.notional',
-  ).run(o.accountKey, o.day, decStr(total));
+  const total = new D(notionalToday(db, o.accountKey, o.day, o.quote).own).plus(o.notional);
+  statement(
+    db,
+    `INSERT INTO daily_notional_by_quote (account_id, day, quote, notional) VALUES (?, ?, ?, ?)
+     ON CONFLICT (account_id, day, quote) DO UPDATE SET notional = excluded.notional`,
+  ).run(o.accountKey, o.day, o.quote, decStr(total));
 }

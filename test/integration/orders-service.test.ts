@@ -142,9 +142,30 @@ describe('orders service: risk caps and kill switches', () => {
       code: 'RISK_LIMIT',
       message: 'daily notional would reach 150 USD (already 100 on 2026-01-01); daily_notional is 120 USD',
     });
-    expect(h.db.prepare('SELECT day, notional FROM daily_notional').all()).toEqual([{ day: '2026-01-01', notional: '100' }]);
+    expect(h.db.prepare('SELECT day, quote, notional FROM daily_notional_by_quote').all()).toEqual([{ day: '2026-01-01', quote: 'USD', notional: '100' }]);
     h.clock.advance(24 * 3600 * 1000);
     await expect(orders.place('main', limit({ amount: '0.001' }), 't')).resolves.toMatchObject({ status: 'open' });
+  });
+
+  it('daily_notional counts each quote currency on its own; a total kept from before counts against every quote', async () => {
+    await withLimits({ daily_notional: '120' });
+    await orders.place('main', limit({ amount: '0.002' }), 't'); // 100 USD
+    // Added up, 100 USD and 1.2 BTC would make a meaningless "101.2": the BTC total is its own.
+    await expect(orders.place('main', limit({ market: 'ethbtc', amount: '20', price: '0.06' }), 't')).resolves.toMatchObject({ status: 'open' });
+    const totals = () => h.db.prepare('SELECT quote, notional FROM daily_notional_by_quote ORDER BY quote').all();
+    expect(totals()).toEqual([{ quote: 'BTC', notional: '1.2' }, { quote: 'USD', notional: '100' }]);
+    // A day total recorded before totals were kept per quote (migration 003: quote '*').
+    h.db.prepare("INSERT INTO daily_notional_by_quote (account_id, day, quote, notional) SELECT id, '2026-01-01', '*', '15' FROM accounts WHERE name = 'main'").run();
+    await expect(orders.place('main', limit({ amount: '0.0002' }), 't')).rejects.toMatchObject({
+      code: 'RISK_LIMIT',
+      message: 'daily notional would reach 125 USD (already 115 on 2026-01-01); daily_notional is 120 USD',
+    });
+    // 1.2 + 108 BTC is under 120, but not with the 15 of unknown quote.
+    await expect(orders.place('main', limit({ market: 'ethbtc', amount: '1800', price: '0.06' }), 't')).rejects.toMatchObject({
+      code: 'RISK_LIMIT',
+      message: 'daily notional would reach 124.2 BTC (already 16.2 on 2026-01-01); daily_notional is 120 BTC',
+    });
+    expect(totals()).toEqual([{ quote: '*', notional: '15' }, { quote: 'BTC', notional: '1.2' }, { quote: 'USD', notional: '100' }]);
   });
 
   it('allowed_markets and the per-account kill switch', async () => {
@@ -178,7 +199,7 @@ describe('orders service: preview, cancel, lists', () => {
     expect(p.normalized).toMatchObject({ account: 'paper:main', time_in_force: 'gtc', post_only: false });
     const ok = await orders.preview('main', limit({ amount: '0.0002', post_only: true }));
     expect(ok).toMatchObject({ valid: true, problems: [], estimated_notional: '10', estimated_fee: '0.01' });
-    expect(count('orders') + count('daily_notional') + count('audit_log')).toBe(0);
+    expect(count('orders') + count('daily_notional_by_quote') + count('audit_log')).toBe(0);
   });
 
   it('cancel: by client_order_id, then not cancellable; unknown ids are ORDER_NOT_FOUND', async () => {

@@ -64,4 +64,13 @@ describe('migrate', () => {
     expect(currentSchemaVersion(db)).toBe(1);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b') ORDER BY name").all()).toEqual([{ name: 'a' }]);
   });
+
+  it('003 keeps the day totals recorded before totals were per quote currency, under quote "*"', () => {
+    migrate(db, loadMigrations().filter((m) => m.version <= 2));
+    db.prepare("INSERT INTO accounts (id, name, exchange, exchange_account_id, mode, enabled, limits_json, created_at, updated_at) VALUES (7, 'a', 'paper', 'a', 'paper', 1, '{}', 't', 't')").run();
+    db.prepare("INSERT INTO daily_notional (account_id, day, notional) VALUES (7, '2026-01-01', '123.45')").run();
+    migrate(db);
+    expect(db.prepare('SELECT account_id, day, quote, notional FROM daily_notional_by_quote').all()).toEqual([{ account_id: 7, day: '2026-01-01', quote: '*', notional: '123.45' }]);
+    expect(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'daily_notional'").get()).toBeUndefined();
+  });
 });
