@@ -126,7 +126,13 @@ export function createMcpHttpHandler(opts: McpHttpOptions): McpHttpHandler {
       if (sessionId) sessions.delete(sessionId);
     };
     await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    try {
+      await transport.handleRequest(req, res, body);
+    } finally {
+      // Refused before a session existed (wrong Accept/Content-Type, ...): nothing can reach this
+      // server again, so close it, or it and its order-change listener would stay for good.
+      if (sessionId === undefined) await server.close().catch(() => undefined);
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {

@@ -4,19 +4,32 @@ import type { ExchangeAdapter } from '../exchanges/adapter.ts';
 /** Builds the adapter of one account (paper: the simulator; bitstamp: REST+WS with the vault's Signer). */
 export type AdapterFactory = (account: AccountRecord) => ExchangeAdapter;
 
+/** Which account an adapter was built for: SQLite reuses the key of a removed account. */
+interface Entry {
+  adapter: ExchangeAdapter;
+  exchange: string;
+  createdAt: string;
+}
+
 /**
  * One adapter per account, created on first use. Backtests register their own simulator-backed
  * adapter for their account. Listeners attached via onCreate see every adapter once.
  */
 export class AdapterRegistry {
-  private readonly adapters = new Map<AccountKey, ExchangeAdapter>();
+  private readonly adapters = new Map<AccountKey, Entry>();
   private readonly createListeners: Array<(account: AccountRecord, adapter: ExchangeAdapter) => void> = [];
 
   constructor(private readonly factories: Partial<Record<string, AdapterFactory>>) {}
 
   get(account: AccountRecord): ExchangeAdapter {
     const existing = this.adapters.get(account.key);
-    if (existing) return existing;
+    if (existing) {
+      if (existing.createdAt === account.account.created_at && existing.exchange === account.account.exchange) return existing.adapter;
+      // The key now names another account (removed and re-created, e.g. by the CLI in another
+      // process): never route its orders to the old account's adapter.
+      this.adapters.delete(account.key);
+      void existing.adapter.close().catch(() => undefined);
+    }
     const factory = this.factories[account.account.exchange];
     if (!factory) throw new Error(`no adapter factory for exchange ${account.account.exchange}`);
     const adapter = factory(account);
@@ -26,7 +39,7 @@ export class AdapterRegistry {
 
   /** Registers a ready-made adapter (backtests). */
   add(account: AccountRecord, adapter: ExchangeAdapter): void {
-    this.adapters.set(account.key, adapter);
+    this.adapters.set(account.key, { adapter, exchange: account.account.exchange, createdAt: account.account.created_at });
     for (const l of this.createListeners) l(account, adapter);
   }
 
@@ -45,17 +58,17 @@ export class AdapterRegistry {
 
   /** Every adapter created so far, with its account key (to subscribe to the ones that exist already). */
   list(): Array<{ key: AccountKey; adapter: ExchangeAdapter }> {
-    return [...this.adapters].map(([key, adapter]) => ({ key, adapter }));
+    return [...this.adapters].map(([key, e]) => ({ key, adapter: e.adapter }));
   }
 
   async remove(key: AccountKey): Promise<void> {
-    const a = this.adapters.get(key);
+    const a = this.adapters.get(key)?.adapter;
     this.adapters.delete(key);
     if (a) await a.close();
   }
 
   async closeAll(): Promise<void> {
-    const all = [...this.adapters.values()];
+    const all = [...this.adapters.values()].map((e) => e.adapter);
     this.adapters.clear();
     await Promise.allSettled(all.map((a) => a.close()));
   }
