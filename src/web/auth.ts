@@ -80,6 +80,9 @@ export class LoginRateLimiter {
   recordFailure(ip: string): void {
     const recent = this.recent(ip);
     recent.push(this.clock.now());
+    // Re-inserted, so the Map's order is by latest failure: the eviction below drops the address
+    // idle longest, never one that is failing right now (however many others fail meanwhile).
+    this.failures.delete(ip);
     this.failures.set(ip, recent);
     if (this.failures.size > this.maxTracked) {
       const oldest = this.failures.keys().next().value;

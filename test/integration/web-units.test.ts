@@ -49,6 +49,19 @@ describe('login rate limiter', () => {
   });
 });
 
+describe('login rate limiter memory bound', () => {
+  it('evicts the address idle longest, not one that keeps failing while many others fail', () => {
+    const clock = new ManualClock(0);
+    const l = new LoginRateLimiter(clock, 5, 60_000, 10);
+    for (let i = 0; i < 4; i++) l.recordFailure('attacker');
+    for (let n = 0; n < 30; n++) {
+      l.recordFailure(`decoy-${n}`); // fills the table...
+      if (n % 5 === 4) l.recordFailure('attacker'); // ...while the attacker keeps guessing
+    }
+    expect(l.retryAfterMs('attacker')).toBeGreaterThan(0);
+  });
+});
+
 describe('post-login target', () => {
   it('accepts dashboard paths only', () => {
     expect(safeNextPath('/dashboard/orders')).toBe('/dashboard/orders');
