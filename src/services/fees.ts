@@ -68,8 +68,9 @@ export class FeesServiceImpl implements FeesService {
 
   private isStale(rows: FeeRow[]): boolean {
     if (rows.length === 0) return true;
-    const oldest = rows.reduce((min, r) => (r.as_of < min ? r.as_of : min), rows[0]!.as_of);
-    return this.deps.clock.now() - Date.parse(oldest) >= (this.deps.maxAgeMs ?? FEE_MAX_AGE_MS);
+    const oldest = Math.min(...rows.map((r) => Date.parse(r.as_of)));
+    // A damaged as_of (NaN) counts as stale: compared with NaN it would otherwise stay fresh for ever.
+    return !(this.deps.clock.now() - oldest < (this.deps.maxAgeMs ?? FEE_MAX_AGE_MS));
   }
 
   private cached(key: AccountKey): FeeRow[] {

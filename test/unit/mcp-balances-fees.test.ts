@@ -128,6 +128,14 @@ describe('FeesServiceImpl', () => {
     expect(adapter.feeCalls).toBe(2);
   });
 
+  it('a damaged as_of makes the cached schedule stale (fetched again), not fresh for ever', async () => {
+    await fees.get('paper');
+    db.prepare("UPDATE fees SET as_of = 'not a date' WHERE market = 'btcusd'").run();
+    adapter.fees[0]!.maker = '0.001';
+    expect((await fees.get('paper', 'btcusd')).fees[0]!.maker).toBe('0.001');
+    expect(adapter.feeCalls).toBe(2);
+  });
+
   it('MARKET_NOT_FOUND when the account has no fee for the market', async () => {
     await expect(fees.get('paper', 'dogeusd')).rejects.toMatchObject({ code: 'MARKET_NOT_FOUND', message: expect.stringMatching(/no fee schedule for market dogeusd.*btcusd/) });
   });
