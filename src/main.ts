@@ -27,7 +27,8 @@ import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
 import type { Services, StatusService } from './services/ports.ts';
 import { dbChangeStamp } from './db/change-stamp.ts';
 import { ClosedVenueAdapter, endedBacktestReason } from './exchanges/closed-venue.ts';
-import { retireEndedBacktests } from './services/backtest-retire.ts';
+import { expireOrdersOfEndedBacktest, retireEndedBacktests } from './services/backtest-retire.ts';
+import type { BacktestRetentionLimits } from './services/backtest-retention.ts';
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
@@ -65,6 +66,8 @@ export interface AppOptions {
    * only for deleting them after the key was lost (`accounts forget-credentials`).
    */
   allowMasterKeyMismatch?: boolean;
+  /** What live backtests may hold in memory (default DEFAULT_BACKTEST_RETENTION; tests use small ones). */
+  backtestRetention?: BacktestRetentionLimits;
 }
 
 export interface App {
@@ -218,6 +221,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
       db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
       ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),
+      ...(opts.backtestRetention !== undefined ? { retention: opts.backtestRetention } : {}),
+      // Ended to make room: the account's venue closes and its open orders expire, as after a restart.
+      onEnded: async (record) => {
+        await registry.remove(record.key);
+        const expired = await expireOrdersOfEndedBacktest(record, { orders, runtime, clock }, 'system');
+        if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
+      },
     });
     const auditService = new AuditServiceImpl(audit);
 

@@ -66,6 +66,10 @@ export class ClosedVenueAdapter implements ExchangeAdapter {
 }
 
 /** Why a backtest account without a live session cannot trade. */
+/** Why a backtest's simulated exchange can be gone (it lives in memory only). */
+export const ENDED_BACKTEST_CAUSES =
+  'its simulated exchange is no longer in memory (backtests end with a restart of exec-mcp, and the least recently used end when newer backtests need the room)';
+
 export function endedBacktestReason(accountName: string): string {
-  return `backtest account ${accountName}: its simulated exchange ended with the last restart of exec-mcp (backtests live in memory only); create a new backtest`;
+  return `backtest account ${accountName}: ${ENDED_BACKTEST_CAUSES}; create a new backtest`;
 }

@@ -22,6 +22,8 @@ import { marketFromFileName, parseInlineMarketData, parseMarketDataFile, type Ma
 import type { DataKind } from '../../sim/market-data/rows.ts';
 import type { AccountsService, Actor, BacktestReport, BacktestsService, OrdersService } from './ports.ts';
 import { backtestAdvanceSchema, backtestCreateSchema, backtestReportSchema, parseInput, type BacktestCreateInput } from './backtest-inputs.ts';
+import { BacktestRetention, type BacktestRetentionLimits } from './backtest-retention.ts';
+import { ENDED_BACKTEST_CAUSES } from '../exchanges/closed-venue.ts';
 
 export interface BacktestsDeps {
   db: Db;
@@ -37,6 +39,13 @@ export interface BacktestsDeps {
   runtime: { whenIdle(): Promise<void> };
   getMarket: (market: string) => Market;
   logger?: { info(obj: object, msg?: string): void };
+  /** What live backtests may hold in memory; beyond it the least recently used end (DEFAULT_BACKTEST_RETENTION). */
+  retention?: BacktestRetentionLimits;
+  /**
+   * Called after a backtest ended to make room (its session is gone): the composition root drops
+   * the account's simulator adapter and expires its open orders, as after a restart.
+   */
+  onEnded?: (account: AccountRecord) => Promise<void>;
   /**
    * EXEC_MCP_BACKTEST_DATA_DIR: when set, `data` paths are read only inside this folder (relative
    * ones from it), so a strategy client cannot make the server read arbitrary files.
@@ -47,6 +56,7 @@ export interface BacktestsDeps {
 interface Session {
   id: string;
   accountName: string;
+  record: AccountRecord;
   session: BacktestSession;
   adapter: SimExchangeAdapter;
   orderIds: Map<string, string>; // exchange order id -> public order id
@@ -61,9 +71,11 @@ export class BacktestsServiceImpl implements BacktestsService {
   private readonly sessions = new Map<string, Session>();
   private readonly byAccount = new Map<string, Session>();
   private readonly ids: IdFactory;
+  private readonly retention: BacktestRetention;
 
   constructor(private readonly deps: BacktestsDeps) {
     this.ids = deps.ids ?? createIdFactory(() => deps.clock.now(), deps.random);
+    this.retention = new BacktestRetention(deps.retention);
   }
 
   async create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }> {
@@ -99,16 +111,19 @@ export class BacktestsServiceImpl implements BacktestsService {
     this.deps.db
       .prepare('INSERT INTO backtests (backtest_id, account_id, config_json, created_at) VALUES (?, ?, ?, ?)')
       .run(id, record.key, JSON.stringify(config), isoAt(this.deps.clock.now()));
-    const s: Session = { id, accountName, session, adapter, orderIds: new Map(), fillCursor: 0, lock: Promise.resolve() };
+    const s: Session = { id, accountName, record, session, adapter, orderIds: new Map(), fillCursor: 0, lock: Promise.resolve() };
     this.sessions.set(id, s);
     this.byAccount.set(record.ref, s);
+    this.retention.add(id, data.events.length);
     this.deps.logger?.info({ backtest_id: id, events: data.events.length, markets: data.markets }, 'backtest created');
+    for (const victim of this.retention.beyondLimits(id)) await this.end(victim);
     return { backtest_id: id, account: accountName, clock: isoAt(session.clock()), markets: data.markets };
   }
 
   async advance(input: unknown, _actor: Actor): Promise<{ clock: string; events_processed: number; done: boolean; fills: FillView[] }> {
     const v = parseInput(backtestAdvanceSchema, input);
     const s = this.session(v.backtest_id);
+    this.retention.touch(s.id);
     return this.locked(s, async () => {
       const until = v.until === undefined ? undefined : Date.parse(v.until);
       if (until !== undefined && until < s.session.clock())
@@ -128,6 +143,7 @@ export class BacktestsServiceImpl implements BacktestsService {
   async report(input: unknown): Promise<BacktestReport> {
     const v = parseInput(backtestReportSchema, input);
     const s = this.session(v.backtest_id);
+    this.retention.touch(s.id);
     return this.locked(s, async () => {
       s.adapter.publish();
       await s.adapter.flush();
@@ -204,10 +220,23 @@ export class BacktestsServiceImpl implements BacktestsService {
     throw new DomainError(
       'INVALID_ARGUMENT',
       row
-        ? `backtest_id: backtest ${id} was created before the last restart; its simulated exchange lived in memory only, create a new backtest`
+        ? `backtest_id: backtest ${id} has ended: ${ENDED_BACKTEST_CAUSES}; create a new backtest`
         : `backtest_id: no backtest ${id}; create one with backtest_create`,
       { fields: ['backtest_id'] },
     );
+  }
+
+  /** Ends a backtest to make room: after the command running on it, as a restart would end it. */
+  private async end(id: string): Promise<void> {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.sessions.delete(id);
+    this.byAccount.delete(s.record.ref);
+    this.retention.remove(id);
+    await s.lock;
+    await this.deps.onEnded?.(s.record);
+    const { maxSessions, maxEvents } = this.retention.limits;
+    this.deps.logger?.info({ backtest_id: id, max_sessions: maxSessions, max_events: maxEvents }, 'backtest ended to make room for newer ones');
   }
 
   /** One command at a time per backtest: the simulated clock must not move under a running report. */

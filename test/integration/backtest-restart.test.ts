@@ -40,16 +40,16 @@ describe('backtest accounts across a restart', () => {
     app = await start(dir);
     const after = app.services.orders.get(bt.account, { order_id: resting.order_id });
     expect(after.status).toBe('expired');
-    expect(after.status_reason).toMatch(/ended with the last restart/);
+    expect(after.status_reason).toMatch(/no longer in memory/);
 
     const refused = await rejectedDomainError(app.services.orders.place(bt.account, { market: 'btcusd', side: 'buy', type: 'market', amount: '0.01' }, 'test'));
     expect(refused.code).toBe('ACCOUNT_DISABLED');
-    expect(refused.message).toMatch(/backtest account .* ended with the last restart.*create a new backtest/);
+    expect(refused.message).toMatch(/backtest account .* no longer in memory.*create a new backtest/);
     expect(app.services.orders.list(bt.account, { status: 'all' })).toHaveLength(1);
 
     const balances = await rejectedDomainError(app.services.balances.get(bt.account, true));
     expect(balances.code).toBe('EXCHANGE_UNAVAILABLE');
-    expect(balances.message).toMatch(/ended with the last restart/);
+    expect(balances.message).toMatch(/no longer in memory/);
 
     // A new backtest after the restart trades on its own simulator.
     const next = await app.services.backtests.create({ data: { trades }, initial_balances: { USD: '10000' } }, 'test');
