@@ -4,11 +4,16 @@ import type { ExchangeAdapter } from '../exchanges/adapter.ts';
 /** Builds the adapter of one account (paper: the simulator; bitstamp: REST+WS with the vault's Signer). */
 export type AdapterFactory = (account: AccountRecord) => ExchangeAdapter;
 
-/** Which account an adapter was built for: SQLite reuses the key of a removed account. */
+/**
+ * Which account an adapter was built for: SQLite reuses the key of a removed account. The mode
+ * picks the paper venue (live simulator or a backtest's), so a changed mode needs a new adapter
+ * too; Bitstamp accounts are always `live`, so their connections are never rebuilt by this.
+ */
 interface Entry {
   adapter: ExchangeAdapter;
   exchange: string;
   createdAt: string;
+  mode: string;
 }
 
 /**
@@ -24,9 +29,10 @@ export class AdapterRegistry {
   get(account: AccountRecord): ExchangeAdapter {
     const existing = this.adapters.get(account.key);
     if (existing) {
-      if (existing.createdAt === account.account.created_at && existing.exchange === account.account.exchange) return existing.adapter;
+      const a = account.account;
+      if (existing.createdAt === a.created_at && existing.exchange === a.exchange && existing.mode === a.mode) return existing.adapter;
       // The key now names another account (removed and re-created, e.g. by the CLI in another
-      // process): never route its orders to the old account's adapter.
+      // process), or the account changed mode: never route its orders to the old venue.
       this.adapters.delete(account.key);
       void existing.adapter.close().catch(() => undefined);
     }
@@ -39,7 +45,7 @@ export class AdapterRegistry {
 
   /** Registers a ready-made adapter (backtests). */
   add(account: AccountRecord, adapter: ExchangeAdapter): void {
-    this.adapters.set(account.key, { adapter, exchange: account.account.exchange, createdAt: account.account.created_at });
+    this.adapters.set(account.key, { adapter, exchange: account.account.exchange, createdAt: account.account.created_at, mode: account.account.mode });
     for (const l of this.createListeners) l(account, adapter);
   }
 

@@ -92,6 +92,17 @@ describe('AdapterRegistry and reused account keys', () => {
     expect(second.builtFor).toBe('paper:p@2026-01-02T00:10:00.000Z');
   });
 
+  it('a paper account whose mode changed gets the venue of its new mode', () => {
+    const closed: string[] = [];
+    const registry = new AdapterRegistry({ paper: (r: AccountRecord) => fakeAdapter('paper', `${r.ref}:${r.account.mode}`, closed) });
+    const repo = new AccountRepository(serverDb);
+    const a = repo.insert({ name: 'p', exchange: 'paper', exchange_account_id: 'p', mode: 'paper', enabled: true, limits: {} }, '2026-01-02T00:00:00.000Z');
+    registry.get(a);
+    const switched = repo.update(a.key, { mode: 'backtest' }, '2026-01-02T01:00:00.000Z');
+    expect((registry.get(switched) as ExchangeAdapter & { builtFor: string }).builtFor).toBe('paper:p:backtest');
+    expect(closed).toEqual(['paper:p:paper']);
+  });
+
   it('an account that is only updated keeps its adapter', () => {
     const registry = new AdapterRegistry({ paper: (r: AccountRecord) => fakeAdapter('paper', r.ref, []) });
     const repo = new AccountRepository(serverDb);
