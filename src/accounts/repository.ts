@@ -14,6 +14,7 @@ import {
 } from '../domain/account.ts';
 import { DomainError } from '../domain/errors.ts';
 import { statement } from '../db/statements.ts';
+import { parseStoredJson } from '../domain/stored-json.ts';
 
 /** Columns of `accounts` as stored; the integer `id` is AccountKey and never leaves repositories/runtime. */
 interface AccountRow {
@@ -101,7 +102,7 @@ function limitsOf(json: string): RiskLimits {
   if (known === true) return JSON.parse(json) as RiskLimits;
   if (known === false) return {};
   // Not JSON at all counts as invalid (a hit must be safe to JSON.parse), read as no limits.
-  const parsed = riskLimitsSchema.safeParse(safeJson(json));
+  const parsed = riskLimitsSchema.safeParse(parseStoredJson(json));
   if (VALID_LIMITS.size >= VALID_LIMITS_MAX) VALID_LIMITS.clear();
   VALID_LIMITS.set(json, parsed.success);
   return parsed.success ? parsed.data : {};
@@ -147,14 +148,6 @@ function toRecord(r: AccountRow): AccountRecord {
   return { key: r.id as AccountKey, ref: accountRef(account), account };
 }
 
-/** undefined when `s` is not JSON (riskLimitsSchema then refuses it). */
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The accounts table. Implements AccountDirectory for the runtime and services: lookups by public

@@ -4,11 +4,11 @@
  * read from standard input, never from argv (other users can see a process's arguments).
  */
 import type { Readable, Writable } from 'node:stream';
-import { type Config, ConfigError, FLAG_TO_VAR, loadConfig } from '../config.ts';
+import { BOOLEAN_CONFIG_FLAGS, type Config, ConfigError, FLAG_TO_VAR, loadConfig } from '../config.ts';
 import type { Account } from '../domain/account.ts';
 import { isDomainError } from '../domain/errors.ts';
 import type { AccountDetail, AccountInput, AccountPatch, AccountsService } from '../services/ports.ts';
-import { CONFIG_BOOLEAN_FLAGS, parseArgs, splitConfigFlags } from './args.ts';
+import { parseArgs, splitConfigFlags } from './args.ts';
 
 /** What this command needs from the composition root (src/main.ts createApp). */
 export interface AccountsApp {
@@ -64,7 +64,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
 export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   let app: AccountsApp | undefined;
   try {
-    const parsed = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'json', 'all']));
+    const parsed = parseArgs(args, new Set([...BOOLEAN_CONFIG_FLAGS, 'json', 'all']));
     const { config: configFlags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
     const [sub, ...refs] = parsed.positional;
     const spec = sub === undefined ? undefined : SUBCOMMANDS[sub];

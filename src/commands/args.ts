@@ -35,8 +35,6 @@ export function parseArgs(args: string[], booleanFlags: ReadonlySet<string> = ne
   return out;
 }
 
-/** The on/off config flags (no value follows them), as src/config.ts defines them. */
-export const CONFIG_BOOLEAN_FLAGS: ReadonlySet<string> = BOOLEAN_CONFIG_FLAGS;
 
 /**
  * Splits parsed flags into those that configure the service (names of FLAG_TO_VAR, for loadConfig)
@@ -59,7 +57,7 @@ export function splitConfigFlags(
  * `--prot 9000` must not silently run on the defaults).
  */
 export function configOnlyArgs(args: string[], configFlagNames: Iterable<string>): { config: Record<string, string | boolean>; unexpected?: string } {
-  const parsed = parseArgs(args, CONFIG_BOOLEAN_FLAGS);
+  const parsed = parseArgs(args, BOOLEAN_CONFIG_FLAGS);
   const { config, own } = splitConfigFlags(parsed.flags, configFlagNames);
   const unexpected = [...parsed.positional, ...Object.keys(own).map((f) => `--${f}`)][0];
   return unexpected === undefined ? { config } : { config, unexpected };

@@ -7,17 +7,17 @@
  */
 import fs from 'node:fs';
 import { AuditLog } from '../audit/audit-log.ts';
-import { FLAG_TO_VAR, loadConfig } from '../config.ts';
+import { BOOLEAN_CONFIG_FLAGS, FLAG_TO_VAR, loadConfig } from '../config.ts';
 import { closeDb, openDb } from '../db/connection.ts';
 import { systemClock } from '../domain/clock.ts';
-import { CONFIG_BOOLEAN_FLAGS, parseArgs, splitConfigFlags } from './args.ts';
+import { parseArgs, splitConfigFlags } from './args.ts';
 
 const USAGE = 'usage: exec-mcp audit verify [--expect-head SEQ:HASH] [--data-dir D] | exec-mcp audit head [--data-dir D]';
 const ANCHOR = /^(\d{1,15}):([0-9a-f]{64})$/;
 const APPEND_ONLY_TRIGGERS = ['audit_log_no_update', 'audit_log_no_delete'];
 
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const parsed = parseArgs(args, CONFIG_BOOLEAN_FLAGS);
+  const parsed = parseArgs(args, BOOLEAN_CONFIG_FLAGS);
   const { config: configFlags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
   const [sub, ...rest] = parsed.positional;
   const expectHead = own['expect-head'];

@@ -3,9 +3,9 @@
  * only; stdout carries nothing but protocol messages. Ends cleanly on stdin end, SIGTERM or SIGINT.
  */
 import { format } from 'node:util';
-import { loadConfig, type Config } from '../config.ts';
+import { BOOLEAN_CONFIG_FLAGS, loadConfig, type Config } from '../config.ts';
 import { readMcpTokenFile } from '../first-run-secrets.ts';
-import { CONFIG_BOOLEAN_FLAGS, parseArgs } from './args.ts';
+import { parseArgs } from './args.ts';
 
 /** A stray console.log anywhere would corrupt the protocol stream: send console output to stderr. */
 function routeConsoleToStderr(): void {
@@ -50,7 +50,7 @@ async function relayToRunningServer(config: Config): Promise<number | undefined>
 
 export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   routeConsoleToStderr();
-  const { flags, positional } = parseArgs(args, new Set([...CONFIG_BOOLEAN_FLAGS, 'bench-noop']));
+  const { flags, positional } = parseArgs(args, new Set([...BOOLEAN_CONFIG_FLAGS, 'bench-noop']));
   // `--offline maybe` leaves "maybe" here: refuse it rather than ignore it.
   if (positional.length > 0) {
     process.stderr.write(`unexpected argument ${positional[0]}; usage: exec-mcp mcp [--read-only] [--data-dir D]\n`);

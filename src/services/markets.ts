@@ -8,6 +8,7 @@ import type { MetadataSource } from '../exchanges/adapter.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Actor, ExchangeInfo, MarketRules, MarketsService, MetadataStatus } from './ports.ts';
+import { parseStoredJson } from '../domain/stored-json.ts';
 
 const EXCHANGES: ExchangeInfo[] = [
   { id: 'bitstamp', name: 'Bitstamp', live: true, paper: false },
@@ -185,7 +186,7 @@ export class MarketsServiceImpl implements MarketsService {
     const rows = this.deps.db.prepare('SELECT json FROM metadata_markets WHERE exchange = ?').all(exchange) as { json: string }[];
     const byId = new Map<string, Market>();
     for (const r of rows) {
-      const parsed = marketSchema.safeParse(jsonOrUndefined(r.json));
+      const parsed = marketSchema.safeParse(parseStoredJson(r.json));
       if (parsed.success) byId.set(parsed.data.market, parsed.data);
     }
     this.markets.set(exchange, byId);
@@ -193,18 +194,9 @@ export class MarketsServiceImpl implements MarketsService {
     this.currencies.set(
       exchange,
       crow.flatMap((r) => {
-        const parsed = currencySchema.safeParse(jsonOrUndefined(r.json));
+        const parsed = currencySchema.safeParse(parseStoredJson(r.json));
         return parsed.success ? [parsed.data] : [];
       }),
     );
-  }
-}
-
-/** A damaged row (not JSON) is skipped like one that fails the schema: it must not stop the service from starting. */
-function jsonOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
