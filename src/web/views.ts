@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import views from 'koa-views';
 import type { Middleware } from 'koa';
+import { PageBufferPool } from './page-buffers.ts';
 
 /** views/ at the repository root. */
 export const DEFAULT_VIEWS_DIR = fileURLToPath(new URL('../../views', import.meta.url));
@@ -70,13 +71,18 @@ export function createViewEnvironment(viewsDir: string = DEFAULT_VIEWS_DIR, opts
 /**
  * `ctx.render('page.njk', locals)` through koa-views, backed by the shared Environment. Give the
  * name with its extension: koa-views stats the path, and a bare name costs a failed stat first.
- * The page is handed to Koa as UTF-8 bytes: nunjucks returns a long concatenated string, and
- * encoding it once is cheaper than Koa measuring it and the socket encoding it again.
+ * A page rendered to a string (pages, error pages, redirects) is handed to Koa as UTF-8 bytes in a
+ * reused buffer (PageBufferPool): encoding once into memory already allocated is cheaper than a
+ * fresh 100 KB buffer per response, or than the socket encoding the string again.
  */
-export function viewsMiddleware(env: nunjucks.Environment, viewsDir: string = DEFAULT_VIEWS_DIR): Middleware {
-  const render = (file: string, locals: object): Promise<Buffer> =>
+export function viewsMiddleware(env: nunjucks.Environment, viewsDir: string = DEFAULT_VIEWS_DIR, pool: PageBufferPool = new PageBufferPool()): Middleware {
+  const render = (file: string, locals: object): Promise<string> =>
     new Promise((resolve, reject) => {
-      env.render(path.relative(viewsDir, file), locals, (err, html) => (err ? reject(err) : resolve(Buffer.from(html ?? ''))));
+      env.render(path.relative(viewsDir, file), locals, (err, html) => (err ? reject(err) : resolve(html ?? '')));
     });
-  return views(viewsDir, { extension: 'njk', map: { njk: 'nunjucks' }, engineSource: { nunjucks: render } });
+  const koaViews = views(viewsDir, { extension: 'njk', map: { njk: 'nunjucks' }, engineSource: { nunjucks: render } });
+  return async function renderViews(ctx, next) {
+    await koaViews(ctx, next);
+    if (typeof ctx.body === 'string') ctx.body = pool.encodeFor(ctx.res, ctx.body);
+  };
 }

@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
 import { LoginRateLimiter, safeNextPath } from '../../src/web/auth.ts';
@@ -6,6 +8,7 @@ import { hashPassword, isPasswordHash, verifyPassword } from '../../src/web/pass
 import { DomainError, invalidArgumentFromIssues } from '../../src/domain/errors.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { createViewEnvironment, viewsMiddleware } from '../../src/web/views.ts';
+import { PageBufferPool } from '../../src/web/page-buffers.ts';
 import { listen } from './web-harness.ts';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
@@ -99,6 +102,60 @@ describe('views', () => {
       expect(afterFirst).toEqual(['error.njk', 'layout.njk']);
       for (let i = 2; i < 5; i++) expect(await (await fetch(`${web.base}/?n=${i}`)).text()).toContain(`&lt;m${i}&gt;`);
       expect(loads).toHaveLength(afterFirst.length);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('page buffers: a buffer is reused only after its response finished; one that ended otherwise is dropped', () => {
+    const pool = new PageBufferPool(64, 4);
+    const res = () => new EventEmitter() as unknown as ServerResponse;
+    const r1 = res();
+    const r2 = res();
+    const a = pool.encodeFor(r1, 'first page');
+    const b = pool.encodeFor(r2, 'second page, é€');
+    expect(a.buffer).not.toBe(b.buffer);
+    expect(a.toString()).toBe('first page'); // not overwritten by the second page
+    expect(b.toString()).toBe('second page, é€');
+    r1.emit('close'); // closed without finishing: its buffer is not reused
+    expect(pool.idle).toBe(0);
+    r2.emit('finish');
+    expect(pool.idle).toBe(1);
+    const c = pool.encodeFor(res(), 'third');
+    expect(c.buffer).toBe(b.buffer);
+    expect(c.toString()).toBe('third');
+    const big = 'x'.repeat(65);
+    expect(pool.encodeFor(res(), big).toString()).toBe(big); // larger than a slab: its own buffer
+    expect(pool.idle).toBe(0);
+  });
+
+  it('sends every page from its own bytes while output buffers are reused (concurrent, multi-byte, larger than a buffer)', async () => {
+    const env = createViewEnvironment();
+    const pool = new PageBufferPool(16 * 1024, 2);
+    const app = new Koa();
+    app.use(viewsMiddleware(env, undefined, pool));
+    app.use(async (ctx) => {
+      const n = Number(ctx.query['n']);
+      await ctx.render('error.njk', { title: `page ${n}`, message: `${n}:` + 'é€✓'.repeat(n % 7 === 0 ? 4000 : n * 20), status: 400 });
+    });
+    const web = await listen(app);
+    try {
+      const expected = (n: number) => env.render('error.njk', { title: `page ${n}`, message: `${n}:` + 'é€✓'.repeat(n % 7 === 0 ? 4000 : n * 20), status: 400 });
+      for (let round = 0; round < 3; round++) {
+        const ns = Array.from({ length: 40 }, (_, i) => i + 1);
+        const bodies = await Promise.all(ns.map(async (n) => {
+          const res = await fetch(`${web.base}/?n=${n}`);
+          expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+          return Buffer.from(await res.arrayBuffer());
+        }));
+        ns.forEach((n, i) => {
+          expect(bodies[i]!.equals(Buffer.from(expected(n), 'utf8'))).toBe(true);
+          expect(Number(bodies[i]!.length)).toBeGreaterThan(0);
+        });
+      }
+      // finished responses gave their buffers back, at most maxFree are kept
+      expect(pool.idle).toBeGreaterThan(0);
+      expect(pool.idle).toBeLessThanOrEqual(2);
     } finally {
       await web.close();
     }
