@@ -110,7 +110,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const markets = new MarketsServiceImpl({
       db,
       clock,
-      sources: { bitstamp: new BitstampMetadataSource({ apiUrl: config.bitstampApiUrl }) },
+      sources: { bitstamp: new BitstampMetadataSource({ apiUrl: config.bitstampApiUrl, logger }) },
       bundled: { bitstamp: loadBundledSnapshot },
       offline: config.offline,
       logger,

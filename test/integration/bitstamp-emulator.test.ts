@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import { MAIN, startHarness, type Harness } from '../bitstamp-emulator/harness.ts';
+import { limitCommand } from '../fixtures/adapter-commands.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -108,14 +109,23 @@ describe('emulator auth strictness (BITSTAMP.md §7)', () => {
 });
 
 describe('adapter against the strict emulator', () => {
-  it('a client clock more than 150 s off gives a clear authentication error', async () => {
+  it('a client clock more than 150 s off: the server clock is learned from the Date header (API0017), reads retried once', async () => {
     const skewed = { now: () => Date.now() - 200_000 };
     const h2 = await startHarness({ clock: skewed });
     try {
-      const err = (await h2.adapterFor(MAIN).adapter.getBalances().catch((e: unknown) => e)) as DomainError;
+      // A write is never resent: it fails with the clear authentication error, and the next one works.
+      const writer = h2.adapterFor(MAIN).adapter;
+      const err = (await writer.placeOrder(limitCommand({ clientOrderId: 'skew-w' })).catch((e: unknown) => e)) as DomainError;
       expect(err).toBeInstanceOf(DomainError);
       expect(err.code).toBe('EXCHANGE_REJECTED');
       expect(err.message).toContain('authentication failed: X-Auth-Timestamp header is out of boundaries. (API0017)');
+      expect(Math.abs(writer.clockSkewMs - 200_000)).toBeLessThan(2_000);
+      expect((await writer.placeOrder(limitCommand({ clientOrderId: 'skew-w' }))).exchangeOrderId).toMatch(/^\d+$/);
+      // A read is retried once at once, with the learned clock.
+      const reader = h2.adapterFor(MAIN).adapter;
+      expect((await reader.getBalances()).length).toBeGreaterThan(0);
+      expect(h2.emulator.requests.filter((r) => r.endpoint === 'account_balances/').length).toBe(2);
+      expect(reader.clockSkewMs).toBeGreaterThan(198_000);
     } finally {
       await h2.close();
     }

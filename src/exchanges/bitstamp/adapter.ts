@@ -18,7 +18,22 @@ import type {
   OrderStatusReport,
   PlaceOrderCommand,
 } from '../adapter.ts';
-import { bitstampDatetimeToIso, toBalanceReport, toFeeReport, toOpenOrderReport, toOrderStatusReport, userTransactionToFill, type FeeRates } from './parse.ts';
+import type { Side } from '../../domain/order.ts';
+import { marketFromCurrencies, marketPartsOf, OrderHintBook } from './order-hints.ts';
+import {
+  bitstampDatetimeToIso,
+  splitMarketName,
+  toBalanceReport,
+  toFeeReport,
+  toOpenOrderReport,
+  toOrderStatusReport,
+  transactionCurrencies,
+  userTransactionToFill,
+  type FeeRates,
+  type OrderHints,
+  type orderStatusSchema,
+} from './parse.ts';
+import type { z } from 'zod';
 import type { BitstampRestClient } from './rest.ts';
 import type { BitstampPrivateStream } from './ws.ts';
 
@@ -41,6 +56,8 @@ export interface BitstampAdapterOptions {
   signer: () => Signer | undefined;
   rest: BitstampRestClient;
   stream: BitstampPrivateStream;
+  /** Quote currency of a market symbol ("btcusd" -> "USD"), for replies that omit the market. */
+  quoteOf?: (market: string) => string | undefined;
 }
 
 export interface ConnectionStatus {
@@ -54,6 +71,8 @@ export class BitstampAdapter implements ExchangeAdapter {
   private readonly listeners = new Set<ExchangeListener>();
   private feeRates: { at: number; rates: FeeRates } | undefined;
   private started = false;
+  /** Market and side of orders seen, for order_status replies without `market`/`type`. */
+  private readonly hints = new OrderHintBook();
 
   constructor(private readonly o: BitstampAdapterOptions) {}
 
@@ -81,12 +100,29 @@ export class BitstampAdapter implements ExchangeAdapter {
     if (cmd.type === 'limit') ack = await this.o.rest.placeLimit(cmd.side, pair, limitParams(cmd));
     else if (cmd.type === 'market' || (cmd.side === 'buy' && INSTANT_BUY_SENT_AS === 'market')) ack = await this.o.rest.placeMarket(cmd.side, pair, base);
     else ack = await this.o.rest.placeInstant(cmd.side, pair, base);
-    return { exchangeOrderId: ack.id, at: bitstampDatetimeToIso(ack.datetime) ?? isoAt(this.o.clock.now()) };
+    this.hints.remember({ exchangeOrderId: ack.id, clientOrderId: cmd.clientOrderId }, { market: pair, side: cmd.side });
+    return { exchangeOrderId: ack.id, at: (ack.datetime !== undefined ? bitstampDatetimeToIso(ack.datetime) : undefined) ?? isoAt(this.o.clock.now()) };
   }
 
+  /**
+   * Bitstamp's cancel_order takes `id` only ("Missing id POST param."): without an exchange id the
+   * order is first found by client_order_id (order_status), then cancelled by its id. An order the
+   * exchange does not know is ORDER_NOT_FOUND either way.
+   */
   async cancelOrder(locator: OrderLocator): Promise<void> {
     this.requireCredentials();
-    await this.o.rest.cancelOrder(bitstampLocator(locator));
+    let id = locator.exchangeOrderId;
+    if (id === undefined) {
+      const found = await this.o.rest.orderStatus(bitstampLocator(locator));
+      id = found.id;
+      this.rememberStatus(found, locator.clientOrderId);
+    }
+    const r = await this.o.rest.cancelOrder({ id });
+    const facts: { market?: string; side?: Side } = {};
+    const parts = r.market !== undefined ? splitMarketName(r.market) : undefined;
+    if (parts) facts.market = parts.market;
+    if (r.type !== undefined) facts.side = r.type;
+    this.hints.remember({ exchangeOrderId: id, clientOrderId: locator.clientOrderId }, facts);
   }
 
   async cancelAllOrders(market?: string): Promise<string[]> {
@@ -100,7 +136,10 @@ export class BitstampAdapter implements ExchangeAdapter {
     const rates = await this.rates();
     try {
       const o = await this.o.rest.orderStatus(bitstampLocator(locator));
-      return toOrderStatusReport(o, 'order_status/', isoAt(this.o.clock.now()), rates);
+      this.rememberStatus(o, locator.clientOrderId);
+      const report = toOrderStatusReport(o, 'order_status/', isoAt(this.o.clock.now()), rates, await this.hintsFor(o, locator));
+      this.hints.remember({ exchangeOrderId: report.exchangeOrderId, clientOrderId: report.clientOrderId }, { market: report.market, side: report.side });
+      return report;
     } catch (e) {
       if (e instanceof DomainError && e.code === 'ORDER_NOT_FOUND') return null;
       throw e;
@@ -112,7 +151,59 @@ export class BitstampAdapter implements ExchangeAdapter {
     this.requireCredentials();
     const now = isoAt(this.o.clock.now());
     const rows = await this.o.rest.openOrders(market?.toLowerCase());
-    return rows.map((r) => toOpenOrderReport(r, 'open_orders/', now));
+    const reports = rows.map((r) => toOpenOrderReport(r, 'open_orders/', now));
+    for (const r of reports) this.hints.remember({ exchangeOrderId: r.exchangeOrderId, clientOrderId: r.clientOrderId }, { market: r.market, side: r.side });
+    return reports;
+  }
+
+  private rememberStatus(o: z.output<typeof orderStatusSchema>, clientOrderId: string | undefined): void {
+    const parts = o.market !== undefined ? splitMarketName(o.market) : undefined;
+    const facts: { market?: string; side?: Side } = {};
+    if (parts) facts.market = parts.market;
+    if (o.type !== undefined) facts.side = o.type;
+    this.hints.remember({ exchangeOrderId: o.id, clientOrderId: o.client_order_id ?? clientOrderId }, facts);
+  }
+
+  /**
+   * Market and side for an order_status reply that omits them: what this adapter saw of the order,
+   * the caller's locator, the transactions' currency keys; for the side of an open order its
+   * open_orders row, of a filled one the sign of its user_transactions rows.
+   */
+  private async hintsFor(o: z.output<typeof orderStatusSchema>, locator: OrderLocator): Promise<OrderHints> {
+    if (o.market !== undefined && o.type !== undefined) return {};
+    const quoteOf = this.o.quoteOf ?? (() => undefined);
+    const seen = this.hints.lookup({ exchangeOrderId: o.id, clientOrderId: o.client_order_id ?? locator.clientOrderId });
+    const hints: OrderHints = {};
+    const symbol = seen.market ?? locator.market;
+    const parts = (o.market !== undefined ? splitMarketName(o.market) : undefined) ?? (symbol !== undefined ? marketPartsOf(symbol, quoteOf) : undefined) ?? marketFromCurrencies(transactionCurrencies(o), quoteOf);
+    if (parts) hints.market = parts;
+    let side = o.type ?? seen.side;
+    if (side === undefined && o.status.toLowerCase() === 'open') {
+      side = (await this.listOpenOrders(parts?.market)).find((r) => r.exchangeOrderId === o.id)?.side;
+    }
+    if (side === undefined && o.transactions.length > 0 && parts) side = await this.sideFromTransactions(o, parts.market);
+    if (side === undefined && o.transactions.length === 0) {
+      // Nothing was traded, so no fill depends on it; the report still needs a value.
+      this.o.logger.warn({ account: this.o.account, order: o.id }, 'order_status without type for an order with no fills; side reported as buy');
+      side = 'buy';
+    }
+    if (side !== undefined) hints.side = side;
+    return hints;
+  }
+
+  /** The side of a traded order from the sign of its base amounts in user_transactions. */
+  private async sideFromTransactions(o: z.output<typeof orderStatusSchema>, market: string): Promise<Side | undefined> {
+    const times = o.transactions.map((t) => Date.parse(bitstampDatetimeToIso(t.datetime) ?? '')).filter((t) => !Number.isNaN(t));
+    const since = times.length > 0 ? Math.floor(Math.min(...times) / 1000) - 1 : undefined;
+    const params: { limit: number; sort: 'asc'; since_timestamp?: number } = { limit: FILL_PAGE, sort: 'asc' };
+    if (since !== undefined) params.since_timestamp = since;
+    const rows = await this.o.rest.userTransactions(params, market);
+    for (const row of rows) {
+      if (row.order_id !== o.id) continue;
+      const f = userTransactionToFill(row, 'user_transactions/');
+      if (f) return f.side;
+    }
+    return undefined;
   }
 
   async listFills(since?: string): Promise<FillReport[]> {
@@ -155,6 +246,16 @@ export class BitstampAdapter implements ExchangeAdapter {
       this.o.logger.warn({ account: this.o.account, err: e instanceof Error ? e.message : String(e) }, 'fee rates unavailable; fills default to taker');
     }
     return this.feeRates?.rates;
+  }
+
+  /** Bitstamp's clock minus ours in ms, learned on API0017 (0 until then). */
+  get clockSkewMs(): number {
+    return this.o.rest.clockSkewMs;
+  }
+
+  /** Write replies accepted without a response signature (see rest.ts). */
+  get missingResponseSignatures(): number {
+    return this.o.rest.missingResponseSignatures;
   }
 
   cachedFeeRates(): FeeRates | undefined {

@@ -59,6 +59,14 @@ export function readErrorBody(body: unknown, httpStatus: number): BitstampErrorI
 
 const AUTH_CODE = /^API\d{4}$/;
 
+/**
+ * Bitstamp's insufficient-funds wordings (DOC): limit orders "You have only X BTC available. Check
+ * your account balance for details." / "You need X USD to open that order…"; market and instant
+ * orders "You can only buy/sell X BTC. Check your account balance for details."; transfers
+ * "…not enough…" / "insufficient balance".
+ */
+const INSUFFICIENT_FUNDS_TEXT = ['you have only', 'you need', 'insufficient', 'you can only buy', 'you can only sell', 'check your account balance', 'not enough balance', 'not enough funds'];
+
 /** Classifies a Bitstamp error (definitive answer from the exchange) into a contract code. */
 export function classifyBitstampError(info: BitstampErrorInfo, httpStatus: number): ErrorCode {
   const text = info.reason.toLowerCase();
@@ -66,8 +74,7 @@ export function classifyBitstampError(info: BitstampErrorInfo, httpStatus: numbe
   if (AUTH_CODE.test(code)) return 'EXCHANGE_REJECTED';
   if (code === '400.002' || httpStatus === 429 || text.includes('rate limit') || text.includes('too many requests')) return 'RATE_LIMITED';
   if (code === '404.002' || text.includes('order not found') || text === 'not found.' || text === 'not found') return 'ORDER_NOT_FOUND';
-  if (code === '400.009' || text.includes('you have only') || text.includes('you need') || text.includes('insufficient'))
-    return 'INSUFFICIENT_FUNDS';
+  if (code === '400.009' || INSUFFICIENT_FUNDS_TEXT.some((t) => text.includes(t))) return 'INSUFFICIENT_FUNDS';
   if (code === '400.020' || code === '400.046' || text.includes('minimum order size') || text.includes('lower than minimum'))
     return 'BELOW_MINIMUM';
   if (text.includes('decimal places')) return 'PRECISION_VIOLATION';
@@ -89,10 +96,19 @@ export function quotedReason(text: string): string {
   return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON)}…` : clean;
 }
 
-export function bitstampErrorToDomain(info: BitstampErrorInfo, httpStatus: number, endpoint: string): DomainError {
+/**
+ * `redact` removes credential values by value (redact.ts) before the text is shortened, so no
+ * truncated remnant of a key or signature survives.
+ */
+export function bitstampErrorToDomain(info: BitstampErrorInfo, httpStatus: number, endpoint: string, redact: (text: string) => string = (t) => t): DomainError {
   // Classified on the full text, quoted in short.
   const code = classifyBitstampError(info, httpStatus);
-  info = { ...info, reason: quotedReason(info.reason), ...(info.code !== undefined ? { code: quotedReason(info.code).slice(0, 64) } : {}) };
+  info = {
+    ...info,
+    reason: quotedReason(redact(info.reason)),
+    ...(info.code !== undefined ? { code: quotedReason(redact(info.code)).slice(0, 64) } : {}),
+    ...(info.field !== undefined ? { field: quotedReason(redact(info.field)).slice(0, 64) } : {}),
+  };
   const suffix = info.code !== undefined ? ` (${info.code})` : '';
   const details: Record<string, unknown> = { endpoint, http_status: httpStatus };
   if (info.code !== undefined) details.exchange_code = info.code;

@@ -77,7 +77,7 @@ export function createBitstampAdapterFactory(opts: BitstampAdapterFactoryOptions
     if (opts.timing) streamOpts.timing = opts.timing;
     if (opts.actorClock) streamOpts.actorClock = opts.actorClock;
     const stream = new BitstampPrivateStream(streamOpts);
-    adapter = new BitstampAdapter({ account: record.ref, clock: opts.clock, logger, signer, rest, stream });
+    adapter = new BitstampAdapter({ account: record.ref, clock: opts.clock, logger, signer, rest, stream, quoteOf });
     return adapter;
   };
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.ts';
 import type { Currency, Market } from '../../domain/market.ts';
+import type { Logger } from '../../observability/logger.ts';
 import type { MetadataSource } from '../adapter.ts';
 
 const enabledFlag = z.string(); // "Enabled" | "Disabled"; other values are treated as disabled
@@ -42,18 +43,53 @@ export type BitstampCurrency = z.infer<typeof bitstampCurrencySchema>;
 
 const isEnabled = (v: string | undefined): boolean => v === 'Enabled';
 
-/** Maps a markets reply to our Market list; non-SPOT markets (perpetuals) are skipped. */
-export function parseMarkets(raw: unknown): Market[] {
+/** An entry of a metadata reply that could not be read, left out of the refresh. */
+export interface SkippedEntry {
+  index: number;
+  /** market_symbol / currency code when the entry had a readable one. */
+  symbol?: string;
+  problem: string;
+}
+
+export interface ParsedList<T> {
+  items: T[];
+  skipped: SkippedEntry[];
+}
+
+/**
+ * Entries that do not parse are skipped and reported, so one odd market cannot stop the refresh
+ * of the others; a reply that is not an array, or whose every entry is bad, is still malformed.
+ */
+function parseEntries<S extends z.ZodType, T>(what: string, raw: unknown, schema: S, symbolKey: string, map: (e: z.output<S>) => T | undefined): ParsedList<T> {
   const parsed = z.array(z.unknown()).safeParse(raw);
-  if (!parsed.success) throw malformed('markets', 'expected a JSON array');
-  const out: Market[] = [];
-  parsed.data.forEach((entry, i) => {
-    const r = bitstampMarketSchema.safeParse(entry);
-    if (!r.success) throw malformed('markets', `entry ${i}: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
-    const m = r.data;
+  if (!parsed.success) throw malformed(what, 'expected a JSON array');
+  const items: T[] = [];
+  const skipped: SkippedEntry[] = [];
+  parsed.data.forEach((entry, index) => {
+    const r = schema.safeParse(entry);
+    if (!r.success) {
+      const problem = `entry ${index}: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`;
+      const sym = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)[symbolKey] : undefined;
+      skipped.push(typeof sym === 'string' ? { index, symbol: sym.slice(0, 40), problem } : { index, problem });
+      return;
+    }
+    const item = map(r.data);
+    if (item !== undefined) items.push(item);
+  });
+  if (parsed.data.length > 0 && skipped.length === parsed.data.length) throw malformed(what, skipped[0]?.problem ?? 'no valid entry');
+  return { items, skipped };
+}
+
+/** Maps a markets reply to our Market list; non-SPOT markets (perpetuals) and unreadable entries are skipped. */
+export function parseMarkets(raw: unknown): Market[] {
+  return parseMarketsReport(raw).items;
+}
+
+export function parseMarketsReport(raw: unknown): ParsedList<Market> {
+  return parseEntries('markets', raw, bitstampMarketSchema, 'market_symbol', (m): Market | undefined => {
     // Missing market_type (older replies) means spot; anything else is a derivative we do not trade.
-    if (m.market_type !== undefined && m.market_type !== 'SPOT') return;
-    out.push({
+    if (m.market_type !== undefined && m.market_type !== 'SPOT') return undefined;
+    return {
       market: m.market_symbol.toLowerCase(),
       name: m.name,
       base: m.base_currency.toUpperCase(),
@@ -64,19 +100,17 @@ export function parseMarkets(raw: unknown): Market[] {
       min_order_value: m.minimum_order_value,
       trading_enabled: isEnabled(m.trading),
       instant_and_market_orders_enabled: isEnabled(m.instant_and_market_orders),
-    });
+    };
   });
-  return out;
 }
 
 /** Maps a currencies reply; a currency is "enabled" when deposits or withdrawals are. */
 export function parseCurrencies(raw: unknown): Currency[] {
-  const parsed = z.array(z.unknown()).safeParse(raw);
-  if (!parsed.success) throw malformed('currencies', 'expected a JSON array');
-  return parsed.data.map((entry, i) => {
-    const r = bitstampCurrencySchema.safeParse(entry);
-    if (!r.success) throw malformed('currencies', `entry ${i}: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
-    const c = r.data;
+  return parseCurrenciesReport(raw).items;
+}
+
+export function parseCurrenciesReport(raw: unknown): ParsedList<Currency> {
+  return parseEntries('currencies', raw, bitstampCurrencySchema, 'currency', (c): Currency => {
     return {
       code: c.currency.toUpperCase(),
       name: c.name,
@@ -97,6 +131,8 @@ export interface BitstampMetadataOptions {
   apiUrl: string;
   timeoutMs?: number;
   fetchFn?: typeof fetch;
+  /** Skipped entries are logged here (warn). */
+  logger?: Logger;
 }
 
 /** Live metadata from Bitstamp's public endpoints (no auth). */
@@ -105,19 +141,44 @@ export class BitstampMetadataSource implements MetadataSource {
   private readonly base: string;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
+  private skipped: { markets: SkippedEntry[]; currencies: SkippedEntry[] } = { markets: [], currencies: [] };
 
-  constructor(opts: BitstampMetadataOptions) {
+  constructor(private readonly opts: BitstampMetadataOptions) {
     this.base = opts.apiUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.fetchFn = opts.fetchFn ?? fetch;
   }
 
   async fetchMarkets(): Promise<Market[]> {
-    return parseMarkets(await this.getJson('/api/v2/markets/'));
+    return (await this.fetchMarketsReport()).items;
   }
 
   async fetchCurrencies(): Promise<Currency[]> {
-    return parseCurrencies(await this.getJson('/api/v2/currencies/'));
+    return (await this.fetchCurrenciesReport()).items;
+  }
+
+  /** The markets refreshed and the entries skipped (also logged, and kept for lastSkipped()). */
+  async fetchMarketsReport(): Promise<ParsedList<Market>> {
+    const r = parseMarketsReport(await this.getJson('/api/v2/markets/'));
+    this.report('markets', r.skipped);
+    return r;
+  }
+
+  async fetchCurrenciesReport(): Promise<ParsedList<Currency>> {
+    const r = parseCurrenciesReport(await this.getJson('/api/v2/currencies/'));
+    this.report('currencies', r.skipped);
+    return r;
+  }
+
+  /** Entries of the latest refresh that could not be read. */
+  lastSkipped(): { markets: SkippedEntry[]; currencies: SkippedEntry[] } {
+    return { markets: [...this.skipped.markets], currencies: [...this.skipped.currencies] };
+  }
+
+  private report(what: 'markets' | 'currencies', skipped: SkippedEntry[]): void {
+    this.skipped = { ...this.skipped, [what]: skipped };
+    if (skipped.length > 0)
+      this.opts.logger?.warn({ exchange: 'bitstamp', what, skipped: skipped.length, entries: skipped.slice(0, 10) }, `bitstamp ${what}: unreadable entries skipped; the rest refreshed`);
   }
 
   private async getJson(path: string): Promise<unknown> {

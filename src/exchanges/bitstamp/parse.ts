@@ -20,7 +20,14 @@ export const bsDecimal = z
     }
     return decStr(new D(s));
   });
-export const bsId = z.union([z.string().min(1), z.number().int()]).transform((v) => String(v));
+/**
+ * An id, string or number (Bitstamp sends both). Replies are parsed with parseJsonLossless, so ids
+ * beyond 2^53 arrive as strings; a number that is no longer exact is refused rather than rounded
+ * (two fills must never collapse into one id).
+ */
+export const bsId = z
+  .union([z.string().min(1), z.number().int().refine(Number.isSafeInteger, 'id beyond 2^53 lost precision')])
+  .transform((v) => String(v));
 const sideCode = z.union([z.literal('0'), z.literal('1'), z.literal(0), z.literal(1)]).transform((v): Side => (String(v) === '0' ? 'buy' : 'sell'));
 
 export const balanceSchema = z.looseObject({ currency: z.string().min(1), total: bsDecimal, available: bsDecimal, reserved: bsDecimal });
@@ -31,14 +38,14 @@ export const feeSchema = z.looseObject({
 });
 export const orderAckSchema = z.looseObject({
   id: bsId,
-  datetime: z.string(),
+  datetime: z.string().optional(),
   type: sideCode.optional(),
   price: bsDecimal.optional(),
   amount: bsDecimal.optional(),
   client_order_id: z.string().nullish(),
   market: z.string().optional(),
 });
-export const cancelReplySchema = z.looseObject({ id: bsId });
+export const cancelReplySchema = z.looseObject({ id: bsId, type: sideCode.optional().catch(undefined), market: z.string().optional().catch(undefined) });
 export const cancelAllSchema = z.looseObject({ canceled: z.array(z.looseObject({ id: bsId })), success: z.boolean().optional() });
 export const openOrderSchema = z.looseObject({
   id: bsId,
@@ -52,12 +59,13 @@ export const openOrderSchema = z.looseObject({
   client_order_id: z.string().nullish(),
 });
 const statusTxSchema = z.looseObject({ tid: bsId, price: bsDecimal, fee: bsDecimal, datetime: z.string(), type: z.union([z.string(), z.number()]) });
+/** `type`, `market` and `datetime` are optional in Bitstamp's docs and absent from replies recorded in 2021. */
 export const orderStatusSchema = z.looseObject({
   id: bsId,
   datetime: z.string().optional(),
-  type: sideCode,
+  type: sideCode.optional(),
   status: z.string(),
-  market: z.string(),
+  market: z.string().optional(),
   amount_remaining: bsDecimal,
   client_order_id: z.string().nullish(),
   transactions: z.array(statusTxSchema),
@@ -149,16 +157,33 @@ const STATUS_STATE: Record<string, ExchangeOrderState> = {
   expired: 'expired',
 };
 
+/** What the caller knows of an order when the reply leaves `market`/`type` out. */
+export interface OrderHints {
+  market?: MarketParts;
+  side?: Side;
+}
+
+/** The currency keys of order_status transactions ("btc", "usd"): the candidates for base and quote. */
+export function transactionCurrencies(o: z.output<typeof orderStatusSchema>): string[] {
+  const keys = new Set<string>();
+  for (const t of o.transactions) for (const k of Object.keys(t)) if (!TX_FIELDS.has(k) && /^[a-z0-9]+$/.test(k)) keys.add(k);
+  return [...keys];
+}
+const TX_FIELDS = new Set(['tid', 'price', 'fee', 'datetime', 'type', 'order_id', 'id']);
+
 export function toOrderStatusReport(
   o: z.output<typeof orderStatusSchema>,
   endpoint: string,
   nowIso: string,
   rates?: FeeRates,
+  hints: OrderHints = {},
 ): OrderStatusReport {
-  const parts = splitMarketName(o.market);
+  const parts = o.market !== undefined ? splitMarketName(o.market) : hints.market;
+  const side = o.type ?? hints.side;
   const state = STATUS_STATE[o.status.toLowerCase()];
-  if (!parts) throw noAnswerError('read', endpoint, `malformed reply at market: ${o.market}`);
-  if (!state) throw noAnswerError('read', endpoint, `unknown order status "${o.status}"`);
+  if (!parts) throw noAnswerError('read', endpoint, o.market !== undefined ? `malformed reply at market: ${o.market.slice(0, 40)}` : 'reply has no market and the order\'s market is unknown');
+  if (!side) throw noAnswerError('read', endpoint, 'reply has no type and the order\'s side is unknown');
+  if (!state) throw noAnswerError('read', endpoint, `unknown order status "${o.status.slice(0, 40)}"`);
   const fills: FillReport[] = o.transactions.map((t) => {
     const amount = parseReply(bsDecimal, t[parts.base.toLowerCase()], 'read', endpoint);
     const at = bitstampDatetimeToIso(t.datetime);
@@ -168,7 +193,7 @@ export function toOrderStatusReport(
       fillId: fillId(o.id, t.tid),
       exchangeOrderId: o.id,
       market: parts.market,
-      side: o.type,
+      side,
       amount: abs,
       price: t.price,
       fee: t.fee,
@@ -183,7 +208,7 @@ export function toOrderStatusReport(
   const report: OrderStatusReport = {
     exchangeOrderId: o.id,
     market: parts.market,
-    side: o.type,
+    side,
     state,
     // order_status has no original amount: remaining + filled (for a cancelled order, remaining is what was left).
     amount: decStr(filled.plus(o.amount_remaining)),

@@ -10,6 +10,7 @@ import { DomainError } from '../../domain/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { authHeaders, responseSignatureValid, uuidV4From } from './auth.ts';
 import { bitstampErrorToDomain, noAnswerError, readErrorBody, type CallKind } from './errors.ts';
+import { parseJsonLossless } from './json.ts';
 import {
   balanceSchema,
   cancelAllSchema,
@@ -23,12 +24,17 @@ import {
   wsTokenSchema,
 } from './parse.ts';
 import { BitstampRateLimiter, type RateLimitOptions } from './rate-limit.ts';
+import { CredentialRedactor } from './redact.ts';
 
 /** Paths that are easy to change if Bitstamp's (unverified) preferences differ. */
 export const OPEN_ORDERS_ALL_PATH = 'open_orders/'; // DOC; ccxt uses the older 'open_orders/all/'
 
 export interface RequestMetrics {
   exchangeRequests: { observe(labels: Record<string, string>, seconds: number): void };
+  /** Writes answered 200 without X-Server-Auth-Signature (accepted, see call()). */
+  responseSignatureMissing?: { inc(labels: Record<string, string>): void };
+  /** Server clock minus ours, learned from the Date header on API0017. */
+  clockSkewSeconds?: { set(labels: Record<string, string>, value: number): void };
 }
 
 export interface BitstampRestOptions {
@@ -62,11 +68,18 @@ class OfflineRefusal extends DomainError {
 }
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/** API0017: our X-Auth-Timestamp was more than 150 s off the server's clock; nothing was done. */
+class ClockRejection extends DomainError {}
+
 export class BitstampRestClient {
   private readonly base: URL;
   private readonly limiter: BitstampRateLimiter | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly fetchFn: typeof fetch;
+  /** Removes the key and recent signatures from exchange text before it becomes an error message. */
+  readonly redactor = new CredentialRedactor();
+  private skewMs = 0;
+  private missingSignatures = 0;
 
   constructor(private readonly o: BitstampRestOptions) {
     this.base = new URL(o.apiUrl.replace(/\/+$/, '') + '/');
@@ -114,16 +127,33 @@ export class BitstampRestClient {
     return this.read('websockets_token/', undefined, wsTokenSchema);
   }
 
+  /** Server clock minus local clock in ms (0 until Bitstamp rejected a timestamp with API0017). */
+  get clockSkewMs(): number {
+    return this.skewMs;
+  }
+
+  /** Writes whose 200 reply carried no response signature (logged and accepted). */
+  get missingResponseSignatures(): number {
+    return this.missingSignatures;
+  }
+
   // ---- plumbing --------------------------------------------------------------------------------
 
   /** Reads are idempotent: retried with jittered exponential backoff on EXCHANGE_UNAVAILABLE / RATE_LIMITED. */
   private async read<T extends z.ZodType>(endpoint: string, params: Params | undefined, schema: T): Promise<z.output<T>> {
     const retries = this.o.readRetries ?? 3;
     const base = this.o.retryBaseMs ?? 250;
+    let clockRetried = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        return parseReply(schema, await this.call('read', endpoint, params), 'read', endpoint);
+        return this.parse(schema, await this.call('read', endpoint, params), 'read', endpoint);
       } catch (e) {
+        // The clock was just corrected from the server's Date header: one immediate retry.
+        if (e instanceof ClockRejection && !clockRetried) {
+          clockRetried = true;
+          attempt--;
+          continue;
+        }
         const retryable = e instanceof DomainError && !(e instanceof OfflineRefusal) && (e.code === 'EXCHANGE_UNAVAILABLE' || e.code === 'RATE_LIMITED');
         if (!retryable || attempt >= retries) throw e;
         const delay = Math.round(base * 2 ** attempt * (0.5 + this.o.random() / 2));
@@ -135,7 +165,32 @@ export class BitstampRestClient {
 
   /** Writes are sent exactly once: any doubt about the outcome is OUTCOME_UNKNOWN. */
   private async write<T extends z.ZodType>(endpoint: string, params: Params | undefined, schema: T): Promise<z.output<T>> {
-    return parseReply(schema, await this.call('write', endpoint, params), 'write', endpoint);
+    return this.parse(schema, await this.call('write', endpoint, params), 'write', endpoint);
+  }
+
+  private parse<T extends z.ZodType>(schema: T, body: unknown, kind: CallKind, endpoint: string): z.output<T> {
+    try {
+      return parseReply(schema, body, kind, endpoint);
+    } catch (e) {
+      throw this.redactError(e);
+    }
+  }
+
+  /** The same error with credential values cut from its message and details (the same object if clean). */
+  private redactError(e: unknown): unknown {
+    if (!(e instanceof DomainError)) return e;
+    const message = this.redactor.redact(e.message);
+    let changed = message !== e.message;
+    let details: Record<string, unknown> | undefined;
+    if (e.details !== undefined) {
+      details = {};
+      for (const [k, v] of Object.entries(e.details)) {
+        const clean = typeof v === 'string' ? this.redactor.redact(v) : v;
+        changed ||= clean !== v;
+        details[k] = clean;
+      }
+    }
+    return changed ? new DomainError(e.code, message, details) : e;
   }
 
   private async acquireRateToken(endpoint: string): Promise<void> {
@@ -153,6 +208,14 @@ export class BitstampRestClient {
   }
 
   private async call(kind: CallKind, endpoint: string, params: Params | undefined): Promise<unknown> {
+    try {
+      return await this.callOnce(kind, endpoint, params);
+    } catch (e) {
+      throw this.redactError(e);
+    }
+  }
+
+  private async callOnce(kind: CallKind, endpoint: string, params: Params | undefined): Promise<unknown> {
     // Thrown straight through read()'s retries: offline does not pass with time.
     if (this.o.offline) throw new OfflineRefusal(endpoint);
     const signer = this.o.signer();
@@ -163,8 +226,10 @@ export class BitstampRestClient {
     for (const [k, v] of Object.entries(params ?? {})) if (v !== undefined) form.append(k, v);
     const body = form.toString();
     const nonce = uuidV4From(this.o.random);
-    const timestamp = String(this.o.clock.now());
+    const timestamp = String(Math.round(this.o.clock.now() + this.skewMs));
     const headers = authHeaders(signer, { method: 'POST', host: url.host, path: url.pathname, query: '', body, nonce, timestamp });
+    this.redactor.rememberKey(signer.apiKey);
+    this.redactor.rememberSignature(headers['X-Auth-Signature'] ?? '');
     const timeoutMs = kind === 'write' ? (this.o.writeTimeoutMs ?? 15_000) : (this.o.readTimeoutMs ?? 10_000);
     const started = performance.now();
     let result = 'ok';
@@ -191,7 +256,7 @@ export class BitstampRestClient {
       }
       let json: unknown;
       try {
-        json = JSON.parse(text);
+        json = parseJsonLossless(text);
       } catch {
         result = 'malformed';
         if (res.status === 429) throw new DomainError('RATE_LIMITED', `Bitstamp rate limit hit on ${endpoint} (HTTP 429)`, { endpoint });
@@ -202,14 +267,28 @@ export class BitstampRestClient {
       const err = readErrorBody(json, res.status);
       if (err) {
         result = 'error';
-        throw bitstampErrorToDomain(err, res.status, endpoint);
+        const redact = (t: string): string => this.redactor.redact(t);
+        if (err.code === 'API0017' && this.learnServerClock(res.headers.get('date'), endpoint)) {
+          const d = bitstampErrorToDomain(err, res.status, endpoint, redact);
+          throw new ClockRejection(d.code, d.message, d.details);
+        }
+        throw bitstampErrorToDomain(err, res.status, endpoint, redact);
       }
       if (res.status >= 400) {
         result = 'error';
         throw new DomainError(res.status === 429 ? 'RATE_LIMITED' : 'EXCHANGE_REJECTED', `Bitstamp rejected ${endpoint} with HTTP ${res.status}`, { endpoint });
       }
       if (this.o.verifyResponseSignature ?? true) {
-        const ok = responseSignatureValid(signer, nonce, timestamp, res.headers.get('content-type') ?? '', text, res.headers.get('x-server-auth-signature'));
+        const received = res.headers.get('x-server-auth-signature');
+        if ((received === null || received === '') && kind === 'write') {
+          // A 200 over TLS without the header: dropping the reply would turn a placed order into an
+          // unknown outcome. Accept it, but make it visible; a signature that is wrong still fails.
+          this.missingSignatures++;
+          this.o.metrics?.responseSignatureMissing?.inc({ exchange: 'bitstamp', endpoint: endpoint.split('/')[0] ?? endpoint });
+          this.o.logger.warn({ endpoint, missing_total: this.missingSignatures }, 'bitstamp write reply has no X-Server-Auth-Signature; accepted from the reply');
+          return json;
+        }
+        const ok = responseSignatureValid(signer, nonce, timestamp, res.headers.get('content-type') ?? '', text, received);
         if (!ok) {
           result = 'bad_signature';
           throw noAnswerError(kind, endpoint, 'response signature invalid');
@@ -219,6 +298,17 @@ export class BitstampRestClient {
     } finally {
       this.o.metrics?.exchangeRequests.observe({ exchange: 'bitstamp', endpoint: endpoint.split('/')[0] ?? endpoint, result }, (performance.now() - started) / 1000);
     }
+  }
+
+  /** Sets the skew from the server's Date header; false when the header is missing or unreadable. */
+  private learnServerClock(dateHeader: string | null, endpoint: string): boolean {
+    const serverMs = dateHeader ? Date.parse(dateHeader) : Number.NaN;
+    if (Number.isNaN(serverMs)) return false;
+    // Date has 1 s resolution: aim at the middle of that second.
+    this.skewMs = serverMs + 500 - this.o.clock.now();
+    this.o.metrics?.clockSkewSeconds?.set({ exchange: 'bitstamp' }, this.skewMs / 1000);
+    this.o.logger.warn({ endpoint, skew_ms: this.skewMs }, 'bitstamp rejected our timestamp (API0017); clock skew learned from the Date header');
+    return true;
   }
 
   private networkError(kind: CallKind, endpoint: string, e: unknown, timeoutMs: number): DomainError {

@@ -14,6 +14,7 @@ import { isoAt, type Clock, type Random } from '../../domain/clock.ts';
 import { D, decStr } from '../../domain/money.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ExchangeEvent, FillReport, OrderStatusReport } from '../adapter.ts';
+import { parseJsonLossless } from './json.ts';
 import { bsDecimal, bsId, fillId, inferLiquidity, type FeeRates } from './parse.ts';
 
 export interface ConnectionTiming {
@@ -180,7 +181,7 @@ export class BitstampPrivateStream {
   private onMessage(text: string): void {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseJsonLossless(text); // trade and order ids may exceed 2^53
     } catch {
       this.o.logger.warn({ account: this.o.account }, 'bitstamp ws sent invalid JSON; ignored');
       return;
