@@ -12,6 +12,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     outboxPending: new Gauge({ name: 'exec_mcp_outbox_pending', help: 'Outbox commands not yet done', registers: [registry] }),
     outboxExecuted: new Counter({ name: 'exec_mcp_outbox_executed_total', help: 'Outbox commands executed', labelNames: ['kind', 'result'], registers: [registry] }),
     exchangeRequests: new Histogram({ name: 'exec_mcp_exchange_request_seconds', help: 'Exchange API call latency', labelNames: ['exchange', 'endpoint', 'result'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: [registry] }),
+    responseSignatureMissing: new Counter({ name: 'exec_mcp_exchange_response_signature_missing_total', help: 'Write replies accepted without a response signature header', labelNames: ['exchange', 'endpoint'], registers: [registry] }),
+    clockSkewSeconds: new Gauge({ name: 'exec_mcp_exchange_clock_skew_seconds', help: 'Exchange clock minus ours, learned when a request timestamp was rejected', labelNames: ['exchange'], registers: [registry] }),
     inflightGaveUp: new Counter({ name: 'exec_mcp_inflight_checks_gave_up_total', help: 'Orders left in flight after the in-flight checks gave up (only reconciliation can settle them now): alert on it', labelNames: ['reason'], registers: [registry] }),
     reconciliations: new Counter({ name: 'exec_mcp_reconciliations_total', help: 'Account reconciliations run', labelNames: ['trigger', 'result'], registers: [registry] }),
     metadataRefresh: new Counter({ name: 'exec_mcp_metadata_refresh_total', help: 'Metadata refresh attempts', labelNames: ['exchange', 'result'], registers: [registry] }),

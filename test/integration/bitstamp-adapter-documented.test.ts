@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DomainError } from '../../src/domain/errors.ts';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { errorCodeOf, limitCommand } from '../fixtures/adapter-commands.ts';
 import { MAIN, startHarness, type Harness } from '../bitstamp-emulator/harness.ts';
 
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 /** A harness whose adapters talk through `rewrite`; every request sent is recorded. */
-async function harness(rewrite: Rewrite = () => undefined): Promise<{ h: Harness; sent: Sent[] }> {
+async function harness(rewrite: Rewrite = () => undefined, metrics?: Metrics): Promise<{ h: Harness; sent: Sent[] }> {
   const sent: Sent[] = [];
   const fetchFn: typeof fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
@@ -46,7 +47,7 @@ async function harness(rewrite: Rewrite = () => undefined): Promise<{ h: Harness
     return new Response(body, { status: change?.status ?? res.status, headers: out });
   };
   const started = await startHarness({
-    factory: { rest: { sleep: async () => {}, retryBaseMs: 1, writeTimeoutMs: 1_000, readTimeoutMs: 1_000, fetchFn } },
+    factory: { rest: { sleep: async () => {}, retryBaseMs: 1, writeTimeoutMs: 1_000, readTimeoutMs: 1_000, fetchFn }, ...(metrics ? { metrics } : {}) },
   });
   h = started;
   return { h: started, sent };
@@ -151,12 +152,13 @@ describe('ids beyond 2^53', () => {
 
 describe('response signatures', () => {
   it('a write reply without the header is accepted, logged and counted; a read without it and a wrong one still fail', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
     const { h } = await harness((endpoint) => {
       if (endpoint === 'buy/btcusd/') return { signature: 'drop' };
       if (endpoint === 'account_balances/') return { signature: 'drop' };
       if (endpoint === 'sell/btcusd/') return { signature: 'wrong' };
       return undefined;
-    });
+    }, metrics);
     const { adapter } = h.adapterFor(MAIN);
     const ack = await adapter.placeOrder(limitCommand({ clientOrderId: 'nosig' }));
     expect(ack.exchangeOrderId).toMatch(/^\d+$/);
@@ -166,6 +168,7 @@ describe('response signatures', () => {
     expect(wrong.code).toBe('OUTCOME_UNKNOWN');
     expect(wrong.message).toContain('response signature invalid');
     expect(adapter.missingResponseSignatures).toBe(1);
+    expect(await metrics.registry.metrics()).toContain('exec_mcp_exchange_response_signature_missing_total{exchange="bitstamp",endpoint="buy"} 1');
   });
 });
 
@@ -231,4 +234,16 @@ describe('redaction by value (#25)', () => {
       expect(err.message).toContain('[redacted]');
     });
   }
+});
+
+describe('clock skew', () => {
+  it('API0017 sets the skew gauge from the Date header', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const started = await startHarness({ clock: { now: () => Date.now() + 300_000 }, factory: { metrics } });
+    h = started;
+    const { adapter } = started.adapterFor(MAIN);
+    expect((await adapter.getBalances()).length).toBeGreaterThan(0);
+    const line = (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith('exec_mcp_exchange_clock_skew_seconds{'));
+    expect(Number(line?.split(' ')[1])).toBeCloseTo(-300, -1);
+  });
 });
