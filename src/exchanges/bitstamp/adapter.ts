@@ -19,7 +19,8 @@ import type {
   PlaceOrderCommand,
 } from '../adapter.ts';
 import type { Side } from '../../domain/order.ts';
-import { marketFromCurrencies, marketPartsOf, OrderHintBook } from './order-hints.ts';
+import { OrderHintBook } from './order-hints.ts';
+import { hintsForStatus } from './order-status-hints.ts';
 import {
   bitstampDatetimeToIso,
   splitMarketName,
@@ -27,10 +28,8 @@ import {
   toFeeReport,
   toOpenOrderReport,
   toOrderStatusReport,
-  transactionCurrencies,
   userTransactionToFill,
   type FeeRates,
-  type OrderHints,
   type orderStatusSchema,
 } from './parse.ts';
 import type { z } from 'zod';
@@ -133,11 +132,31 @@ export class BitstampAdapter implements ExchangeAdapter {
 
   async queryOrder(locator: OrderLocator): Promise<OrderStatusReport | null> {
     this.requireCredentials();
+    return this.redacted(() => this.queryOrderOnce(locator));
+  }
+
+  /** Mapping errors quote reply text too: they get the REST client's redaction by value. */
+  private async redacted<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.o.rest.redactError(e);
+    }
+  }
+
+  private async queryOrderOnce(locator: OrderLocator): Promise<OrderStatusReport | null> {
     const rates = await this.rates();
     try {
       const o = await this.o.rest.orderStatus(bitstampLocator(locator));
       this.rememberStatus(o, locator.clientOrderId);
-      const report = toOrderStatusReport(o, 'order_status/', isoAt(this.o.clock.now()), rates, await this.hintsFor(o, locator));
+      const hints = await hintsForStatus(o, locator, {
+        book: this.hints,
+        quoteOf: this.o.quoteOf ?? (() => undefined),
+        openOrders: (market) => this.listOpenOrders(market),
+        userTransactions: (params, market) => this.o.rest.userTransactions(params, market),
+        onGuessedSide: () => this.o.logger.warn({ account: this.o.account, order: o.id }, 'order_status without type for an order with no fills; side reported as buy'),
+      });
+      const report = toOrderStatusReport(o, 'order_status/', isoAt(this.o.clock.now()), rates, hints);
       this.hints.remember({ exchangeOrderId: report.exchangeOrderId, clientOrderId: report.clientOrderId }, { market: report.market, side: report.side });
       return report;
     } catch (e) {
@@ -151,7 +170,7 @@ export class BitstampAdapter implements ExchangeAdapter {
     this.requireCredentials();
     const now = isoAt(this.o.clock.now());
     const rows = await this.o.rest.openOrders(market?.toLowerCase());
-    const reports = rows.map((r) => toOpenOrderReport(r, 'open_orders/', now));
+    const reports = await this.redacted(async () => rows.map((r) => toOpenOrderReport(r, 'open_orders/', now)));
     for (const r of reports) this.hints.remember({ exchangeOrderId: r.exchangeOrderId, clientOrderId: r.clientOrderId }, { market: r.market, side: r.side });
     return reports;
   }
@@ -162,48 +181,6 @@ export class BitstampAdapter implements ExchangeAdapter {
     if (parts) facts.market = parts.market;
     if (o.type !== undefined) facts.side = o.type;
     this.hints.remember({ exchangeOrderId: o.id, clientOrderId: o.client_order_id ?? clientOrderId }, facts);
-  }
-
-  /**
-   * Market and side for an order_status reply that omits them: what this adapter saw of the order,
-   * the caller's locator, the transactions' currency keys; for the side of an open order its
-   * open_orders row, of a filled one the sign of its user_transactions rows.
-   */
-  private async hintsFor(o: z.output<typeof orderStatusSchema>, locator: OrderLocator): Promise<OrderHints> {
-    if (o.market !== undefined && o.type !== undefined) return {};
-    const quoteOf = this.o.quoteOf ?? (() => undefined);
-    const seen = this.hints.lookup({ exchangeOrderId: o.id, clientOrderId: o.client_order_id ?? locator.clientOrderId });
-    const hints: OrderHints = {};
-    const symbol = seen.market ?? locator.market;
-    const parts = (o.market !== undefined ? splitMarketName(o.market) : undefined) ?? (symbol !== undefined ? marketPartsOf(symbol, quoteOf) : undefined) ?? marketFromCurrencies(transactionCurrencies(o), quoteOf);
-    if (parts) hints.market = parts;
-    let side = o.type ?? seen.side;
-    if (side === undefined && o.status.toLowerCase() === 'open') {
-      side = (await this.listOpenOrders(parts?.market)).find((r) => r.exchangeOrderId === o.id)?.side;
-    }
-    if (side === undefined && o.transactions.length > 0 && parts) side = await this.sideFromTransactions(o, parts.market);
-    if (side === undefined && o.transactions.length === 0) {
-      // Nothing was traded, so no fill depends on it; the report still needs a value.
-      this.o.logger.warn({ account: this.o.account, order: o.id }, 'order_status without type for an order with no fills; side reported as buy');
-      side = 'buy';
-    }
-    if (side !== undefined) hints.side = side;
-    return hints;
-  }
-
-  /** The side of a traded order from the sign of its base amounts in user_transactions. */
-  private async sideFromTransactions(o: z.output<typeof orderStatusSchema>, market: string): Promise<Side | undefined> {
-    const times = o.transactions.map((t) => Date.parse(bitstampDatetimeToIso(t.datetime) ?? '')).filter((t) => !Number.isNaN(t));
-    const since = times.length > 0 ? Math.floor(Math.min(...times) / 1000) - 1 : undefined;
-    const params: { limit: number; sort: 'asc'; since_timestamp?: number } = { limit: FILL_PAGE, sort: 'asc' };
-    if (since !== undefined) params.since_timestamp = since;
-    const rows = await this.o.rest.userTransactions(params, market);
-    for (const row of rows) {
-      if (row.order_id !== o.id) continue;
-      const f = userTransactionToFill(row, 'user_transactions/');
-      if (f) return f.side;
-    }
-    return undefined;
   }
 
   async listFills(since?: string): Promise<FillReport[]> {
@@ -217,7 +194,7 @@ export class BitstampAdapter implements ExchangeAdapter {
       if (sinceMs !== undefined) params.since_timestamp = Math.floor(sinceMs / 1000);
       const rows = await this.o.rest.userTransactions(params);
       for (const row of rows) {
-        const f = userTransactionToFill(row, 'user_transactions/', rates);
+        const f = await this.redacted(async () => userTransactionToFill(row, 'user_transactions/', rates));
         if (f && (sinceMs === undefined || Date.parse(f.at) >= sinceMs)) fills.push(f);
       }
       if (rows.length < FILL_PAGE) break;

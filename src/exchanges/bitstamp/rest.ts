@@ -177,7 +177,7 @@ export class BitstampRestClient {
   }
 
   /** The same error with credential values cut from its message and details (the same object if clean). */
-  private redactError(e: unknown): unknown {
+  redactError(e: unknown): unknown {
     if (!(e instanceof DomainError)) return e;
     const message = this.redactor.redact(e.message);
     let changed = message !== e.message;
