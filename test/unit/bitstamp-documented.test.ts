@@ -78,6 +78,44 @@ describe('lossless JSON', () => {
   });
 });
 
+describe('private stream errors', () => {
+  it('a bts:error echoing the subscribe token does not carry it into the state shown', async () => {
+    const TOKEN = 'siPaT4m6ZZtokenXY12345678';
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wss, 'listening');
+    const port = (wss.address() as AddressInfo).port;
+    wss.on('connection', (socket) => {
+      socket.on('message', () => socket.send(JSON.stringify({ event: 'bts:error', channel: '', data: { code: 4009, message: `Connection is unauthorized (auth=${TOKEN})` } })));
+    });
+    const errors: string[] = [];
+    const warned: unknown[] = [];
+    const logger = { ...silentLogger(), warn: (o: unknown) => warned.push(o), child: () => logger } as unknown as ReturnType<typeof silentLogger>;
+    const stream = new BitstampPrivateStream({
+      account: 'bitstamp:7',
+      wsUrl: `ws://127.0.0.1:${port}`,
+      fetchToken: async () => ({ token: TOKEN, userId: '7' }),
+      marketsFor: () => ['btcusd'],
+      quoteOf: () => 'USD',
+      clock: systemClock,
+      random: seededRandom(1),
+      logger,
+      onEvent: () => {},
+      onState: (_state, lastError) => lastError !== undefined && errors.push(lastError),
+    });
+    try {
+      stream.start();
+      const until = Date.now() + 3_000;
+      while (!errors.some((e) => e.includes('4009')) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(errors.some((e) => e.includes('4009'))).toBe(true);
+      expect(JSON.stringify(errors)).not.toContain(TOKEN.slice(0, 9));
+      expect(JSON.stringify(warned)).not.toContain(TOKEN.slice(0, 9));
+    } finally {
+      stream.stop();
+      wss.close();
+    }
+  });
+});
+
 describe('order_status as documented (type, market, datetime optional)', () => {
   const bare = { id: 1429545880227846, status: 'Canceled', amount_remaining: '0.3', transactions: [{ fee: '0.11128', price: '4451.25', datetime: '2021-11-25 12:59:59.322000', usdt: '22.25625', tid: 209895701, eth: '0.005', type: 2 }] };
 

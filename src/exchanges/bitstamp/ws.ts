@@ -15,6 +15,7 @@ import { D, decStr } from '../../domain/money.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ExchangeEvent, FillReport, OrderStatusReport } from '../adapter.ts';
 import { parseJsonLossless } from './json.ts';
+import { CredentialRedactor } from './redact.ts';
 import { bsDecimal, bsId, fillId, inferLiquidity, type FeeRates } from './parse.ts';
 
 export interface ConnectionTiming {
@@ -79,6 +80,8 @@ export class BitstampPrivateStream {
   private socket: WebSocket | undefined;
   private tokenGeneration = 0;
   private current = 'idle';
+  /** The subscribe token is a credential too: cut from error texts that reach logs and the status page. */
+  private readonly redactor = new CredentialRedactor();
 
   constructor(private readonly o: PrivateStreamOptions) {}
 
@@ -175,6 +178,7 @@ export class BitstampPrivateStream {
   }
 
   private subscribe(token: string, channels: string[]): void {
+    this.redactor.rememberSignature(token);
     for (const channel of channels) this.sendJson({ event: 'bts:subscribe', data: { channel, auth: token } });
   }
 
@@ -199,7 +203,7 @@ export class BitstampPrivateStream {
         return;
       case 'bts:error': {
         const d = errorDataSchema.safeParse(data);
-        const error = d.success ? `${d.data.code ?? ''} ${d.data.message ?? ''}`.trim() : 'bts:error';
+        const error = this.redactor.redact(d.success ? `${d.data.code ?? ''} ${d.data.message ?? ''}`.trim().slice(0, 300) : 'bts:error');
         this.o.logger.warn({ account: this.o.account, channel, error }, 'bitstamp ws error event');
         this.send({ type: 'SUBSCRIBE_FAILED', error });
         return;
