@@ -156,6 +156,25 @@ describe('MCP HTTP per-session budget', () => {
   });
 });
 
+describe('MCP HTTP deep values', () => {
+  it('a 1e5-deep argument sent as raw JSON is INVALID_ARGUMENT, not a server error', async () => {
+    await start();
+    const s = await open();
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { ...base(TOKEN), 'mcp-session-id': s, 'mcp-protocol-version': PROTOCOL },
+      body: `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"list_accounts","arguments":{"enabled":${deep}}}}`,
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: number; result: { isError: boolean; structuredContent: { error: { code: string; message: string } } } };
+    expect(body.id).toBe(5);
+    expect(body.result.isError).toBe(true);
+    expect(body.result.structuredContent.error.code).toBe('INVALID_ARGUMENT');
+    expect(body.result.structuredContent.error.message).toMatch(/^enabled: nested more than 64 levels/);
+  });
+});
+
 describe('SDK JSON-reply retention workaround', () => {
   it('the SDK still keeps an answered JSON reply (so the workaround is needed) and the release removes it', async () => {
     const mcp = new McpServer({ name: 't', version: '1' });
