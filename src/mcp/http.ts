@@ -96,6 +96,13 @@ export function createMcpHttpHandler(opts: McpHttpOptions): McpHttpHandler {
   const maxInFlight = opts.maxInFlightPerSession ?? DEFAULT_MAX_IN_FLIGHT_PER_SESSION;
   if (maxSessions < 1 || maxInFlight < 1) throw new Error('MCP session limits must be at least 1');
 
+  let warnedShape = false;
+  /** After a POST was answered: drop what the SDK keeps of it (see sdk-json-reply-release.ts). */
+  function release(transport: StreamableHTTPServerTransport): void {
+    if (releaseAnsweredJsonReplies(transport) >= 0 || warnedShape) return;
+    warnedShape = true;
+    opts.logger.warn('MCP SDK internals changed: answered HTTP requests may stay in memory; check docs/upstream-sdk-json-response-leak.md');
+  }
   function countOf(kind: TokenKind): number {
     let n = 0;
     for (const s of sessions.values()) if (s.kind === kind) n++;
@@ -187,7 +194,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions): McpHttpHandler {
     try {
       await transport.handleRequest(req, res, body);
     } finally {
-      releaseAnsweredJsonReplies(transport);
+      release(transport);
       if (session) {
         session.inFlight--;
         session.lastSeen = Date.now();
@@ -233,7 +240,7 @@ export function createMcpHttpHandler(opts: McpHttpOptions): McpHttpHandler {
           } finally {
             s.inFlight--;
             s.lastSeen = Date.now();
-            releaseAnsweredJsonReplies(s.transport);
+            release(s.transport);
           }
           return;
         }

@@ -22,10 +22,10 @@ function innerOf(transport: StreamableHTTPServerTransport): ReplyStreams | undef
   return inner && inner._streamMapping instanceof Map && inner._requestToStreamMapping instanceof Map ? inner : undefined;
 }
 
-/** Deletes the JSON-reply entries of answered POSTs; returns how many were released. */
+/** Deletes the JSON-reply entries of answered POSTs; returns how many were released, or -1 if the SDK's shape is unknown. */
 export function releaseAnsweredJsonReplies(transport: StreamableHTTPServerTransport): number {
   const inner = innerOf(transport);
-  if (!inner) return 0;
+  if (!inner) return -1;
   const streams = inner._streamMapping!;
   const pending = new Set(inner._requestToStreamMapping!.values());
   let released = 0;
