@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Logger } from '../observability/logger.ts';
+import { limitStdin } from './stdio-line-limit.ts';
 import type { StdioSession } from './stdio.ts';
 
 export async function proxyStdioToHttp(opts: {
@@ -17,7 +18,10 @@ export async function proxyStdioToHttp(opts: {
   stdout?: Writable;
 }): Promise<StdioSession> {
   const stdin = opts.stdin ?? process.stdin;
-  const local = new StdioServerTransport(stdin, opts.stdout ?? process.stdout);
+  const stdout = opts.stdout ?? process.stdout;
+  // A message over 10 MiB is answered with an error here instead of ending the session.
+  const limited = limitStdin(stdin, stdout, { onOversized: (m) => opts.logger.warn({ bytes: m.bytes, id: m.id }, 'mcp proxy: message over the size limit: answered with an error') });
+  const local = new StdioServerTransport(limited.stream, stdout, { maxBufferSize: limited.sdkMaxBufferSize });
   const remote = new StreamableHTTPClientTransport(new URL(opts.url), {
     requestInit: { headers: { Authorization: `Bearer ${opts.token}` } },
   });
@@ -29,6 +33,7 @@ export async function proxyStdioToHttp(opts: {
   const close = (): Promise<void> => {
     if (!closing) {
       closing = true;
+      limited.detach();
       void Promise.allSettled([remote.close(), local.close()]).then(() => resolveClosed());
     }
     return closed;

@@ -1,6 +1,7 @@
 /**
  * MCP over stdio: stdout carries ONLY protocol messages (the caller must log to stderr); the session
- * ends when stdin ends or close() is called.
+ * ends when stdin ends or close() is called. A message over `maxMessageBytes` (10 MiB) is answered
+ * with a JSON-RPC error and dropped; the session goes on (stdio-line-limit.ts).
  */
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -8,6 +9,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Services } from '../services/ports.ts';
 import { createMcpServer } from './server.ts';
+import { limitStdin } from './stdio-line-limit.ts';
 
 export interface StdioSession {
   /** Resolves once the session is over (stdin ended, transport closed or close() called). */
@@ -23,8 +25,11 @@ export async function serveStdio(opts: {
   benchNoop?: boolean;
   stdin?: Readable;
   stdout?: Writable;
+  /** Largest message accepted (default 10 MiB); a longer one gets a JSON-RPC error. */
+  maxMessageBytes?: number;
 }): Promise<StdioSession> {
   const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
   const server = createMcpServer(opts.services, {
     readOnly: opts.readOnly,
     logger: opts.logger,
@@ -32,13 +37,18 @@ export async function serveStdio(opts: {
     actor: 'mcp:stdio',
     ...(opts.benchNoop ? { benchNoop: true } : {}),
   });
-  const transport = new StdioServerTransport(stdin, opts.stdout ?? process.stdout);
+  const limited = limitStdin(stdin, stdout, {
+    ...(opts.maxMessageBytes !== undefined ? { maxBytes: opts.maxMessageBytes } : {}),
+    onOversized: (m) => opts.logger.warn({ bytes: m.bytes, id: m.id }, 'mcp stdio message over the size limit: answered with an error'),
+  });
+  const transport = new StdioServerTransport(limited.stream, stdout, { maxBufferSize: limited.sdkMaxBufferSize });
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       stdin.off('end', onEnd);
+      limited.detach();
       await server.close().catch((err: unknown) => opts.logger.warn({ err: String(err) }, 'mcp stdio close failed'));
       resolveClosed();
     })());

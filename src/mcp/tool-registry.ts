@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { checkArgumentDepth } from './argument-depth.ts';
 import { invalidArguments, successResult, toToolError } from './errors.ts';
 import { errorBody } from './output-schemas.ts';
 
@@ -115,6 +116,7 @@ export class ToolRegistry {
     const started = performance.now();
     let result: CallToolResult;
     try {
+      checkArgumentDepth(rawArgs);
       const parsed = spec.input.safeParse(rawArgs ?? {});
       if (!parsed.success) throw invalidArguments(parsed.error.issues, Object.keys(spec.input.shape));
       const out = await spec.handler(parsed.data, { actor: this.opts.actor() });

@@ -20,6 +20,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     metadataAgeSeconds: new Gauge({ name: 'exec_mcp_metadata_age_seconds', help: 'Age of the cached exchange metadata', labelNames: ['exchange'], registers: [registry] }),
     connectionState: new Gauge({ name: 'exec_mcp_connection_live', help: '1 when the account connection is live', labelNames: ['account'], registers: [registry] }),
     mcpCalls: new Counter({ name: 'exec_mcp_mcp_calls_total', help: 'MCP tool calls', labelNames: ['tool', 'result'], registers: [registry] }),
+    // Memory itself: exec_mcp_process_resident_memory_bytes and exec_mcp_nodejs_heap_size_used_bytes (default metrics).
+    mcpSessions: new Gauge({ name: 'exec_mcp_mcp_sessions', help: 'Open MCP-over-HTTP sessions, by token kind', labelNames: ['kind'], registers: [registry] }),
     httpRequests: new Counter({ name: 'exec_mcp_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: [registry] }),
   };
   return m;
