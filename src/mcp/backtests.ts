@@ -4,7 +4,7 @@
  */
 import type { Services } from '../services/ports.ts';
 import { backtestAdvanceOutput, backtestCreateOutput, backtestReportOutput } from './output-schemas.ts';
-import { BACKTEST_ADVANCE_JSON_EXTRA, backtestAdvanceInput, backtestCreateInput, backtestReportInput } from './schemas.ts';
+import { backtestAdvanceInput, backtestCreateInput, backtestReportInput } from './schemas.ts';
 import { defineTool, type ToolRegistry } from './tool-registry.ts';
 
 export function registerBacktestTools(reg: ToolRegistry, services: Services): void {
@@ -27,7 +27,6 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       description:
         'Replays market data up to `until` (ISO time) or for `steps` events (not both; neither = to the end), matching the backtest account\'s orders. Returns the new clock, events processed, whether the data is exhausted, and the fills that happened.',
       input: backtestAdvanceInput,
-      inputJsonExtra: BACKTEST_ADVANCE_JSON_EXTRA,
       output: backtestAdvanceOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       handler: (a, ctx) => services.backtests.advance(a, ctx.actor),

@@ -6,7 +6,6 @@ import type { OrderRequest } from '../domain/order.ts';
 import type { Services } from '../services/ports.ts';
 import { cancelAllOutput, fillsOutput, orderOutput, ordersOutput } from './output-schemas.ts';
 import {
-  LOOKUP_JSON_EXTRA,
   cancelAllInput,
   listFillsInput,
   listOrdersInput,
@@ -35,7 +34,6 @@ export function registerOrderReadTools(reg: ToolRegistry, services: Services): v
       title: 'Get order',
       description: 'One order by order_id or client_order_id (exactly one), with its status, filled_amount, average_price and fee_total.',
       input: orderLookupInput,
-      inputJsonExtra: LOOKUP_JSON_EXTRA,
       output: orderOutput,
       annotations: READ,
       handler: (a) => ({ order: services.orders.get(a.account, lookupOf(a)) }),
@@ -90,7 +88,6 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       description:
         'Requests cancellation of one order by order_id or client_order_id (exactly one). Returns the order, usually in "cancelling" or "cancelled"; a fill can still arrive while cancelling. ORDER_NOT_CANCELLABLE if it is already filled, cancelled, rejected or expired.',
       input: orderLookupInput,
-      inputJsonExtra: LOOKUP_JSON_EXTRA,
       output: orderOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       handler: async (a, ctx) => ({ order: await services.orders.cancel(a.account, lookupOf(a), ctx.actor) }),

@@ -38,8 +38,6 @@ export interface ToolSpec<I extends InputSchema = InputSchema, O extends OutputS
   input: I;
   output: O;
   annotations: ToolAnnotations;
-  /** Constraints zod refinements cannot express in JSON schema (e.g. oneOf), merged into the advertised input schema. */
-  inputJsonExtra?: Record<string, unknown>;
   handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
 }
 
@@ -74,8 +72,18 @@ export function outputJsonSchema(output: OutputSchema): Tool['outputSchema'] {
   };
 }
 
+/**
+ * Keywords that the big LLM providers (Anthropic, OpenAI, Bedrock, Vertex) refuse at the root of a
+ * tool's input schema; one such tool fails the client's whole session. Rules like "exactly one of"
+ * are checked by the zod refinement and said in the description instead.
+ */
+export const ROOT_INPUT_KEYWORDS_REFUSED = ['oneOf', 'anyOf', 'allOf', 'not', 'if', 'then', 'else', '$ref'] as const;
+
 export function inputJsonSchema(spec: ToolSpec): Tool['inputSchema'] {
-  return { ...toJson(spec.input), ...(spec.inputJsonExtra ?? {}), type: 'object' } as Tool['inputSchema'];
+  const json = toJson(spec.input);
+  const refused = ROOT_INPUT_KEYWORDS_REFUSED.filter((k) => k in json);
+  if (refused.length > 0) throw new Error(`tool ${spec.name}: input schema has ${refused.join(', ')} at its root, which LLM providers refuse`);
+  return { ...json, type: 'object' } as Tool['inputSchema'];
 }
 
 export interface ToolRegistryOptions {
