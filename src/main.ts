@@ -84,7 +84,8 @@ export interface App {
   start(): Promise<void>;
   /** Records the HTTP URL in the data dir lock, so `exec-mcp mcp` can relay to this process. */
   advertiseUrl(url: string): void;
-  ready(): { ready: boolean; checks: Record<string, boolean | string> };
+  /** streams_down: accounts whose exchange stream is down (ready, but /readyz says "degraded"). */
+  ready(): { ready: boolean; checks: Record<string, boolean | string>; streams_down?: string[] };
   close(): Promise<void>;
 }
 
@@ -198,6 +199,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       db,
       clock,
       ids,
+      ordersPlaced: metrics.ordersPlaced,
       referencePrice: async (record: AccountRecord, market: string): Promise<string | undefined> => {
         if (record.account.mode === 'backtest') return backtests.referencePrice(record.ref, market);
         return record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined;
@@ -231,7 +233,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
     const auditService = new AuditServiceImpl(audit);
 
-    const ready = (): { ready: boolean; checks: Record<string, boolean | string> } => {
+    const ready = (): { ready: boolean; checks: Record<string, boolean | string>; streams_down: string[] } => {
       const meta = markets.status();
       const checks: Record<string, boolean | string> = {
         db_open: db.open,
@@ -239,7 +241,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         actors_hydrated: hydrated,
       };
       for (const m of meta) checks[`metadata_${m.exchange}`] = m.last_error ? `stale: ${m.last_error}` : m.markets > 0;
-      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks };
+      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks, streams_down: connections.streamsDown() };
     };
     const status: StatusService = {
       connections: () => connections.list(),
