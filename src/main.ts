@@ -41,7 +41,7 @@ import { PaperExchangeAdapter } from './exchanges/paper.ts';
 import type { ExchangeAdapter } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
-import { startBalanceSnapshots } from './jobs/balance-snapshots.ts';
+import { type BalanceSnapshotJob, startBalanceSnapshots } from './jobs/balance-snapshots.ts';
 import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { startPeriodicReconciliation } from './jobs/periodic-reconciliation.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
@@ -172,6 +172,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }
     };
     const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
+    let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
       db,
       clock,
@@ -183,7 +184,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (adapter instanceof PaperExchangeAdapter) adapter.fund(balances);
       },
       openOrderCount: (key) => runtime.openOrderCount(key),
-      onConnectionSettingsChanged: (record) => void syncConnection(record),
+      onConnectionSettingsChanged: (record) => {
+        void syncConnection(record);
+        snapshots?.accountChanged(record.ref);
+      },
+      onAccountCreated: (record) => snapshots?.accountChanged(record.ref),
       // A removed account's key may be reused by SQLite: drop its adapter and its paper exchange state.
       onAccountRemoved: (record) => {
         void registry.remove(record.key);
@@ -277,7 +282,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
           stops.push(job.stop);
         }
-        const snapshots = startBalanceSnapshots({ services, logger });
+        snapshots = startBalanceSnapshots({ services, logger, intervalMs: config.balanceSnapshotMs });
         stops.push(snapshots.stop);
         const feeRefresh = startFeeRefresh({ accounts, fees, logger });
         stops.push(feeRefresh.stop);

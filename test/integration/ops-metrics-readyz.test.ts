@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { createHttpServer, type HttpServerHandle } from '../../src/main.ts';
 import { hashPassword } from '../../src/web/password.ts';
 import { startTestApp, type TestApp } from './mcp-app.ts';
@@ -76,4 +77,22 @@ describe('/readyz', () => {
     expect(back.body.streams_down).toBeUndefined();
     expect(await metric('exec_mcp_accounts_stream_down ')).toBe('exec_mcp_accounts_stream_down 0');
   }, 40_000);
+});
+
+describe('balance snapshots (EXEC_MCP_BALANCE_SNAPSHOT_S)', () => {
+  it('the interval is configurable, 300 s by default, and refuses nonsense', () => {
+    expect(loadConfig({}).balanceSnapshotMs).toBe(300_000);
+    expect(loadConfig({ EXEC_MCP_BALANCE_SNAPSHOT_S: '60' }).balanceSnapshotMs).toBe(60_000);
+    expect(loadConfig({}, { 'balance-snapshot-s': '120' }).balanceSnapshotMs).toBe(120_000);
+    expect(() => loadConfig({ EXEC_MCP_BALANCE_SNAPSHOT_S: '0' })).toThrow(/EXEC_MCP_BALANCE_SNAPSHOT_S must be 10-86400 seconds/);
+    expect(() => loadConfig({ EXEC_MCP_BALANCE_SNAPSHOT_S: '5m' })).toThrow(/EXEC_MCP_BALANCE_SNAPSHOT_S must be a whole number/);
+  });
+
+  it('one snapshot at start, and one right after an account is created (not after the interval)', async () => {
+    const lastBalanceAt = (ref: string) => t.services.accounts.get(ref).last_balance_at;
+    expect(await until(async () => lastBalanceAt('paper'), (v) => v !== undefined, 5_000)).toBeDefined();
+    t.services.accounts.create({ name: 'fresh', exchange: 'paper', exchange_account_id: 'fresh1', initial_balances: { USD: '1000' } } as never, 'test');
+    expect(lastBalanceAt('fresh')).toBeUndefined();
+    expect(await until(async () => lastBalanceAt('fresh'), (v) => v !== undefined, 5_000)).toBeDefined();
+  });
 });
