@@ -192,6 +192,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // A removed account's key may be reused by SQLite: drop its adapter and its paper exchange state.
       onAccountRemoved: (record) => {
         void registry.remove(record.key);
+        connections.forget(record.ref);
         db.prepare('DELETE FROM paper_state WHERE account_key = ?').run(record.ref);
       },
     });

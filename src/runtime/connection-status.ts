@@ -39,6 +39,12 @@ export class ConnectionStatusStore {
     this.metrics?.accountsStreamDown.set(this.streamsDown().length);
   }
 
+  /** The account is gone: its last state no longer counts. */
+  forget(accountRef: string): void {
+    this.current.delete(accountRef);
+    this.metrics?.accountsStreamDown.set(this.streamsDown().length);
+  }
+
   /**
    * Accounts whose stream should be up and is not: started, not live, not deliberately stopped
    * (disabled, offline). The service still serves them (orders go over REST), so this is

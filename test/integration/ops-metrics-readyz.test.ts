@@ -76,6 +76,14 @@ describe('/readyz', () => {
     expect(back).toMatchObject({ status: 200, body: { status: 'ready' } });
     expect(back.body.streams_down).toBeUndefined();
     expect(await metric('exec_mcp_accounts_stream_down ')).toBe('exec_mcp_accounts_stream_down 0');
+
+    // A removed account no longer counts either.
+    t.services.accounts.create({ name: 'live2', exchange: 'bitstamp', exchange_account_id: '654321' } as never, 'test');
+    t.services.accounts.setCredentials('live2', { api_key: 'k'.repeat(32), api_secret: 's'.repeat(32) }, 'test');
+    expect((await until(readyz, (r) => r.body.status === 'degraded')).body.streams_down).toEqual(['bitstamp:654321']);
+    t.services.accounts.remove('live2', 'test');
+    expect((await until(readyz, (r) => r.body.status === 'ready')).body.status).toBe('ready');
+    expect(await metric('exec_mcp_accounts_stream_down ')).toBe('exec_mcp_accounts_stream_down 0');
   }, 40_000);
 });
 
