@@ -2,7 +2,8 @@
  * The real app (createApp) on a temp data dir for MCP tests: offline, silent, paper prices fixed
  * (btcusd 50000) in-process; spawned CLIs use the offline replay of the bundled sample (57.5k-60k).
  * digest() hashes every table so a test can prove that calls changed no stored data (except
- * balance_snapshots: the snapshot job writes it on its own, at start and shortly after account changes).
+ * balances and balance_snapshots: the snapshot job writes them on its own, at start, on its interval
+ * and shortly after fills or account changes).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -36,7 +37,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const digest = (): string => {
     const h = crypto.createHash('sha256');
     const tables = app.db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'balance_snapshots' ORDER BY name")
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('balances', 'balance_snapshots') ORDER BY name")
       .all() as { name: string }[];
     for (const { name } of tables) {
       const rows = (app.db.prepare(`SELECT * FROM "${name}"`).all() as unknown[]).map((r) => JSON.stringify(r)).sort();
