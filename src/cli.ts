@@ -1,37 +1,43 @@
 /**
- * Command-line entry: `exec-mcp <command> [args]`. Each command lives in its own module, loaded on
- * demand so `mcp` (stdio) never loads the HTTP stack. Config errors: one line, exit code 2.
+ * Command-line entry: `exec-mcp <command> [args]`. Commands and their help come from
+ * src/commands/command-table.ts. Config errors: one line, exit code 2.
  */
+import { type CommandName, commandHelp, isCommandName, topLevelHelp } from './commands/command-table.ts';
 import { ConfigError } from './config.ts';
 import { isDomainError } from './domain/errors.ts';
 
 type CommandModule = { run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  serve: { summary: 'HTTP dashboard + MCP Streamable HTTP (default)', load: () => import('./commands/serve.ts') },
-  mcp: { summary: 'MCP over stdio [--read-only]', load: () => import('./commands/mcp-stdio.ts') },
-  backtest: { summary: 'headless backtest: --data FILE --orders FILE [--balance CUR=AMT] [--seed N] [--fees m,t]', load: () => import('./commands/backtest.ts') },
-  audit: { summary: 'audit verify: check the audit hash chain (exit 1 on tampering)', load: () => import('./commands/audit.ts') },
-  accounts: { summary: 'accounts list|add|update|enable|disable|remove|set-credentials', load: () => import('./commands/accounts.ts') },
-  migrate: { summary: 'apply database migrations and exit', load: () => import('./commands/migrate.ts') },
+/** Loaded on demand, so `mcp` (stdio) never loads the HTTP stack. */
+const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
+  serve: () => import('./commands/serve.ts'),
+  mcp: () => import('./commands/mcp-stdio.ts'),
+  backtest: () => import('./commands/backtest.ts'),
+  audit: () => import('./commands/audit.ts'),
+  accounts: () => import('./commands/accounts.ts'),
+  migrate: () => import('./commands/migrate.ts'),
+  backup: () => import('./commands/backup.ts'),
+  restore: () => import('./commands/restore.ts'),
 };
 
-function usage(): string {
-  return ['usage: exec-mcp <command> [options]', '', ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)].join('\n');
-}
+const isHelp = (a: string): boolean => a === '--help' || a === '-h';
 
 async function main(argv: string[]): Promise<number> {
   const [name = 'serve', ...rest] = argv;
-  if (name === '--help' || name === '-h' || name === 'help') {
-    process.stderr.write(usage() + '\n');
+  if (isHelp(name) || name === 'help') {
+    process.stdout.write(topLevelHelp());
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`unknown command "${name}"\n${usage()}\n`);
+  if (!isCommandName(name)) {
+    process.stderr.write(`unknown command "${name}"\n${topLevelHelp()}`);
     return 2;
   }
-  const mod = await command.load();
+  // Asked for, help goes to standard output with exit 0, before anything is opened or read.
+  if (rest.some(isHelp)) {
+    process.stdout.write(commandHelp(name));
+    return 0;
+  }
+  const mod = await LOADERS[name]();
   return mod.run(rest, process.env);
 }
 

@@ -43,6 +43,12 @@ export const configSchema = z.object({
   EXEC_MCP_READ_ONLY: flagBool.default(false),
   EXEC_MCP_BACKTEST_DATA_DIR: notBlank(': give the folder backtest_create may read market-data files from').optional(),
   EXEC_MCP_BEHIND_TLS_PROXY: flagBool.default(false),
+  EXEC_MCP_BALANCE_SNAPSHOT_S: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .pipe(z.number().int().min(10, 'must be 10-86400 seconds').max(86_400, 'must be 10-86400 seconds'))
+    .default(300),
 });
 
 export interface Config {
@@ -68,6 +74,8 @@ export interface Config {
    * HSTS, and X-Forwarded-Proto / the last X-Forwarded-For hop are trusted.
    */
   behindTlsProxy: boolean;
+  /** Balance snapshot interval (EXEC_MCP_BALANCE_SNAPSHOT_S); one is also taken at start and on account changes. */
+  balanceSnapshotMs: number;
 }
 
 /** Flag name -> variable it overrides. */
@@ -88,6 +96,7 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'read-only': 'EXEC_MCP_READ_ONLY',
   'backtest-data-dir': 'EXEC_MCP_BACKTEST_DATA_DIR',
   'behind-tls-proxy': 'EXEC_MCP_BEHIND_TLS_PROXY',
+  'balance-snapshot-s': 'EXEC_MCP_BALANCE_SNAPSHOT_S',
 };
 
 /** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
@@ -141,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
     logLevel: c.EXEC_MCP_LOG_LEVEL,
     readOnly: c.EXEC_MCP_READ_ONLY,
     behindTlsProxy: c.EXEC_MCP_BEHIND_TLS_PROXY,
+    balanceSnapshotMs: c.EXEC_MCP_BALANCE_SNAPSHOT_S * 1000,
   };
   if (c.EXEC_MCP_TOKEN) config.token = c.EXEC_MCP_TOKEN;
   if (c.EXEC_MCP_READONLY_TOKEN) config.readonlyToken = c.EXEC_MCP_READONLY_TOKEN;

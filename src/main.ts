@@ -41,7 +41,7 @@ import { PaperExchangeAdapter } from './exchanges/paper.ts';
 import type { ExchangeAdapter } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
-import { startBalanceSnapshots } from './jobs/balance-snapshots.ts';
+import { type BalanceSnapshotJob, startBalanceSnapshots } from './jobs/balance-snapshots.ts';
 import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { startPeriodicReconciliation } from './jobs/periodic-reconciliation.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
@@ -84,7 +84,8 @@ export interface App {
   start(): Promise<void>;
   /** Records the HTTP URL in the data dir lock, so `exec-mcp mcp` can relay to this process. */
   advertiseUrl(url: string): void;
-  ready(): { ready: boolean; checks: Record<string, boolean | string> };
+  /** streams_down: accounts whose exchange stream is down (ready, but /readyz says "degraded"). */
+  ready(): { ready: boolean; checks: Record<string, boolean | string>; streams_down?: string[] };
   close(): Promise<void>;
 }
 
@@ -171,6 +172,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }
     };
     const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
+    let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
       db,
       clock,
@@ -182,10 +184,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (adapter instanceof PaperExchangeAdapter) adapter.fund(balances);
       },
       openOrderCount: (key) => runtime.openOrderCount(key),
-      onConnectionSettingsChanged: (record) => void syncConnection(record),
+      onConnectionSettingsChanged: (record) => {
+        void syncConnection(record);
+        snapshots?.accountChanged(record.ref);
+      },
+      onAccountCreated: (record) => snapshots?.accountChanged(record.ref),
       // A removed account's key may be reused by SQLite: drop its adapter and its paper exchange state.
       onAccountRemoved: (record) => {
         void registry.remove(record.key);
+        connections.forget(record.ref);
         db.prepare('DELETE FROM paper_state WHERE account_key = ?').run(record.ref);
       },
     });
@@ -198,6 +205,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       db,
       clock,
       ids,
+      ordersPlaced: metrics.ordersPlaced,
       referencePrice: async (record: AccountRecord, market: string): Promise<string | undefined> => {
         if (record.account.mode === 'backtest') return backtests.referencePrice(record.ref, market);
         return record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined;
@@ -231,7 +239,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
     const auditService = new AuditServiceImpl(audit);
 
-    const ready = (): { ready: boolean; checks: Record<string, boolean | string> } => {
+    const ready = (): { ready: boolean; checks: Record<string, boolean | string>; streams_down: string[] } => {
       const meta = markets.status();
       const checks: Record<string, boolean | string> = {
         db_open: db.open,
@@ -239,7 +247,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         actors_hydrated: hydrated,
       };
       for (const m of meta) checks[`metadata_${m.exchange}`] = m.last_error ? `stale: ${m.last_error}` : m.markets > 0;
-      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks };
+      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks, streams_down: connections.streamsDown() };
     };
     const status: StatusService = {
       connections: () => connections.list(),
@@ -275,7 +283,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
           stops.push(job.stop);
         }
-        const snapshots = startBalanceSnapshots({ services, logger });
+        snapshots = startBalanceSnapshots({ services, logger, intervalMs: config.balanceSnapshotMs });
         stops.push(snapshots.stop);
         const feeRefresh = startFeeRefresh({ accounts, fees, logger });
         stops.push(feeRefresh.stop);

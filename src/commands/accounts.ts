@@ -9,6 +9,7 @@ import type { Account } from '../domain/account.ts';
 import { isDomainError } from '../domain/errors.ts';
 import type { AccountDetail, AccountInput, AccountPatch, AccountsService } from '../services/ports.ts';
 import { parseArgs, splitConfigFlags } from './args.ts';
+import { commandHelp } from './command-table.ts';
 
 /** What this command needs from the composition root (src/main.ts createApp). */
 export interface AccountsApp {
@@ -23,16 +24,7 @@ export interface CliIo {
 }
 
 const ACTOR = 'cli';
-const USAGE = [
-  'usage: exec-mcp accounts list [--json]',
-  '       exec-mcp accounts show REF [--json]',
-  '       exec-mcp accounts add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...]',
-  '       exec-mcp accounts update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M]',
-  '       exec-mcp accounts enable|disable|remove REF   (remove refuses accounts with order history: disable those)',
-  '       exec-mcp accounts set-credentials REF --api-key K   (API secret on standard input)',
-  '       exec-mcp accounts forget-credentials REF|--all   (deletes stored credentials unread: the way out of a lost master key)',
-  'REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D',
-].join('\n');
+const USAGE = commandHelp('accounts').trimEnd();
 
 /** Per subcommand: positional arguments it takes and the flags it accepts. */
 const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {

@@ -1,7 +1,8 @@
 /**
- * Balance snapshots: every enabled live/paper account every `intervalMs` (default 5 min), and shortly
- * after fills (an order's filled_amount grew), debounced per account so a burst of fills costs one
- * snapshot. Backtest accounts are skipped (their time is simulated), as are live accounts without
+ * Balance snapshots: every enabled live/paper account at start and then every `intervalMs`
+ * (EXEC_MCP_BALANCE_SNAPSHOT_S, default 5 min), and shortly after fills (an order's filled_amount
+ * grew) or an account change (created, credentials set, enabled), debounced per account so a burst
+ * costs one snapshot: a new account shows its balances at once, not 5 minutes later. Backtest accounts are skipped (their time is simulated), as are live accounts without
  * credentials (the fetch could only fail).
  */
 import { accountRef, type Account } from '../domain/account.ts';
@@ -20,11 +21,15 @@ export interface BalanceSnapshotDeps {
   intervalMs?: number;
   debounceMs?: number;
   scheduler?: Scheduler;
+  /** Take one snapshot of every eligible account when the job starts (default true). */
+  snapshotAtStart?: boolean;
 }
 
 export interface BalanceSnapshotJob {
   /** Snapshots every eligible account now (also what each scheduled tick does). */
   runOnce(): Promise<void>;
+  /** An account was created or its credentials/enabled state changed: snapshot it shortly, if eligible. */
+  accountChanged(ref: string): void;
   stop(): Promise<void>;
 }
 
@@ -79,28 +84,43 @@ export function startBalanceSnapshots(deps: BalanceSnapshotDeps): BalanceSnapsho
     });
   };
 
+  /** One trailing snapshot per account for a burst of triggers (fills, account changes). */
+  const soon = (ref: string, why: string): void => {
+    if (stopped || pendingByAccount.has(ref)) return;
+    pendingByAccount.set(
+      ref,
+      scheduler.after(debounceMs, () => {
+        pendingByAccount.delete(ref);
+        if (!stopped) track(snapshot(ref, why));
+      }),
+    );
+  };
+
+  const accountChanged = (ref: string): void => {
+    try {
+      const d = services.accounts.get(ref);
+      if (eligible(d)) soon(accountRef(d), 'account change');
+    } catch {
+      // removed meanwhile: nothing to snapshot
+    }
+  };
+
   const onOrderChange = (account: Account, order: OrderView): void => {
     if (stopped || account.mode === 'backtest') return;
     const before = lastFilled.get(order.order_id) ?? '0';
     if (isTerminal(order.status)) lastFilled.delete(order.order_id);
     else lastFilled.set(order.order_id, order.filled_amount);
     if (!dec(order.filled_amount).gt(before)) return;
-    const ref = accountRef(account);
-    if (pendingByAccount.has(ref)) return; // one trailing snapshot covers the whole burst
-    pendingByAccount.set(
-      ref,
-      scheduler.after(debounceMs, () => {
-        pendingByAccount.delete(ref);
-        if (!stopped) track(snapshot(ref, 'fill'));
-      }),
-    );
+    soon(accountRef(account), 'fill');
   };
 
   const unsubscribe = services.orders.onOrderChange(onOrderChange);
+  if (deps.snapshotAtStart ?? true) track(runOnce());
   arm();
 
   return {
     runOnce,
+    accountChanged,
     async stop() {
       stopped = true;
       unsubscribe();

@@ -17,6 +17,8 @@ export interface ConnectionStatusEntry {
  */
 export class ConnectionStatusStore {
   private readonly upsert;
+  /** States reported in this process (the table also holds rows of earlier runs, which say nothing about now). */
+  private readonly current = new Map<string, string>();
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -33,6 +35,23 @@ export class ConnectionStatusStore {
     const snapshot = JSON.stringify(lastError === undefined ? { state } : { state, last_error: lastError });
     if (this.db.open) this.upsert.run(account.key, state, snapshot, at);
     this.metrics?.connectionState.set({ account: account.ref }, state === 'live' ? 1 : 0);
+    this.current.set(account.ref, state);
+    this.metrics?.accountsStreamDown.set(this.streamsDown().length);
+  }
+
+  /** The account is gone: its last state no longer counts. */
+  forget(accountRef: string): void {
+    this.current.delete(accountRef);
+    this.metrics?.accountsStreamDown.set(this.streamsDown().length);
+  }
+
+  /**
+   * Accounts whose stream should be up and is not: started, not live, not deliberately stopped
+   * (disabled, offline). The service still serves them (orders go over REST), so this is
+   * "degraded", not "not ready".
+   */
+  streamsDown(): string[] {
+    return [...this.current].filter(([, state]) => state !== 'live' && state !== 'stopped').map(([ref]) => ref).sort();
   }
 
   list(): ConnectionStatusEntry[] {

@@ -32,6 +32,8 @@ export interface AccountsServiceDeps {
    * run has changed (credentials set, enabled, disabled), so the runtime can start or stop it.
    */
   onConnectionSettingsChanged?: (record: AccountRecord) => void;
+  /** Called AFTER commit when an account was created (e.g. to take its first balance snapshot). */
+  onAccountCreated?: (record: AccountRecord) => void;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
 }
@@ -108,7 +110,8 @@ export class AccountsServiceImpl implements AccountsService {
     checkModeForExchange(v.exchange, mode);
     if (v.initial_balances !== undefined && v.exchange !== 'paper')
       throw invalid('initial_balances', `initial balances are only for paper accounts; ${v.exchange} balances come from the exchange`);
-    return this.tx(() => {
+    const created: { rec?: AccountRecord } = {};
+    const account = this.tx(() => {
       this.assertNameFree(v.name);
       this.assertRefFree(v.exchange, v.exchange_account_id);
       const parent = v.parent ? this.resolveParent(v.parent, v.exchange) : undefined;
@@ -125,8 +128,11 @@ export class AccountsServiceImpl implements AccountsService {
         payload: { ...fields, ...(v.initial_balances && { initial_balances: v.initial_balances }) },
       });
       if (rec.account.exchange === 'paper') this.deps.onPaperAccountCreated?.(rec, v.initial_balances ?? {});
+      created.rec = rec;
       return rec.account;
     });
+    if (created.rec) this.deps.onAccountCreated?.(created.rec);
+    return account;
   }
 
   update(ref: string, patch: AccountPatch, actor: Actor): Account {

@@ -56,6 +56,8 @@ export interface OrdersServiceDeps {
   nowFor?: (record: AccountRecord) => number | undefined;
   /** Maker/taker fee fractions for preview's estimated_fee. */
   feeRates?: (account: string, market: string) => Promise<{ maker: string; taker: string }>;
+  /** exec_mcp_orders_placed_total: one per order place_order created (a repeated client_order_id is not counted again). */
+  ordersPlaced?: { inc(labels: { exchange: string }): void };
   /** Why an enabled account still cannot trade (a backtest whose session ended), if it cannot. */
   tradingClosedReason?: (record: AccountRecord) => string | undefined;
   /** The account's balances (cached, else fetched) for preview's funds check. */
@@ -124,6 +126,7 @@ export class OrdersServiceImpl implements OrdersService {
       if (!fresh?.account.enabled) throw new DomainError('ACCOUNT_DISABLED', `account ${record.ref} is disabled; enable it before trading`);
       enforceRisk(db, fresh.account.limits, risk);
     });
+    if (created) this.deps.ordersPlaced?.inc({ exchange: record.account.exchange });
     if (!created || !stillSubmitting(view)) return view;
     return (await this.deps.runtime.waitFor(view.order_id, (v) => !stillSubmitting(v), this.submitWaitMs)) ?? view;
   }

@@ -5,13 +5,16 @@ import type { MetadataStatus, StatusService } from '../services/ports.ts';
 export interface ReadyReport {
   ready: boolean;
   checks: Record<string, boolean | string>;
+  /** Accounts whose exchange stream is down: still ready (200), but the body says "degraded". */
+  streams_down?: string[];
 }
 
 /**
  * Liveness, readiness and Prometheus metrics (CONTRACT.md "HTTP"). No session, no CSRF, no HTML.
  * /readyz: 200 when every startup check passed, 503 otherwise; the body names each check and the
  * metadata cache state per exchange (a failed refresh is visible but does not make us unready:
- * the previous or bundled metadata is still served).
+ * the previous or bundled metadata is still served). Ready with accounts whose stream is down:
+ * 200, status "degraded" and those accounts in `streams_down`.
  */
 export function healthRouter(deps: { ready: () => ReadyReport; status: StatusService; registry: Registry }): Router {
   const router = new Router();
@@ -33,8 +36,14 @@ export function healthRouter(deps: { ready: () => ReadyReport; status: StatusSer
       metadata = 'unavailable';
     }
     ctx.set('Cache-Control', 'no-store');
+    const down = report.streams_down ?? [];
     ctx.status = report.ready ? 200 : 503;
-    ctx.body = { status: report.ready ? 'ready' : 'not_ready', checks: report.checks, metadata };
+    ctx.body = {
+      status: !report.ready ? 'not_ready' : down.length > 0 ? 'degraded' : 'ready',
+      checks: report.checks,
+      metadata,
+      ...(down.length > 0 ? { streams_down: down } : {}),
+    };
   });
   router.get('/metrics', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');

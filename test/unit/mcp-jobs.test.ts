@@ -20,28 +20,50 @@ function setup() {
 }
 
 describe('balance snapshots job', () => {
-  it('snapshots every enabled paper/live-with-credentials account on each interval', async () => {
+  it('snapshots every enabled paper/live-with-credentials account at start and on each interval', async () => {
     const { services, snapshots, scheduler } = setup();
     const job = startBalanceSnapshots({ services, logger: silentLogger(), scheduler, intervalMs: 300_000 });
+    await flush();
+    // "main" (bitstamp) is disabled and has no credentials: skipped.
+    expect(snapshots).toEqual(['paper:default']);
     scheduler.advance(299_999);
+    await flush();
+    expect(snapshots).toEqual(['paper:default']);
+    scheduler.advance(1);
+    await flush();
+    expect(snapshots).toEqual(['paper:default', 'paper:default']);
+    scheduler.advance(300_000);
+    await flush();
+    expect(snapshots).toHaveLength(3);
+    await job.stop();
+    scheduler.advance(10 * 300_000);
+    await flush();
+    expect(snapshots).toHaveLength(3);
+  });
+
+  it('snapshots an account shortly after it changed (created, credentials set), once per burst, only when eligible', async () => {
+    const { services, snapshots, scheduler } = setup();
+    const job = startBalanceSnapshots({ services, logger: silentLogger(), scheduler, intervalMs: 3_600_000, debounceMs: 1000, snapshotAtStart: false });
+    job.accountChanged('paper');
+    job.accountChanged('paper:default');
+    job.accountChanged('main'); // disabled, no credentials: nothing to fetch
+    job.accountChanged('no-such-account');
+    scheduler.advance(999);
     await flush();
     expect(snapshots).toEqual([]);
     scheduler.advance(1);
     await flush();
-    // "main" (bitstamp) is disabled and has no credentials: skipped.
     expect(snapshots).toEqual(['paper:default']);
-    scheduler.advance(300_000);
-    await flush();
-    expect(snapshots).toEqual(['paper:default', 'paper:default']);
     await job.stop();
-    scheduler.advance(10 * 300_000);
+    job.accountChanged('paper');
+    scheduler.advance(5000);
     await flush();
-    expect(snapshots).toHaveLength(2);
+    expect(snapshots).toHaveLength(1);
   });
 
   it('snapshots once shortly after a burst of fills, not for non-fill changes', async () => {
     const { services, snapshots, scheduler } = setup();
-    const job = startBalanceSnapshots({ services, logger: silentLogger(), scheduler, intervalMs: 3_600_000, debounceMs: 1000 });
+    const job = startBalanceSnapshots({ services, logger: silentLogger(), scheduler, intervalMs: 3_600_000, debounceMs: 1000, snapshotAtStart: false });
     // A resting order (status change without a fill) triggers nothing.
     await services.orders.place('paper', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '40000' }, 'test');
     scheduler.advance(5000);
@@ -70,7 +92,7 @@ describe('balance snapshots job', () => {
       calls++;
       throw new Error('exchange down');
     };
-    const job = startBalanceSnapshots({ services, logger: silentLogger(), scheduler, intervalMs: 1000 });
+    const job = startBalanceSnapshots({ services, logger: silentLogger(), scheduler, intervalMs: 1000, snapshotAtStart: false });
     scheduler.advance(1000);
     await flush();
     scheduler.advance(1000);
