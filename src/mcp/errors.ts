@@ -58,6 +58,10 @@ function describeIssue(issue: Issue, allowedFields: readonly string[]): { field:
       if (best && best.length > 0 && depth(best) > 0)
         return best.flatMap((sub) => describeIssue({ ...sub, path: [...issue.path, ...sub.path] } as Issue, allowedFields));
       const field = fieldName(issue.path);
+      // Alternatives that differ only in type (a decimal as string or number): name the types allowed.
+      const types = issue.errors.map((alt) => (alt.length === 1 && alt[0]!.code === 'invalid_type' && alt[0]!.path.length === 0 ? alt[0]!.expected : undefined));
+      if (types.length > 0 && types.every((t) => t !== undefined) && new Set(types).size === types.length)
+        return [{ field, text: `${field}: must be ${types.join(' or ')}${receivedSuffix(issue.errors[0]![0]!.message)}` }];
       return [{ field, text: `${field}: does not match any allowed form (see the input schema)` }];
     }
     default: {

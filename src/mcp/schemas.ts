@@ -83,9 +83,54 @@ const ORDER_FIELD_DOCS = {
     'Your idempotency key (1-64 of A-Z a-z 0-9 . _ : -). Re-sending the same id on the same account returns the existing order instead of placing a second one',
 } as const;
 
+/** More significant digits than this and a JSON number no longer names one decimal for sure (doubles hold 15). */
+const MAX_NUMBER_DIGITS = 15;
+
+/**
+ * Decimal text of a JSON number, through its shortest round-trip form (0.1 -> "0.1"), or why it is
+ * refused. Many LLM tool calls and the MCP Inspector send amounts as numbers; a number that does not
+ * name one exact decimal must come as a string instead.
+ */
+export function decimalTextOfNumber(n: number): { text: string } | { refused: string } {
+  const text = String(n);
+  const askString = 'send it as a decimal string, e.g. "0.0001"';
+  if (!Number.isFinite(n)) return { refused: `the number ${text} is not a decimal; ${askString}` };
+  if (/e/i.test(text)) return { refused: `the number ${text} is in exponent form, which is not exact; ${askString}` };
+  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '').length;
+  if (digits > MAX_NUMBER_DIGITS)
+    return { refused: `the number ${text} has ${digits} significant digits (at most ${MAX_NUMBER_DIGITS} in a JSON number); ${askString}` };
+  return { text };
+}
+
+/** A decimal field that takes a decimal string or a JSON number that converts exactly (then checked as the string). */
+export function decimalArg(inner: z.ZodType<string, string>): z.ZodType<string, string | number> {
+  return z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      if (typeof v === 'string') return v;
+      const r = decimalTextOfNumber(v);
+      if ('text' in r) return r.text;
+      ctx.addIssue({ code: 'custom', message: r.refused });
+      return z.NEVER;
+    })
+    .pipe(inner);
+}
+
+const NUMBER_OK = ' (a JSON number also works when it converts exactly: no exponent, at most 15 significant digits)';
+const DECIMAL_ORDER_FIELDS: ReadonlySet<string> = new Set(['amount', 'price']);
+
+function documentedOrderField(key: string, schema: z.ZodType): z.ZodType {
+  const doc = ORDER_FIELD_DOCS[key as keyof typeof ORDER_FIELD_DOCS];
+  if (!DECIMAL_ORDER_FIELDS.has(key)) return schema.describe(doc);
+  const optional = schema instanceof z.ZodOptional;
+  const inner = (optional ? schema.unwrap() : schema) as z.ZodType<string, string>;
+  const field = decimalArg(inner);
+  return (optional ? field.optional() : field).describe(doc + NUMBER_OK);
+}
+
 const documentedOrderShape = Object.fromEntries(
-  Object.entries(orderRequestSchema.shape).map(([k, s]) => [k, s.describe(ORDER_FIELD_DOCS[k as keyof typeof ORDER_FIELD_DOCS])]),
-) as typeof orderRequestSchema.shape;
+  Object.entries(orderRequestSchema.shape).map(([k, s]) => [k, documentedOrderField(k, s)]),
+) as unknown as typeof orderRequestSchema.shape;
 
 export const placeOrderInput = z.object({ account: accountRefArg, ...documentedOrderShape }).strict();
 export type PlaceOrderArgs = z.infer<typeof placeOrderInput>;
