@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'EXCHANGE_REJECTED',
   'RATE_LIMITED',
   'OUTCOME_UNKNOWN',
+  'CLIENT_ORDER_ID_CONFLICT',
   'INTERNAL',
 ] as const;
 

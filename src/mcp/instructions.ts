@@ -19,6 +19,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   RATE_LIMITED: 'too many requests to the exchange; wait and retry',
   OUTCOME_UNKNOWN:
     'the request may or may not have reached the exchange; do NOT place a new order, check get_order by client_order_id (the server reconciles it)',
+  CLIENT_ORDER_ID_CONFLICT: 'that client_order_id is already used on the account by an order with other parameters (details.existing_order); use a new id, or resend the same parameters to get the existing order',
   INTERNAL: 'a server bug; the server log has details',
 };
 
@@ -27,7 +28,7 @@ export function serverInstructions(readOnly: boolean): string {
     'exec-mcp is the execution layer of a crypto trading stack: accounts, balances, fees, market rules and orders on Bitstamp (live) and a deterministic paper simulator. It does not provide prices or strategy.',
     '',
     'Accounts: every tool with an `account` argument takes the account name (e.g. "paper") or "<exchange>:<exchange_account_id>" (e.g. "bitstamp:123456", "paper:default"). list_accounts shows them.',
-    'Numbers: amounts, prices and fees are DECIMAL STRINGS ("0.01", "50000.5"), never JSON numbers. Amount is in base currency, price in quote currency; respect price_decimals/amount_decimals and min_order_value from get_market_rules. Timestamps are ISO-8601 UTC.',
+    'Numbers: amounts, prices and fees are DECIMAL STRINGS ("0.01", "50000.5"), or JSON numbers that convert exactly (no exponent, at most 15 significant digits); strings are safest. Amount is in base currency, price in quote currency; respect price_decimals/amount_decimals and min_order_value from get_market_rules. Timestamps are ISO-8601 UTC.',
   ];
   if (readOnly)
     lines.push('', 'This session is READ-ONLY: the tools that place or cancel orders and run backtests are not available.');

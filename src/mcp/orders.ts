@@ -4,7 +4,9 @@
  */
 import type { OrderRequest } from '../domain/order.ts';
 import type { Services } from '../services/ports.ts';
-import { cancelAllOutput, fillsOutput, orderOutput, ordersOutput } from './output-schemas.ts';
+import { DomainError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import type { OrderView } from '../domain/order.ts';
+import { cancelAllOutput, fillsOutput, orderOutput, ordersOutput, placedOrderOutput } from './output-schemas.ts';
 import {
   cancelAllInput,
   listFillsInput,
@@ -14,6 +16,24 @@ import {
   type PlaceOrderArgs,
 } from './schemas.ts';
 import { defineTool, type ToolRegistry } from './tool-registry.ts';
+
+/** Codes under which a rejected order was definitely not placed: place_order answers them as errors. */
+const DEFINITE_REFUSALS: ReadonlySet<ErrorCode> = new Set([
+  'INSUFFICIENT_FUNDS', 'BELOW_MINIMUM', 'PRECISION_VIOLATION', 'RISK_LIMIT', 'MARKET_DISABLED', 'EXCHANGE_REJECTED',
+]);
+
+/**
+ * A new order the venue rejected, as the error result a client acts on: the code comes from the
+ * "CODE: message" prefix the runtime keeps in status_reason (anything else counts as
+ * EXCHANGE_REJECTED: a rejected order was never placed), the stored order in details.order.
+ */
+export function refusalOf(order: OrderView): DomainError {
+  const m = /^([A-Z_]+): ([\s\S]*)$/.exec(order.status_reason ?? '');
+  const named = m && (ERROR_CODES as readonly string[]).includes(m[1]!) ? (m[1] as ErrorCode) : undefined;
+  const code = named !== undefined && DEFINITE_REFUSALS.has(named) ? named : 'EXCHANGE_REJECTED';
+  const message = named !== undefined && DEFINITE_REFUSALS.has(named) ? m![2]! : (order.status_reason ?? 'rejected by the exchange');
+  return new DomainError(code, `order ${order.order_id} was not placed: ${message}`, { order });
+}
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
@@ -71,13 +91,17 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       name: 'place_order',
       title: 'Place order',
       description:
-        'Places an order (on a live account this moves real money). Amount is in base currency and price in quote currency, both decimal strings within the market precision (see get_market_rules). Always pass a client_order_id: re-sending the same id on the same account returns the existing order instead of placing a second one, so a retry after a timeout is safe. Run preview_order first. Returns the order; its status then moves through submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while the outcome is being reconciled).',
+        'Places an order (on a live account this moves real money). Amount is in base currency and price in quote currency, both decimal strings within the market precision (see get_market_rules). Always pass a client_order_id: it makes a retry safe. Re-sending the same id with the same parameters returns the existing order (replayed: true) instead of placing a second one; the same id with other parameters is CLIENT_ORDER_ID_CONFLICT. An order the venue refuses (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored rejected order in error.details.order. Run preview_order first. Returns the order; its status then moves through submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while the outcome is being reconciled).',
       input: placeOrderInput,
-      output: orderOutput,
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+      output: placedOrderOutput,
+      // Not idempotent by itself: only a client_order_id makes a repeat return the first order.
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       handler: async (a, ctx) => {
         const { account, request } = splitOrderArgs(a);
-        return { order: await services.orders.place(account, request, ctx.actor) };
+        const { order, replayed } = await services.orders.placeOrder(account, request, ctx.actor);
+        if (replayed) return { order, replayed: true };
+        if (order.status === 'rejected') throw refusalOf(order);
+        return { order };
       },
     }),
   );

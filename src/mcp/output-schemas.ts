@@ -67,6 +67,8 @@ export const previewOutput = z.object({
   estimated_notional: z.string().optional(),
 });
 export const orderOutput = z.object({ order: orderViewSchema });
+/** place_order: `replayed` is true when a client_order_id already used with the same parameters returned the existing order. */
+export const placedOrderOutput = z.object({ order: orderViewSchema, replayed: z.boolean().optional() });
 export const cancelAllOutput = z.object({ cancelled: z.array(z.string()) });
 export const ordersOutput = z.object({ orders: z.array(orderViewSchema) });
 export const fillsOutput = z.object({ fills: z.array(fillViewSchema) });

@@ -38,6 +38,7 @@ import type {
   OrderLookup,
   OrderPreview,
   OrdersService,
+  PlacedOrder,
 } from './ports.ts';
 import { enforceRisk, riskProblems, utcDay, type RiskOrder } from './risk.ts';
 import { fundsProblem } from './preview-funds.ts';
@@ -104,12 +105,16 @@ export class OrdersServiceImpl implements OrdersService {
   }
 
   async place(account: string, request: OrderRequest, actor: Actor): Promise<OrderView> {
+    return (await this.placeOrder(account, request, actor)).order;
+  }
+
+  async placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder> {
     const req = parse(orderRequestSchema, request);
     const record = this.deps.directory.resolve(account);
     if (req.client_order_id !== undefined) {
       // Idempotency: a repeat returns the order placed the first time, and places nothing.
       const existing = this.deps.runtime.findByClientOrderId(record.key, req.client_order_id);
-      if (existing) return existing;
+      if (existing) return replayOf(existing, req);
     }
     this.assertCanTrade(record);
     const market = this.deps.markets.getMarket(record.account.exchange, req.market);
@@ -126,9 +131,11 @@ export class OrdersServiceImpl implements OrdersService {
       if (!fresh?.account.enabled) throw new DomainError('ACCOUNT_DISABLED', `account ${record.ref} is disabled; enable it before trading`);
       enforceRisk(db, fresh.account.limits, risk);
     });
-    if (created) this.deps.ordersPlaced?.inc({ exchange: record.account.exchange });
-    if (!created || !stillSubmitting(view)) return view;
-    return (await this.deps.runtime.waitFor(view.order_id, (v) => !stillSubmitting(v), this.submitWaitMs)) ?? view;
+    if (!created) return replayOf(view, req); // the same client_order_id was created concurrently
+    this.deps.ordersPlaced?.inc({ exchange: record.account.exchange });
+    if (!stillSubmitting(view)) return { order: view, replayed: false };
+    const settled = await this.deps.runtime.waitFor(view.order_id, (v) => !stillSubmitting(v), this.submitWaitMs);
+    return { order: settled ?? view, replayed: false };
   }
 
   async preview(account: string, request: OrderRequest): Promise<OrderPreview> {
@@ -296,4 +303,26 @@ export class OrdersServiceImpl implements OrdersService {
       ...(notional !== undefined ? { notional } : {}),
     };
   }
+}
+
+/**
+ * The order an earlier place_order created with this client_order_id: returned when the parameters
+ * are the same (a retry), refused when they differ (two intents under one idempotency key).
+ * post_only and expire_time are not in the order view, so only the fields below are compared.
+ */
+function replayOf(existing: OrderView, req: OrderRequest): PlacedOrder {
+  const differs: string[] = [];
+  const sameDecimal = (a: string | undefined, b: string | undefined): boolean => (a === undefined || b === undefined ? a === b : new D(a).eq(new D(b)));
+  if (existing.market.toLowerCase() !== req.market.toLowerCase()) differs.push(`market ${existing.market}`);
+  if (existing.side !== req.side) differs.push(`side ${existing.side}`);
+  if (existing.type !== req.type) differs.push(`type ${existing.type}`);
+  if (existing.time_in_force !== (req.time_in_force ?? 'gtc')) differs.push(`time_in_force ${existing.time_in_force}`);
+  if (!sameDecimal(existing.amount, req.amount)) differs.push(`amount ${existing.amount}`);
+  if (!sameDecimal(existing.price, req.price)) differs.push(existing.price === undefined ? 'no price' : `price ${existing.price}`);
+  if (differs.length === 0) return { order: existing, replayed: true };
+  throw new DomainError(
+    'CLIENT_ORDER_ID_CONFLICT',
+    `client_order_id ${existing.client_order_id} is already used on account ${existing.account} by order ${existing.order_id} (${existing.status}) with ${differs.join(', ')}; send a new client_order_id for a different order`,
+    { existing_order: { order_id: existing.order_id, client_order_id: existing.client_order_id, status: existing.status } },
+  );
 }

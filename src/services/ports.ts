@@ -87,9 +87,20 @@ export interface OrderPreview {
 }
 export type OrderChangeListener = (account: Account, order: OrderView) => void;
 
+export interface PlacedOrder {
+  order: OrderView;
+  replayed: boolean;
+}
+
 export interface OrdersService {
   /** Validates (market rules, risk caps, kill switch), then creates the order actor. Idempotent per client_order_id. */
   place(account: string, request: OrderRequest, actor: Actor): Promise<OrderView>;
+  /**
+   * Like place, also telling whether the order is a replay: the same client_order_id with the same
+   * parameters returns the existing order (replayed: true); with other parameters it fails with
+   * CLIENT_ORDER_ID_CONFLICT naming the existing order.
+   */
+  placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder>;
   preview(account: string, request: OrderRequest): Promise<OrderPreview>;
   cancel(account: string, lookup: OrderLookup, actor: Actor): Promise<OrderView>;
   cancelAll(account: string, market: string | undefined, actor: Actor): Promise<string[]>;

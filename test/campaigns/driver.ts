@@ -118,6 +118,8 @@ async function place(ctx: ExecContext, client: McpClient, args: PlaceArgs): Prom
   const rec = ledger.register(args);
   const o = await timed(ctx, client, 'place_order', { ...args }, args.client_order_id);
   if (o.kind === 'ok') ledger.sawOrder(args.client_order_id, o.data.order as Record<string, unknown>);
+  // A definite refusal still names the stored (rejected) order: a second id for the same cid is a duplicate.
+  else if (o.kind === 'error' && typeof o.details?.order === 'object') ledger.sawOrder(args.client_order_id, o.details.order as Record<string, unknown>);
   else if (o.kind === 'transport') rec.unanswered++;
   else rec.unanswered = 0; // a definite answer (an error): nothing to re-send
 }

@@ -15,7 +15,7 @@ import { ERROR_CODES } from '../../src/domain/errors.ts';
 
 export type Outcome =
   | { kind: 'ok'; data: Record<string, unknown> }
-  | { kind: 'error'; code: string; message: string }
+  | { kind: 'error'; code: string; message: string; details?: Record<string, unknown> }
   | { kind: 'transport'; message: string }
   | { kind: 'protocol'; message: string };
 
@@ -95,9 +95,10 @@ export class McpClient {
     const sc = r.structuredContent as Record<string, unknown> | undefined;
     if (!sc) return { kind: 'protocol', message: `${name}: result without structuredContent` };
     if (r.isError) {
-      const err = sc.error as { code?: unknown; message?: unknown } | undefined;
+      const err = sc.error as { code?: unknown; message?: unknown; details?: unknown } | undefined;
       if (!err || typeof err.code !== 'string' || typeof err.message !== 'string') return { kind: 'protocol', message: `${name}: error without {code, message}` };
-      return { kind: 'error', code: err.code, message: err.message };
+      const details = typeof err.details === 'object' && err.details !== null ? { details: err.details as Record<string, unknown> } : {};
+      return { kind: 'error', code: err.code, message: err.message, ...details };
     }
     return { kind: 'ok', data: sc };
   }

@@ -60,12 +60,20 @@ describe('orders service: place', () => {
     await setup();
     h.addAccount('main');
     const [a, b] = await Promise.all([
-      orders.place('main', limit({ client_order_id: 'strat-1' }), 'mcp:test'),
-      orders.place('main', limit({ client_order_id: 'strat-1', amount: '0.002' }), 'mcp:test'),
+      orders.placeOrder('main', limit({ client_order_id: 'strat-1' }), 'mcp:test'),
+      orders.placeOrder('main', limit({ client_order_id: 'strat-1', amount: '0.0010' }), 'mcp:test'),
     ]);
-    const c = await orders.place('main', limit({ client_order_id: 'strat-1' }), 'mcp:test');
-    expect(new Set([a.order_id, b.order_id, c.order_id]).size).toBe(1);
-    expect(c.amount).toBe('0.001');
+    const c = await orders.placeOrder('main', limit({ client_order_id: 'strat-1' }), 'mcp:test');
+    expect(new Set([a.order.order_id, b.order.order_id, c.order.order_id]).size).toBe(1);
+    expect([a.replayed, b.replayed].sort()).toEqual([false, true]); // one created it, the concurrent twin replayed it
+    expect(c).toMatchObject({ replayed: true, order: { amount: '0.001' } });
+    // The same id with other parameters is a conflict naming the existing order, never a silent old order.
+    await expect(orders.place('main', limit({ client_order_id: 'strat-1', amount: '0.002' }), 'mcp:test')).rejects.toMatchObject({
+      code: 'CLIENT_ORDER_ID_CONFLICT',
+      message: expect.stringContaining('amount 0.001'),
+      details: { existing_order: { order_id: a.order.order_id, client_order_id: 'strat-1' } },
+    });
+    await expect(orders.place('main', limit({ client_order_id: 'strat-1', side: 'sell' }), 'mcp:test')).rejects.toMatchObject({ code: 'CLIENT_ORDER_ID_CONFLICT' });
     expect(h.exchange.placeCount('strat-1')).toBe(1);
     expect(count('orders')).toBe(1);
   });

@@ -153,6 +153,9 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       globalKillSwitch: () => killSwitch,
     },
     orders: {
+      async placeOrder(account, req: OrderRequest, actor) {
+        return { order: await this.place(account, req, actor), replayed: false };
+      },
       async place(account, req: OrderRequest, actor) {
         const a = resolve(account);
         if (killSwitch || a.limits.kill_switch) throw new DomainError('RISK_LIMIT', 'kill switch is on');

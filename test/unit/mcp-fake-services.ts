@@ -114,6 +114,11 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
       },
     },
     orders: {
+      async placeOrder(ref, req: OrderRequest, actor) {
+        const before = mutations;
+        const order = await this.place(ref, req, actor);
+        return { order, replayed: mutations === before };
+      },
       async place(ref, req: OrderRequest) {
         const a = resolve(ref);
         if (!a.enabled) throw new DomainError('ACCOUNT_DISABLED', `account ${a.name} is disabled`);

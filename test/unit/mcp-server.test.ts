@@ -31,7 +31,7 @@ describe('tools/list', () => {
       expect(byName.get(n)!.annotations?.readOnlyHint, n).toBe(false);
       expect(byName.get(n)!.annotations?.openWorldHint, n).toBe(true);
     }
-    expect(byName.get('place_order')!.annotations?.idempotentHint).toBe(true);
+    expect(byName.get('place_order')!.annotations?.idempotentHint, 'idempotent only with a client_order_id').toBe(false);
     expect(byName.get('cancel_order')!.annotations?.idempotentHint).toBe(true);
     // The advertised input schema describes the real fields.
     const place = byName.get('place_order')!.inputSchema;
