@@ -21,7 +21,6 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { checkArgumentDepth } from './argument-depth.ts';
 import { invalidArguments, successResult, toToolError } from './errors.ts';
-import { errorBody } from './output-schemas.ts';
 
 export interface ToolContext {
   /** Audit actor, e.g. "mcp:stdio" or "mcp:<session id>". */
@@ -46,19 +45,35 @@ export function defineTool<I extends InputSchema, O extends OutputSchema>(spec: 
   return spec as unknown as ToolSpec;
 }
 
+/**
+ * zod writes a 317-character regex beside `format: "date-time"`; the format says the same to a client
+ * (zod still enforces the full rule), and the tool list is read by LLMs token by token.
+ */
+function compactDateTime(ctx: { jsonSchema: Record<string, unknown> }): void {
+  if (ctx.jsonSchema.format === 'date-time') delete ctx.jsonSchema.pattern;
+}
+
 const jsonCache = new WeakMap<z.ZodType, Record<string, unknown>>();
 function toJson(schema: z.ZodType): Record<string, unknown> {
   let json = jsonCache.get(schema);
   if (!json) {
     // io 'input' = no additionalProperties:false on plain objects, so additive output fields stay valid.
-    json = z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+    json = z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'any', override: compactDateTime }) as Record<string, unknown>;
     delete json.$schema;
     jsonCache.set(schema, json);
   }
   return json;
 }
 
-const ERROR_JSON = toJson(errorBody);
+/**
+ * The error shape as every output schema advertises it: code and message, without the enum of the
+ * codes (the server instructions list and explain them once, instead of in every tool).
+ */
+const ERROR_JSON = {
+  type: 'object',
+  properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+  required: ['code', 'message'],
+};
 
 /** Success properties plus `error`; anyOf says which set of fields is required. */
 export function outputJsonSchema(output: OutputSchema): Tool['outputSchema'] {

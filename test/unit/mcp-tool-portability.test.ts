@@ -57,3 +57,20 @@ describe('tool input schemas a provider accepts', () => {
     expect(advance.message).toMatch(/not both/);
   });
 });
+
+describe('tools/list size (an LLM client pays for it in tokens before doing anything)', () => {
+  // Issue budget: full 24 KB, read-only 16 KB. Reached so far: 39.8 KB / 23.3 KB (was 49.4 / 29.8 KB
+  // before the date-time regex and the error-code enum left every schema). These ceilings keep it
+  // from growing back while the rest is trimmed.
+  const CEILING = { full: 40_500, readOnly: 23_800 };
+  for (const readOnly of [false, true]) {
+    it(`${readOnly ? 'read-only' : 'full'} tool list stays under its ceiling, with no long regex in it`, async () => {
+      conn = await connectInMemory(createFakeServices(), { readOnly });
+      const json = JSON.stringify(await conn.client.listTools());
+      expect(json.length).toBeLessThanOrEqual(readOnly ? CEILING.readOnly : CEILING.full);
+      expect(json).not.toMatch(/"pattern":"[^"]{100,}"/);
+      // Error codes are explained once, in the instructions; only preview_order's problems list names them.
+      expect(json.split('"enum":["INVALID_ARGUMENT"').length - 1).toBe(1);
+    });
+  }
+});
