@@ -39,7 +39,10 @@ export function takeFlash(ctx: Context): WebSession['flash'] {
 export function requireLogin(prefix = '/dashboard'): Middleware {
   return async function loginGate(ctx, next) {
     const guarded = ctx.path === prefix || ctx.path.startsWith(`${prefix}/`);
-    if (!guarded || isLoggedIn(ctx)) return next();
+    if (!guarded) return next();
+    // Pages behind the login hold account data: no browser or proxy cache may keep a copy.
+    ctx.set('Cache-Control', 'no-store');
+    if (isLoggedIn(ctx)) return next();
     if (ctx.method === 'GET' || ctx.method === 'HEAD') {
       ctx.redirect(`/login?next=${encodeURIComponent(ctx.path)}`);
       return;
