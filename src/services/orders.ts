@@ -39,8 +39,9 @@ import type {
   OrderPreview,
   OrdersService,
   PlacedOrder,
+  RiskUsage,
 } from './ports.ts';
-import { enforceRisk, riskProblems, utcDay, type RiskOrder } from './risk.ts';
+import { enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
 import { fundsProblem } from './preview-funds.ts';
 
 export interface OrdersServiceDeps {
@@ -136,6 +137,12 @@ export class OrdersServiceImpl implements OrdersService {
     if (!stillSubmitting(view)) return { order: view, replayed: false };
     const settled = await this.deps.runtime.waitFor(view.order_id, (v) => !stillSubmitting(v), this.submitWaitMs);
     return { order: settled ?? view, replayed: false };
+  }
+
+  riskUsage(account: string): RiskUsage {
+    const record = this.deps.directory.resolve(account);
+    const day = utcDay(this.deps.nowFor?.(record) ?? this.deps.clock.now());
+    return { day, ...riskUsage(this.deps.db, record.key, day) };
   }
 
   async preview(account: string, request: OrderRequest): Promise<OrderPreview> {

@@ -87,6 +87,13 @@ export interface OrderPreview {
 }
 export type OrderChangeListener = (account: Account, order: OrderView) => void;
 
+export interface RiskUsage {
+  day: string;
+  open_orders: number;
+  /** Per quote currency ("*": totals recorded before they were kept per quote, counted against every quote). */
+  daily_notional: { quote: string; used: string }[];
+}
+
 export interface PlacedOrder {
   order: OrderView;
   replayed: boolean;
@@ -101,6 +108,8 @@ export interface OrdersService {
    * CLIENT_ORDER_ID_CONFLICT naming the existing order.
    */
   placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder>;
+  /** How much of its risk caps the account has used today (UTC; simulated day for a backtest). */
+  riskUsage(account: string): RiskUsage;
   preview(account: string, request: OrderRequest): Promise<OrderPreview>;
   cancel(account: string, lookup: OrderLookup, actor: Actor): Promise<OrderView>;
   cancelAll(account: string, market: string | undefined, actor: Actor): Promise<string[]>;

@@ -104,3 +104,12 @@ export function enforceRisk(db: Db, limits: RiskLimits, o: RiskOrder): void {
      ON CONFLICT (account_id, day, quote) DO UPDATE SET notional = excluded.notional`,
   ).run(o.accountKey, o.day, o.quote, decStr(total));
 }
+
+/** What the account has used of its caps on `day`: open orders and each quote's recorded notional. */
+export function riskUsage(db: Db, key: AccountKey, day: string): { open_orders: number; daily_notional: { quote: string; used: string }[] } {
+  const rows = statement(db, 'SELECT quote, notional FROM daily_notional_by_quote WHERE account_id = ? AND day = ? ORDER BY quote').all(key, day) as {
+    quote: string;
+    notional: string;
+  }[];
+  return { open_orders: openOrders(db, key), daily_notional: rows.map((r) => ({ quote: r.quote, used: decStr(new D(r.notional)) })) };
+}

@@ -153,6 +153,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       globalKillSwitch: () => killSwitch,
     },
     orders: {
+      riskUsage: () => ({ day: '2026-01-01', open_orders: 0, daily_notional: [] }),
       async placeOrder(account, req: OrderRequest, actor) {
         return { order: await this.place(account, req, actor), replayed: false };
       },

@@ -114,6 +114,10 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
       },
     },
     orders: {
+      riskUsage(ref) {
+        const a = resolve(ref);
+        return { day: '2026-01-01', open_orders: [...orders.values()].filter((o) => o.account === a.name && o.status === 'open').length, daily_notional: [] };
+      },
       async placeOrder(ref, req: OrderRequest, actor) {
         const before = mutations;
         const order = await this.place(ref, req, actor);

@@ -59,10 +59,10 @@ describe('tool input schemas a provider accepts', () => {
 });
 
 describe('tools/list size (an LLM client pays for it in tokens before doing anything)', () => {
-  // Issue budget: full 24 KB, read-only 16 KB. Reached so far: 39.8 KB / 23.3 KB (was 49.4 / 29.8 KB
-  // before the date-time regex and the error-code enum left every schema). These ceilings keep it
-  // from growing back while the rest is trimmed.
-  const CEILING = { full: 40_500, readOnly: 23_800 };
+  // Issue budget: full 24 KB, read-only 16 KB. Reached so far: 42.3 KB / 25.7 KB with get_trading_status
+  // (was 49.4 / 29.8 KB without it, before the date-time regex and the error-code enum left every
+  // schema). These ceilings keep it from growing back while the rest is trimmed.
+  const CEILING = { full: 42_800, readOnly: 26_300 };
   for (const readOnly of [false, true]) {
     it(`${readOnly ? 'read-only' : 'full'} tool list stays under its ceiling, with no long regex in it`, async () => {
       conn = await connectInMemory(createFakeServices(), { readOnly });
