@@ -102,6 +102,9 @@ describe('store integrity at start (child process)', () => {
     const line = await expectRefused(dir, /was used before \(master\.key, mcp-token.*\) but its database .* is empty \(0 bytes\)/);
     expect(line).toContain('--init-empty');
     expect(fs.statSync(path.join(dir, DB)).size).toBe(0);
+    // Nor does audit verify call an empty store's chain ok: it cannot read one (exit 2).
+    const v = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--data-dir', dir], { cwd: ROOT, env: env(), encoding: 'utf8' });
+    expect(v.status, v.stderr).toBe(2);
   }, 30_000);
 
   it('missing database in a used data dir: refused too, and migrate does not create it', async () => {
