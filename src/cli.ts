@@ -5,6 +5,7 @@
 import { type CommandName, commandHelp, isCommandName, topLevelHelp } from './commands/command-table.ts';
 import { ConfigError } from './config.ts';
 import { isDomainError } from './domain/errors.ts';
+import { StoreRefusedError } from './db/store-integrity.ts';
 
 type CommandModule = { run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
@@ -46,7 +47,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StoreRefusedError) {
       process.stderr.write(err.message + '\n');
       process.exit(2);
     }

@@ -49,6 +49,7 @@ export const configSchema = z.object({
     .transform(Number)
     .pipe(z.number().int().min(10, 'must be 10-86400 seconds').max(86_400, 'must be 10-86400 seconds'))
     .default(300),
+  EXEC_MCP_INIT_EMPTY: flagBool.default(false),
 });
 
 export interface Config {
@@ -76,6 +77,8 @@ export interface Config {
   behindTlsProxy: boolean;
   /** Balance snapshot interval (EXEC_MCP_BALANCE_SNAPSHOT_S); one is also taken at start and on account changes. */
   balanceSnapshotMs: number;
+  /** A data dir used before whose database is missing or empty starts with an empty store (EXEC_MCP_INIT_EMPTY). */
+  initEmpty: boolean;
 }
 
 /** Flag name -> variable it overrides. */
@@ -97,10 +100,11 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'backtest-data-dir': 'EXEC_MCP_BACKTEST_DATA_DIR',
   'behind-tls-proxy': 'EXEC_MCP_BEHIND_TLS_PROXY',
   'balance-snapshot-s': 'EXEC_MCP_BALANCE_SNAPSHOT_S',
+  'init-empty': 'EXEC_MCP_INIT_EMPTY',
 };
 
 /** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
-const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY', 'EXEC_MCP_BEHIND_TLS_PROXY']);
+const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY', 'EXEC_MCP_BEHIND_TLS_PROXY', 'EXEC_MCP_INIT_EMPTY']);
 
 /** Flag names of those switches (`offline`, `read-only`, ...), for argument parsers that must not eat the next word. */
 export const BOOLEAN_CONFIG_FLAGS: ReadonlySet<string> = new Set(Object.entries(FLAG_TO_VAR).filter(([, v]) => BOOLEAN_VARS.has(v)).map(([f]) => f));
@@ -151,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
     readOnly: c.EXEC_MCP_READ_ONLY,
     behindTlsProxy: c.EXEC_MCP_BEHIND_TLS_PROXY,
     balanceSnapshotMs: c.EXEC_MCP_BALANCE_SNAPSHOT_S * 1000,
+    initEmpty: c.EXEC_MCP_INIT_EMPTY,
   };
   if (c.EXEC_MCP_TOKEN) config.token = c.EXEC_MCP_TOKEN;
   if (c.EXEC_MCP_READONLY_TOKEN) config.readonlyToken = c.EXEC_MCP_READONLY_TOKEN;

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, isLoopbackUrl, type Config } from './config.ts';
-import { openDb, closeDb, type Db } from './db/connection.ts';
+import { closeDb, type Db } from './db/connection.ts';
+import { openCheckedStore } from './db/store-integrity.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -95,7 +96,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination ?? 2 });
   const metrics = createMetrics();
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // new data dirs are private (existing ones are left as the operator set them)
-  const db = openDb(config.dbFile);
+  // Refused (damaged, or a used data dir without its database) before anything is created or started.
+  const db = openCheckedStore({ dataDir: config.dataDir, dbFile: config.dbFile, initEmpty: config.initEmpty });
   let migrated = false;
   let hydrated = false;
   const stops: Array<() => void | Promise<void>> = [];

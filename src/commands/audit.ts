@@ -2,13 +2,16 @@
  * `exec-mcp audit verify [--expect-head SEQ:HASH] [--data-dir D]`: walks the audit hash chain.
  * Exit 0 "audit chain ok: N rows"; exit 1 naming the first bad row, or when the row of a recorded
  * anchor no longer carries its hash (a rewritten and fully re-hashed history still fails there).
+ * Exit 2 when the chain cannot be read at all (no database, not an exec-mcp one, SQLite cannot open or
+ * read it): that is not evidence of tampering, and scripts must tell the two apart.
  * `exec-mcp audit head`: prints the anchor to record elsewhere, "SEQ:HASH".
  * Opens the database read-only: verifying changes nothing.
  */
 import fs from 'node:fs';
 import { AuditLog } from '../audit/audit-log.ts';
 import { BOOLEAN_CONFIG_FLAGS, FLAG_TO_VAR, loadConfig } from '../config.ts';
-import { closeDb, openDb } from '../db/connection.ts';
+import { openDb, type Db } from '../db/connection.ts';
+import { isDomainError } from '../domain/errors.ts';
 import { systemClock } from '../domain/clock.ts';
 import { parseArgs, splitConfigFlags } from './args.ts';
 
@@ -37,14 +40,19 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
   const config = loadConfig(env, configFlags);
   if (!fs.existsSync(config.dbFile)) {
     process.stderr.write(`no database at ${config.dbFile}; pass the data dir of the service with --data-dir\n`);
-    return 1;
+    return CANNOT_READ;
   }
-  const db = openDb(config.dbFile, { readonly: true });
+  let db: Db;
+  try {
+    db = openDb(config.dbFile, { readonly: true });
+  } catch (e) {
+    return cannotRead(config.dbFile, e);
+  }
   try {
     const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get() !== undefined;
     if (!hasTable) {
       process.stderr.write(`database ${config.dbFile} has no audit_log table; run exec-mcp migrate first\n`);
-      return 1;
+      return CANNOT_READ;
     }
     const log = new AuditLog(db, systemClock);
     if (sub === 'head') {
@@ -72,7 +80,23 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
       process.stderr.write('warning: the append-only triggers of audit_log are missing; the file was modified outside exec-mcp\n');
     process.stdout.write(`audit chain ok: ${result.rows} rows\n`);
     return 0;
+  } catch (e) {
+    if (isDomainError(e)) throw e;
+    return cannotRead(config.dbFile, e); // SQLite could not read the file (damaged, unreadable)
   } finally {
-    closeDb(db);
+    try {
+      db.close(); // read-only: nothing to checkpoint
+    } catch {
+      // already unusable
+    }
   }
+}
+
+/** Exit code when the chain cannot be read, distinct from 1 (the chain was read and is broken). */
+const CANNOT_READ = 2;
+
+function cannotRead(file: string, e: unknown): number {
+  const detail = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+  process.stderr.write(`cannot read the audit log in ${file}: ${detail}\n`);
+  return CANNOT_READ;
 }

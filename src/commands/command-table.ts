@@ -32,7 +32,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'audit',
-    summary: 'check the audit hash chain (exit 1 on tampering), print its head anchor',
+    summary: 'check the audit hash chain (exit 1 on tampering, 2 when unreadable), print its head anchor',
     forms: [`verify [--expect-head SEQ:HASH] ${DATA_DIR}`, `head ${DATA_DIR}`],
   },
   {

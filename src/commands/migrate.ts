@@ -3,7 +3,8 @@
  * this code is refused (error, exit 1) and left as it was.
  */
 import { FLAG_TO_VAR, loadConfig } from '../config.ts';
-import { closeDb, openDb } from '../db/connection.ts';
+import { closeDb } from '../db/connection.ts';
+import { openCheckedStore } from '../db/store-integrity.ts';
 import { migrate } from '../db/migrate.ts';
 import { isDomainError } from '../domain/errors.ts';
 import { configOnlyArgs } from './args.ts';
@@ -17,7 +18,8 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     return 2;
   }
   const config = loadConfig(env, configFlags);
-  const db = openDb(config.dbFile);
+  // Migrating a damaged file, or a used data dir's missing one, would hide the problem from the next start.
+  const db = openCheckedStore({ dataDir: config.dataDir, dbFile: config.dbFile, initEmpty: config.initEmpty });
   try {
     const { from, to } = migrate(db);
     process.stdout.write(

@@ -59,9 +59,26 @@ describe('exec-mcp audit verify (child process)', () => {
   it('also works through EXEC_MCP_DATA_DIR, and says so when there is no database', () => {
     expect(cli(['audit', 'verify'], { EXEC_MCP_DATA_DIR: dir }).code).toBe(1);
     const missing = cli(['audit', 'verify', '--data-dir', path.join(dir, 'nothing-here')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2); // cannot read: not the tampering code
     expect(missing.stderr).toMatch(/^no database at .*nothing-here.*exec-mcp\.sqlite; pass the data dir/);
     expect(fs.existsSync(path.join(dir, 'nothing-here'))).toBe(false);
+  });
+
+  it('exits 2 (cannot read, not tampered) for a file that is not a database or has no audit log', () => {
+    const junk = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-cli-audit-junk-'));
+    try {
+      fs.writeFileSync(path.join(junk, 'exec-mcp.sqlite'), 'this is not an SQLite file at all, only some text that fills a header\n'.repeat(100));
+      const notDb = cli(['audit', 'verify', '--data-dir', junk]);
+      expect(notDb.code).toBe(2);
+      expect(notDb.stdout).toBe('');
+      expect(notDb.stderr).toMatch(/^cannot read the audit log in .*exec-mcp\.sqlite: file is not a database\n$/);
+      fs.writeFileSync(path.join(junk, 'exec-mcp.sqlite'), '');
+      const empty = cli(['audit', 'verify', '--data-dir', junk]);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toMatch(/has no audit_log table/);
+    } finally {
+      fs.rmSync(junk, { recursive: true, force: true });
+    }
   });
 
   it('usage errors exit 2', () => {

@@ -108,7 +108,7 @@ describe('EXEC_MCP_BEHIND_TLS_PROXY / --behind-tls-proxy', () => {
     expect(loadConfig({}, { 'behind-tls-proxy': true }).behindTlsProxy).toBe(true);
     expect(loadConfig({}, { 'behind-tls-proxy': '1' }).behindTlsProxy).toBe(true);
     expect(loadConfig({ EXEC_MCP_BEHIND_TLS_PROXY: '1' }, { 'behind-tls-proxy': '0' }).behindTlsProxy).toBe(false);
-    expect(BOOLEAN_CONFIG_FLAGS).toEqual(new Set(['offline', 'read-only', 'behind-tls-proxy']));
+    expect(BOOLEAN_CONFIG_FLAGS).toEqual(new Set(['offline', 'read-only', 'behind-tls-proxy', 'init-empty']));
   });
 
   it('an invalid value is one line naming the variable and its flag', () => {
@@ -124,5 +124,17 @@ describe('isLoopbackUrl (what EXEC_MCP_OFFLINE still reaches)', () => {
   it('accepts only this machine', () => {
     for (const u of ['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:1', 'http://[::1]:99/x']) expect(isLoopbackUrl(u), u).toBe(true);
     for (const u of ['https://www.bitstamp.net', 'http://192.0.2.1', 'http://127.0.0.1.example.com', 'not a url', 'http://10.0.0.1']) expect(isLoopbackUrl(u), u).toBe(false);
+  });
+});
+
+describe('EXEC_MCP_INIT_EMPTY / --init-empty', () => {
+  it('is off by default and on by variable or bare flag; the flag wins; a bad value names the flag', () => {
+    expect(loadConfig({}).initEmpty).toBe(false);
+    expect(loadConfig({ EXEC_MCP_INIT_EMPTY: '1' }).initEmpty).toBe(true);
+    expect(loadConfig({}, { 'init-empty': true }).initEmpty).toBe(true);
+    expect(loadConfig({ EXEC_MCP_INIT_EMPTY: '1' }, { 'init-empty': '0' }).initEmpty).toBe(false);
+    expect(configError(() => loadConfig({ EXEC_MCP_INIT_EMPTY: 'please' })).message).toBe(
+      'invalid configuration: EXEC_MCP_INIT_EMPTY must be 1 or 0 (flag --init-empty)',
+    );
   });
 });
