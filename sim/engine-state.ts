@@ -28,6 +28,7 @@ export interface EngineInternals {
   rulesOf(ms: MarketState): Market;
   track(o: SimOrder): void;
   restBook(o: SimOrder): void;
+  restTaker(o: SimOrder): void;
 }
 
 export const ENGINE_STATE_VERSION = 1;
@@ -64,7 +65,7 @@ export interface EngineState {
   fill_seq: number;
   rng: number;
   ledger: LedgerState;
-  markets: { id: string; last?: string; book?: { bids: [string, string][]; asks: [string, string][] } }[];
+  markets: { id: string; last?: string; tape?: true; book?: { bids: [string, string][]; asks: [string, string][] } }[];
   orders: SerializedOrder[];
   fills?: FillReport[];
 }
@@ -128,6 +129,7 @@ export function snapshotEngineWithoutOrders(e: EngineInternals): EngineState {
       .map((ms) => {
         const m: EngineState['markets'][number] = { id: ms.id };
         if (ms.last !== undefined) m.last = ms.last;
+        if (ms.tape) m.tape = true;
         if (ms.book)
           m.book = {
             bids: ms.book.bids.map((l) => [l.price, decStr(l.size)]),
@@ -158,6 +160,7 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
       ms.last = m.last;
       ms.lastKey = priceKey(m.last);
     }
+    if (m.tape) ms.tape = true;
     if (m.book) {
       const lv = ([p, q]: [string, string]) => ({ price: p, key: priceKey(p), size: new D(q) });
       ms.book = { bids: m.book.bids.map(lv), asks: m.book.asks.map(lv) };
@@ -194,6 +197,7 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
     if (so.reason !== undefined) o.reason = so.reason;
     e.track(o);
     if (so.rest_rank >= 0) resting.push({ o, rank: so.rest_rank });
+    else if (so.arrived && so.state === 'open') e.restTaker(o);
   }
   // Any rank that orders each price level's queue works: the dense priority index snapshotEngine
   // writes, or restSeq (what the paper exchange's per-order rows carry). Kept as restSeq.
