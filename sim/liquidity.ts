@@ -8,7 +8,7 @@ import { D, type Dec, decStr } from '../src/domain/money.ts';
 import type { BookSnapshot } from './types.ts';
 import type { SimOrder } from './order.ts';
 import { comparePrice, priceKey } from './price.ts';
-import { tapePrice } from './taker-tape.ts';
+import { tapePrice } from './taker-price.ts';
 
 export interface ObservedLevel {
   price: string;

@@ -4,34 +4,16 @@
  * orders, never worse than a limit), like NautilusTrader's trade-driven execution. The rest of a
  * market / GTC order waits in the market's `takers` list for later prints.
  */
-import { Decimal } from 'decimal.js';
-import { D, type Dec, decStr } from '../src/domain/money.ts';
+import { D, type Dec } from '../src/domain/money.ts';
+import { tapePrice } from './taker-price.ts';
 import { floorToDecimals, ZERO } from './fees.ts';
 import type { SimOrder } from './order.ts';
-import { comparePrice, priceKey } from './price.ts';
 import type { TradePrint } from './types.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 
 /** One fill of `want` at `price` as taker; returns the amount filled (matching.ts's execute). */
 export type Exec = (e: EngineCore, o: SimOrder, want: Dec, price: string) => Dec;
-
-/** The taker's price on a print: print ± slippage (rounded against the taker), capped at its limit; undefined = not acceptable. */
-export function tapePrice(o: SimOrder, t: { price: string; key: number }, bps: number): string | undefined {
-  if (o.price !== undefined) {
-    const c = comparePrice(t.key, t.price, o.key, o.price);
-    if (o.side === 'buy' ? c > 0 : c < 0) return undefined;
-  }
-  if (bps === 0) return t.price;
-  const f = new D(bps).div(10_000);
-  const p = new D(t.price).times(o.side === 'buy' ? f.plus(1) : new D(1).minus(f));
-  let s = decStr(p.toDecimalPlaces(o.rules.price_decimals, o.side === 'buy' ? Decimal.ROUND_UP : Decimal.ROUND_DOWN));
-  if (o.price !== undefined) {
-    const c = comparePrice(priceKey(s), s, o.key, o.price);
-    if (o.side === 'buy' ? c > 0 : c < 0) s = o.price;
-  }
-  return s;
-}
 
 /** Capacity of one print for the account's takers (participation × amount; null = unlimited). */
 export function printCap(e: EngineCore, t: TradePrint): Dec | null {
