@@ -98,6 +98,20 @@ describe('backtests through the service', () => {
     expect(alone.report.digest).toBe(one.report.digest);
   });
 
+  it('participation bounds taker fills to that share of each print', async () => {
+    const { backtests, orders } = app.services;
+    const created = await backtests.create({ data: { trades }, initial_balances: { USD: '10000' }, participation: 0.004 }, 'test');
+    await backtests.advance({ backtest_id: created.backtest_id, until: '2026-01-01T00:01:30Z' }, 'test');
+    await orders.place(created.account, marketBuy, 'test');
+    const a = await backtests.advance({ backtest_id: created.backtest_id, until: '2026-01-01T00:03:00Z' }, 'test');
+    // 0.004 × 1 at 00:02 (59800 + 5 bps), then 0.004 × 0.3 = 0.0012 at 00:03 (60100 + 5 bps)
+    expect(a.fills.map((f) => [f.amount, f.price, f.at])).toEqual([
+      ['0.004', '59830', '2026-01-01T00:02:00.000Z'],
+      ['0.0012', '60131', '2026-01-01T00:03:00.000Z'],
+    ]);
+    expect((await rejects(backtests.create({ data: { trades }, initial_balances: {}, participation: 0 }, 't'))).message).toMatch(/^participation: /);
+  });
+
   it('validates every input with INVALID_ARGUMENT naming the field', async () => {
     const { backtests } = app.services;
     const bad = async (p: Promise<unknown>) => (await rejects(p)).message;
