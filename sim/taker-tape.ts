@@ -30,7 +30,8 @@ export function notePrint(ms: MarketState, t: TradePrint): void {
     ms.instTakenBuy = ZERO;
     ms.instTakenSell = ZERO;
   }
-  ms.inst.push(t);
+  // Bounded: an instant with more prints than this offers its arrivals only the first ones.
+  if (ms.inst.length < 256) ms.inst.push(t);
   ms.tape = t.amount !== null;
 }
 
@@ -40,7 +41,8 @@ function instantLeft(e: EngineCore, ms: MarketState, o: SimOrder): { t: TradePri
   let skip = o.side === 'buy' ? ms.instTakenBuy : ms.instTakenSell;
   const out: { t: TradePrint; left: Dec }[] = [];
   for (const t of ms.inst) {
-    let cap = printCap(e, t)!;
+    let cap = printCap(e, t);
+    if (cap === null) continue; // a price-only mark inside a tape instant offers no sized liquidity
     if (skip.gt(0)) {
       const used = skip.lt(cap) ? skip : cap;
       skip = skip.minus(used);

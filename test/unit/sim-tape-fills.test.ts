@@ -167,4 +167,16 @@ describe('a market order before any price', () => {
     r.onTrade(trade(T0 + 5, '60000', '1'));
     expect(fills(r)).toEqual([['0.1', '60000', 'taker']]);
   });
+
+  it('a restored engine keeps what is left of the current instant for the next arrival', () => {
+    const e = engine();
+    e.onTrade(trade(T0, '60000', '0.3'));
+    e.place(order({ amount: '0.2', timeInForce: 'gtc' }));
+    const r = new MatchingEngine({ getMarket: bundledMarket, slippageBps: 0 }, JSON.parse(JSON.stringify(e.toState(true))));
+    r.place(order({ clientOrderId: 'c2', amount: '0.2', type: 'limit', price: '60100', timeInForce: 'ioc' }));
+    expect(fills(r)).toEqual([
+      ['0.2', '60000', 'taker'],
+      ['0.1', '60000', 'taker'],
+    ]);
+  });
 });
