@@ -2,8 +2,9 @@
  * The deterministic matching engine of one simulated account (see sim/README.md for every rule):
  * the facade that owns the account's state and exposes commands, market-data entry points and queries.
  * Resting orders live in price-time priority books and fill ONLY when a trade print crosses them,
- * at their own limit price, for at most the trade's size. An order reaching the book takes the
- * observed liquidity first (book snapshot levels, else the last trade price with unlimited size).
+ * at their own limit price, for at most participation × the trade's size. An order reaching the book
+ * takes the observed liquidity first (book snapshot levels; on a trade tape participation × each
+ * print from its arrival on, taker-tape.ts; price-only marks: the last price with unlimited size).
  * No wall clock, no Math.random: time comes from the events and advanceTo(), randomness from SimRandom.
  * The work itself lives in order-intake.ts (place), matching.ts (fills) and order-timers.ts (latency,
  * expiry); they reach the state below through the structural EngineCore interface.
