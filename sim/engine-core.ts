@@ -31,6 +31,8 @@ export interface EngineCore {
   readonly jitterMs: number;
   readonly slippageBps: number;
   readonly touch: boolean;
+  /** Share of each print's amount the account can trade, (0, 1]. */
+  readonly participation: number;
   readonly record: boolean;
   market(id: string): MarketState;
   rulesOf(ms: MarketState): Market;

@@ -28,6 +28,7 @@ export interface EngineInternals {
   rulesOf(ms: MarketState): Market;
   track(o: SimOrder): void;
   restBook(o: SimOrder): void;
+  restTaker(o: SimOrder): void;
 }
 
 export const ENGINE_STATE_VERSION = 1;
@@ -64,7 +65,13 @@ export interface EngineState {
   fill_seq: number;
   rng: number;
   ledger: LedgerState;
-  markets: { id: string; last?: string; book?: { bids: [string, string][]; asks: [string, string][] } }[];
+  markets: {
+    id: string;
+    last?: string;
+    tape?: true;
+    /** Prints of the current instant and what takers took of them (see taker-tape.ts). */
+    inst?: { ts: number; prints: [string, string, Side][]; taken_buy: string; taken_sell: string };
+    book?: { bids: [string, string][]; asks: [string, string][] } }[];
   orders: SerializedOrder[];
   fills?: FillReport[];
 }
@@ -128,6 +135,14 @@ export function snapshotEngineWithoutOrders(e: EngineInternals): EngineState {
       .map((ms) => {
         const m: EngineState['markets'][number] = { id: ms.id };
         if (ms.last !== undefined) m.last = ms.last;
+        if (ms.tape) m.tape = true;
+        if (ms.tape && ms.inst.length > 0)
+          m.inst = {
+            ts: ms.instTs,
+            prints: ms.inst.map((t): [string, string, Side] => [t.price, t.amount ?? '', t.side]),
+            taken_buy: decStr(ms.instTakenBuy),
+            taken_sell: decStr(ms.instTakenSell),
+          };
         if (ms.book)
           m.book = {
             bids: ms.book.bids.map((l) => [l.price, decStr(l.size)]),
@@ -157,6 +172,14 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
     if (m.last !== undefined) {
       ms.last = m.last;
       ms.lastKey = priceKey(m.last);
+    }
+    if (m.tape) ms.tape = true;
+    if (m.inst) {
+      ms.instTs = m.inst.ts;
+      for (const [price, amount, side] of m.inst.prints)
+        ms.inst.push({ kind: 'trade', ts: m.inst.ts, market: m.id, price, key: priceKey(price), amount: amount === '' ? null : amount, side });
+      ms.instTakenBuy = new D(m.inst.taken_buy);
+      ms.instTakenSell = new D(m.inst.taken_sell);
     }
     if (m.book) {
       const lv = ([p, q]: [string, string]) => ({ price: p, key: priceKey(p), size: new D(q) });
@@ -194,6 +217,7 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
     if (so.reason !== undefined) o.reason = so.reason;
     e.track(o);
     if (so.rest_rank >= 0) resting.push({ o, rank: so.rest_rank });
+    else if (so.arrived && so.state === 'open') e.restTaker(o);
   }
   // Any rank that orders each price level's queue works: the dense priority index snapshotEngine
   // writes, or restSeq (what the paper exchange's per-order rows carry). Kept as restSeq.

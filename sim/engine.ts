@@ -2,8 +2,9 @@
  * The deterministic matching engine of one simulated account (see sim/README.md for every rule):
  * the facade that owns the account's state and exposes commands, market-data entry points and queries.
  * Resting orders live in price-time priority books and fill ONLY when a trade print crosses them,
- * at their own limit price, for at most the trade's size. An order reaching the book takes the
- * observed liquidity first (book snapshot levels, else the last trade price with unlimited size).
+ * at their own limit price, for at most participation × the trade's size. An order reaching the book
+ * takes the observed liquidity first (book snapshot levels; on a trade tape participation × each
+ * print from its arrival on, taker-tape.ts; price-only marks: the last price with unlimited size).
  * No wall clock, no Math.random: time comes from the events and advanceTo(), randomness from SimRandom.
  * The work itself lives in order-intake.ts (place), matching.ts (fills) and order-timers.ts (latency,
  * expiry); they reach the state below through the structural EngineCore interface.
@@ -24,7 +25,8 @@ import { restoreEngine, snapshotEngine, type EngineState } from './engine-state.
 import { toObserved } from './liquidity.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
-import { crosses, fillResting } from './matching.ts';
+import { crosses, fillResting, rearriveOnBook, serveWaitingTakers } from './matching.ts';
+import { addTaker, notePrint, removeTaker } from './taker-tape.ts';
 import { placeOrder } from './order-intake.ts';
 import { runTimersUntil, scheduleTimer } from './order-timers.ts';
 
@@ -53,6 +55,7 @@ export class MatchingEngine implements EngineCore {
   readonly jitterMs: number;
   readonly slippageBps: number;
   readonly touch: boolean;
+  readonly participation: number;
   readonly record: boolean;
 
   constructor(
@@ -63,6 +66,8 @@ export class MatchingEngine implements EngineCore {
     this.jitterMs = opts.latencyJitterMs ?? 0;
     this.slippageBps = opts.slippageBps ?? 5;
     this.touch = opts.fillAtTouch ?? true;
+    this.participation = opts.participation ?? 1;
+    if (!(this.participation > 0 && this.participation <= 1)) throw new DomainError('INVALID_ARGUMENT', 'participation must be in (0, 1]');
     this.record = opts.recordEvents ?? true;
     this.nowMs = opts.startAt ?? 0;
     this.rng = new SimRandom(opts.seed ?? 1);
@@ -89,6 +94,8 @@ export class MatchingEngine implements EngineCore {
     if (ms === undefined || ms.id !== t.market) ms = this.cur = this.market(t.market);
     ms.last = t.price;
     ms.lastKey = t.key;
+    notePrint(ms, t);
+    if (ms.takers.length !== 0) serveWaitingTakers(this, ms, t);
     const bids = ms.bids.levels;
     if (bids.length !== 0) {
       const b = bids[bids.length - 1]!;
@@ -104,13 +111,15 @@ export class MatchingEngine implements EngineCore {
   /** A book snapshot replaces the observed book of its market; it never fills resting orders. */
   onBook(b: BookSnapshot): void {
     this.advanceTo(b.ts);
-    this.market(b.market).book = toObserved(b);
+    const ms = this.market(b.market);
+    ms.book = toObserved(b);
+    if (ms.takers.length !== 0) rearriveOnBook(this, ms);
   }
 
   market(id: string): MarketState {
     let ms = this.markets.get(id);
     if (!ms) {
-      ms = { id, bids: new BookSide(true), asks: new BookSide(false), lastKey: NaN };
+      ms = { id, bids: new BookSide(true), asks: new BookSide(false), lastKey: NaN, tape: false, instTs: NaN, inst: [], instTakenBuy: ZERO, instTakenSell: ZERO, takers: [] };
       this.markets.set(id, ms);
     }
     return ms;
@@ -230,6 +239,11 @@ export class MatchingEngine implements EngineCore {
     (o.side === 'buy' ? ms.bids : ms.asks).insert(o);
   }
 
+  /** Puts a restored arrived, open, non-resting order back among its market's waiting takers. */
+  restTaker(o: SimOrder): void {
+    addTaker(this.market(o.market), o);
+  }
+
   rulesOf(ms: MarketState): Market {
     if (!ms.rules) ms.rules = this.opts.getMarket(ms.id);
     return ms.rules;
@@ -247,6 +261,7 @@ export class MatchingEngine implements EngineCore {
 
   /** Ends an open order: off the book, reservation released. */
   close(o: SimOrder, state: 'cancelled' | 'expired' | 'rejected', reason: string): void {
+    if (o.taking) removeTaker(this.market(o.market), o);
     if (o.onBook) {
       const ms = this.market(o.market);
       (o.side === 'buy' ? ms.bids : ms.asks).remove(o);

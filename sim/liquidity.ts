@@ -8,6 +8,7 @@ import { D, type Dec, decStr } from '../src/domain/money.ts';
 import type { BookSnapshot } from './types.ts';
 import type { SimOrder } from './order.ts';
 import { comparePrice, priceKey } from './price.ts';
+import { tapePrice } from './taker-price.ts';
 
 export interface ObservedLevel {
   price: string;
@@ -53,7 +54,8 @@ function acceptable(o: SimOrder, price: string, key: number): boolean {
 
 /** Market/instant price on a trades-only market: last ± slippage, rounded to the tick against the taker. */
 export function slippedPrice(ms: MarketView, o: SimOrder, bps: number): string | undefined {
-  if (ms.last === undefined || o.type === 'limit' || bps === 0) return ms.last;
+  if (ms.last === undefined || bps === 0) return ms.last;
+  if (o.type === 'limit') return tapePrice(o, { price: ms.last, key: ms.lastKey }, bps) ?? ms.last;
   const f = new D(bps).div(10_000);
   const p = new D(ms.last).times(o.side === 'buy' ? f.plus(1) : new D(1).minus(f));
   const decimals = o.rules.price_decimals;
@@ -72,5 +74,7 @@ export function takerLevels(ms: MarketView, o: SimOrder, tradesOnlyPrice: string
   }
   if (tradesOnlyPrice === undefined) return [];
   if (!acceptable(o, tradesOnlyPrice, priceKey(tradesOnlyPrice))) return [];
+  // A limit at exactly the last price rests (it is not taken at once).
+  if (o.price !== undefined && ms.last !== undefined && comparePrice(ms.lastKey, ms.last, o.key, o.price) === 0) return [];
   return [{ price: tradesOnlyPrice, size: null }];
 }

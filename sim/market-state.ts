@@ -2,6 +2,8 @@
 import type { Dec } from '../src/domain/money.ts';
 import type { Market } from '../src/domain/market.ts';
 import type { BookSide } from './book.ts';
+import type { SimOrder } from './order.ts';
+import type { TradePrint } from './types.ts';
 import type { ObservedBook } from './liquidity.ts';
 
 export interface MarketState {
@@ -11,6 +13,16 @@ export interface MarketState {
   last?: string;
   lastKey: number;
   book?: ObservedBook;
+  /** Did the last print carry a size (a trade tape)? false for price-only marks (paper tickers). */
+  tape: boolean;
+  /** Prints of the current instant (instTs), for orders arriving within it (reused array). */
+  instTs: number;
+  readonly inst: TradePrint[];
+  /** What this account's takers already took from the current instant's prints, per side. */
+  instTakenBuy: Dec;
+  instTakenSell: Dec;
+  /** Arrived taker orders waiting for later prints (market, GTC marketable limit), by seq. */
+  readonly takers: SimOrder[];
   rules?: Market;
   rates?: { maker: Dec; taker: Dec; max: Dec };
 }

@@ -12,18 +12,21 @@ import { REASONS, type SimOrder } from './order.ts';
 import { comparePrice } from './price.ts';
 import type { TradePrint } from './types.ts';
 import { slippedPrice, takerLevels } from './liquidity.ts';
+import { addTaker, fokCovered, printCap, serveTakers, takeInstant } from './taker-tape.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 
 export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Level): boolean {
   const c = comparePrice(t.key, t.price, level.key, level.price);
-  const through = side.isBid ? c < 0 : c > 0;
-  return through || (c === 0 && e.touch);
+  if (side.isBid ? c < 0 : c > 0) return true;
+  // At exactly the price only a print by the other side fills it (a sell hitting our bid); a
+  // price-only mark (no size, no real aggressor) fills at touch as before.
+  return c === 0 && e.touch && (t.amount === null || t.side !== (side.isBid ? 'buy' : 'sell'));
 }
 
 /** Fills resting orders of one side, best first, at their limit price, for at most the trade's size. */
 export function fillResting(e: EngineCore, side: BookSide, t: TradePrint): void {
-  let q: Dec | null = t.amount === null ? null : new D(t.amount);
+  let q: Dec | null = printCap(e, t);
   while (q === null || q.gt(0)) {
     const level = side.best();
     if (!level || !crosses(e, side, t, level)) return;
@@ -48,6 +51,9 @@ export function fillResting(e: EngineCore, side: BookSide, t: TradePrint): void 
 export function arrive(e: EngineCore, o: SimOrder): void {
   o.arrived = true;
   const ms = e.market(o.market);
+  if (!ms.book && ms.tape) return arriveOnTape(e, ms, o);
+  // Before any price a market order waits for the first print (or book snapshot).
+  if (!ms.book && ms.last === undefined && o.type !== 'limit' && !o.postOnly) return addTaker(ms, o);
   const levels = takerLevels(ms, o, slippedPrice(ms, o, e.slippageBps));
   if (o.postOnly) {
     if (levels.length > 0) e.close(o, 'cancelled', REASONS.postOnlyWouldTake);
@@ -76,6 +82,44 @@ export function arrive(e: EngineCore, o: SimOrder): void {
   else if (o.tif === 'ioc' || o.tif === 'fok') e.close(o, 'cancelled', REASONS.iocRemainder);
   else rest(e, ms, o);
 }
+
+/** Trades-only data with sizes: bounded taking from the tape (taker-tape.ts). */
+function arriveOnTape(e: EngineCore, ms: MarketState, o: SimOrder): void {
+  // Marketable = strictly better than the last print: a limit at exactly the last price rests.
+  let marketable = o.price === undefined;
+  if (!marketable) {
+    const c = comparePrice(ms.lastKey, ms.last!, o.key, o.price!);
+    marketable = o.side === 'buy' ? c < 0 : c > 0;
+  }
+  if (!marketable) {
+    if (o.postOnly || (o.tif !== 'ioc' && o.tif !== 'fok')) rest(e, ms, o);
+    else e.close(o, 'cancelled', o.tif === 'fok' ? REASONS.fokNotFillable : REASONS.iocRemainder);
+    return;
+  }
+  if (o.postOnly) return e.close(o, 'cancelled', REASONS.postOnlyWouldTake);
+  if (o.tif === 'fok' && !fokCovered(e, ms, o)) return e.close(o, 'cancelled', REASONS.fokNotFillable);
+  takeInstant(e, ms, o, takerExec, cutShort);
+  if (o.state !== 'open') return;
+  if (o.tif === 'ioc' || o.tif === 'fok') e.close(o, 'cancelled', REASONS.iocRemainder);
+  else addTaker(ms, o);
+}
+
+/** The orders waiting for prints take from this one (called by the engine's onTrade). */
+export function serveWaitingTakers(e: EngineCore, ms: MarketState, t: TradePrint): void {
+  serveTakers(e, ms, t, takerExec, cutShort);
+}
+
+/** A book snapshot arrived: waiting takers meet it as if arriving now (walk its levels). */
+export function rearriveOnBook(e: EngineCore, ms: MarketState): void {
+  const waiting = ms.takers.splice(0, ms.takers.length);
+  for (const o of waiting) {
+    o.taking = false;
+    if (o.state === 'open') arrive(e, o);
+  }
+}
+
+const takerExec = (e: EngineCore, o: SimOrder, want: Dec, price: string): Dec => execute(e, o, want, price, 'taker');
+const cutShort = (e: EngineCore, o: SimOrder): void => e.close(o, 'cancelled', REASONS.insufficientFunds);
 
 function rest(e: EngineCore, ms: MarketState, o: SimOrder): void {
   o.restSeq = ++e.restCount;

@@ -30,8 +30,6 @@ export function placeOrder(e: EngineCore, cmd: PlaceOrderCommand): OrderAck {
   if (reference !== undefined) opts.referencePrice = reference;
   const problem = validateOrder(rules, req, opts)[0];
   if (problem) throw new DomainError(problem.code, problem.message, problem.field ? { field: problem.field } : undefined);
-  if (isMarket && reference === undefined)
-    throw new DomainError('EXCHANGE_REJECTED', `no price observed for ${cmd.market} yet; ${cmd.type} orders need a market price`);
 
   const amount = new D(cmd.amount);
   const price = cmd.price === undefined ? undefined : decStr(cmd.price);
@@ -39,10 +37,12 @@ export function placeOrder(e: EngineCore, cmd: PlaceOrderCommand): OrderAck {
   let need: Dec;
   if (cmd.side === 'buy') {
     reserveCurrency = rules.quote;
-    const p = price ?? estimateBuyPrice(e, ms, amount, rules);
-    need = buyReservation(amount, p, e.ratesOf(ms).max, rules);
     const available = e.ledger.availableOf(reserveCurrency);
-    if (need.gt(available))
+    // A market buy before any price waits for the first print: it holds all the free quote meanwhile
+    // (released on fill) and fills only what that pays for.
+    if (isMarket && reference === undefined) need = available;
+    else need = buyReservation(amount, price ?? estimateBuyPrice(e, ms, amount, rules), e.ratesOf(ms).max, rules);
+    if (need.gt(available) || need.lte(0))
       throw new DomainError(
         'INSUFFICIENT_FUNDS',
         `You need ${decStr(need)} ${rules.quote} to open that order. You have only ${decStr(available)} ${rules.quote} available.`,

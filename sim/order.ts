@@ -24,6 +24,8 @@ export interface SimOrder {
   arrivesAt: number;
   arrived: boolean;
   onBook: boolean;
+  /** Waiting in its market's `takers` list for later prints (a taker on a trade tape). */
+  taking?: boolean;
   /**
    * When it went onto its book, as a per-engine counter: its time priority within its price level.
    * Stable for the order's life (unlike its rank among all resting orders), so an order can be

@@ -52,6 +52,8 @@ export interface EngineOptions {
   slippageBps?: number;
   /** Does a trade exactly at a resting order's price fill it? Default true (see sim/README.md). */
   fillAtTouch?: boolean;
+  /** Share of each trade print's amount the account can trade (takers and makers), (0, 1]; default 1. */
+  participation?: number;
   seed?: number;
   /** Simulated start time (ms). */
   startAt?: number;

@@ -241,6 +241,12 @@ export const backtestCreateInput = z
       .optional()
       .describe('Market of rows that name none (default: from the file name, else btcusd)'),
     slippage_bps: z.number().int().min(0).max(10_000).optional().describe('Extra slippage for taker fills, in basis points'),
+    participation: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe('Share of each trade print the account can take or be filled by (default 1): on trade data a taker fills at most participation × each print, at its price'),
   })
   .strict();
 export const backtestAdvanceInput = z

@@ -30,6 +30,8 @@ export const backtestCreateSchema = z
     /** Additions: market of rows that name none (default from the file name, else btcusd), slippage model. */
     market: z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a market symbol like "btcusd"').optional(),
     slippage_bps: z.number().int().min(0).max(10_000).optional(),
+    /** Share of each trade print the account can trade, (0, 1] (sim/README.md "bounded fills"). */
+    participation: z.number().gt(0).max(1).optional(),
   })
   .strict();
 export type BacktestCreateInput = z.infer<typeof backtestCreateSchema>;

@@ -88,6 +88,7 @@ export class BacktestsServiceImpl implements BacktestsService {
       latencyMs: v.latency_ms ?? 0,
       seed: v.seed ?? 1,
       slippageBps: v.slippage_bps ?? 5,
+      ...(v.participation !== undefined ? { participation: v.participation } : {}),
       ...(v.fees ? { fees: v.fees } : {}),
     };
     const session = new BacktestSession(data, engineOptions, balances);

@@ -63,19 +63,23 @@ describe('backtests through the service', () => {
     expect(app.services.accounts.get(created.account)).toMatchObject({ exchange: 'paper', exchange_account_id: `bt-${created.backtest_id}`, mode: 'backtest' });
     expect(a1).toEqual({ clock: '2026-01-01T00:00:00.000Z', events_processed: 1, done: false, fills: [] });
     expect(a2).toMatchObject({ clock: '2026-01-01T00:01:30.000Z', events_processed: 1, done: false, fills: [] });
-    expect(a3.fills.map((f) => [f.fill_id, f.price, f.fee, f.liquidity])).toEqual([['sim-1', '59930', '2.4', 'taker']]); // 59900 + 5 bps, to the tick
+    expect(a3.fills).toEqual([]); // the market order arrived after the 00:01:00 print: it waits for the next one
+
     expect(a4).toMatchObject({ clock: '2026-01-01T00:04:00.000Z', events_processed: 3, done: true });
-    expect(a4.fills.map((f) => [f.fill_id, f.amount, f.price, f.fee, f.liquidity, f.at])).toEqual([['sim-2', '0.1', '59850', '17.96', 'maker', '2026-01-01T00:02:00.000Z']]);
+    expect(a4.fills.map((f) => [f.fill_id, f.amount, f.price, f.fee, f.liquidity, f.at])).toEqual([
+      ['sim-1', '0.01', '59830', '2.4', 'taker', '2026-01-01T00:02:00.000Z'], // the 59800 print + 5 bps, up to the tick
+      ['sim-2', '0.1', '59850', '17.96', 'maker', '2026-01-01T00:02:00.000Z'], // a sell print below the resting buy
+    ]);
     const order = app.services.orders.get(created.account, { client_order_id: 'dip' });
-    expect(a4.fills[0]!.order_id).toBe(order.order_id); // the service's public id
+    expect(a4.fills[1]!.order_id).toBe(order.order_id); // the service's public id
     expect(order).toMatchObject({ status: 'filled', filled_amount: '0.1' });
     expect(report.balances).toEqual([
       { currency: 'BTC', total: '0.11', available: '0.11', reserved: '0' },
-      { currency: 'USD', total: '3395.34', available: '3395.34', reserved: '0' }, // 10000 - 599.3 - 2.4 - 5985 - 17.96
+      { currency: 'USD', total: '3396.34', available: '3396.34', reserved: '0' }, // 10000 - 598.3 - 2.4 - 5985 - 17.96
     ]);
     expect(report.fees_paid).toEqual({ USD: '20.36' });
-    expect(report.pnl).toEqual({ quote_currency: 'USD', value: '28.34' }); // 3395.34 + 0.11 * 60300 - 10000
-    expect(report.equity_curve.at(-1)).toEqual({ at: '2026-01-01T00:04:00.000Z', equity: '10028.34' });
+    expect(report.pnl).toEqual({ quote_currency: 'USD', value: '29.34' }); // 3396.34 + 0.11 * 60300 - 10000
+    expect(report.equity_curve.at(-1)).toEqual({ at: '2026-01-01T00:04:00.000Z', equity: '10029.34' });
     expect(report.digest).toMatch(/^[0-9a-f]{64}$/);
     const row = app.db.prepare('SELECT config_json FROM backtests WHERE backtest_id = ?').get(created.backtest_id) as { config_json: string };
     expect(JSON.parse(row.config_json)).toMatchObject({ name: 'known answers', seed: 3, data: { inline: 'trades', rows: 5 } });
@@ -92,6 +96,20 @@ describe('backtests through the service', () => {
     ];
     const alone = runScript(new BacktestSession(parseInlineMarketData('trades', trades, 'btcusd'), { getMarket: bundledMarket, seed: 3 }, { USD: '10000', BTC: '0' }), steps);
     expect(alone.report.digest).toBe(one.report.digest);
+  });
+
+  it('participation bounds taker fills to that share of each print', async () => {
+    const { backtests, orders } = app.services;
+    const created = await backtests.create({ data: { trades }, initial_balances: { USD: '10000' }, participation: 0.004 }, 'test');
+    await backtests.advance({ backtest_id: created.backtest_id, until: '2026-01-01T00:01:30Z' }, 'test');
+    await orders.place(created.account, marketBuy, 'test');
+    const a = await backtests.advance({ backtest_id: created.backtest_id, until: '2026-01-01T00:03:00Z' }, 'test');
+    // 0.004 × 1 at 00:02 (59800 + 5 bps), then 0.004 × 0.3 = 0.0012 at 00:03 (60100 + 5 bps)
+    expect(a.fills.map((f) => [f.amount, f.price, f.at])).toEqual([
+      ['0.004', '59830', '2026-01-01T00:02:00.000Z'],
+      ['0.0012', '60131', '2026-01-01T00:03:00.000Z'],
+    ]);
+    expect((await rejects(backtests.create({ data: { trades }, initial_balances: {}, participation: 0 }, 't'))).message).toMatch(/^participation: /);
   });
 
   it('validates every input with INVALID_ARGUMENT naming the field', async () => {

@@ -43,6 +43,7 @@ const scenarioArb = fc.record({
   jitter: fc.integer({ min: 0, max: 1000 }),
   slippage: fc.integer({ min: 0, max: 50 }),
   touch: fc.boolean(),
+  participation: fc.constantFrom(1, 0.5, 0.1),
   steps: fc.array(stepArb, { minLength: 5, maxLength: 80 }),
   actions: fc.array(actionArb, { minLength: 1, maxLength: 40 }),
 });
@@ -68,15 +69,17 @@ function events(s: Scenario): MarketEvent[] {
 interface Outcome {
   engine: MatchingEngine;
   placed: Map<string, PlaceOrderCommand>;
+  placedAt: Map<string, number>;
   trades: TradePrint[];
 }
 
 function simulate(s: Scenario, restoreAt?: number): Outcome {
-  const opts = { getMarket: bundledMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch };
+  const opts = { getMarket: bundledMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch, participation: s.participation };
   let e = new MatchingEngine({ ...opts, seed: s.seed, startAt: T0 });
   e.fund(INITIAL);
   const evs = events(s);
   const placed = new Map<string, PlaceOrderCommand>();
+  const placedAt = new Map<string, number>();
   const ids: string[] = [];
   evs.forEach((ev, i) => {
     if (i === restoreAt) e = new MatchingEngine(opts, JSON.parse(JSON.stringify(e.toState(true))));
@@ -98,6 +101,7 @@ function simulate(s: Scenario, restoreAt?: number): Outcome {
       try {
         e.place(cmd);
         placed.set(cmd.clientOrderId, cmd);
+        placedAt.set(cmd.clientOrderId, e.now());
         ids.push(cmd.clientOrderId);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
@@ -107,7 +111,7 @@ function simulate(s: Scenario, restoreAt?: number): Outcome {
     else e.onBook(ev);
   });
   e.advanceTo(evs[evs.length - 1]!.ts + 86_400_000);
-  return { engine: e, placed, trades: evs.filter((x): x is TradePrint => x.kind === 'trade') };
+  return { engine: e, placed, placedAt, trades: evs.filter((x): x is TradePrint => x.kind === 'trade') };
 }
 
 describe('simulator properties', () => {
@@ -166,12 +170,16 @@ describe('simulator properties', () => {
         expect(f.price).toBe(cmd.price);
         const ts = Date.parse(f.at);
         const crossing = trades.filter(
-          (t) => t.ts === ts && (f.side === 'buy' ? (s.touch ? new D(t.price).lte(f.price) : new D(t.price).lt(f.price)) : s.touch ? new D(t.price).gte(f.price) : new D(t.price).gt(f.price)),
+          (t) =>
+            t.ts === ts &&
+            (f.side === 'buy'
+              ? new D(t.price).lt(f.price) || (s.touch && t.side === 'sell' && new D(t.price).eq(f.price))
+              : new D(t.price).gt(f.price) || (s.touch && t.side === 'buy' && new D(t.price).eq(f.price))),
         );
         expect(crossing.length).toBeGreaterThan(0);
         const key = `${ts}/${f.side}`;
         makerByTs.set(key, (makerByTs.get(key) ?? new D(0)).plus(f.amount));
-        const size = crossing.reduce((acc, t) => acc.plus(t.amount!), new D(0));
+        const size = crossing.reduce((acc, t) => acc.plus(t.amount!), new D(0)).times(s.participation);
         expect(makerByTs.get(key)!.lte(size)).toBe(true);
       }
     }
@@ -179,6 +187,17 @@ describe('simulator properties', () => {
       const sum = r.fills.reduce((acc, f) => acc.plus(f.amount), new D(0));
       expect(sum.toFixed()).toBe(r.filledAmount);
       expect(new D(r.filledAmount).lte(r.amount)).toBe(true);
+    }
+  });
+
+  test.prop([scenarioArb], { numRuns: RUNS })('trades-only tapes: no fill above print × participation, none before its order arrived', (s0) => {
+    const s = { ...s0, steps: s0.steps.map((st) => ({ ...st, book: null })) };
+    const { engine, placedAt, trades } = simulate(s);
+    for (const f of engine.fills()) {
+      const ts = Date.parse(f.at);
+      expect(ts).toBeGreaterThanOrEqual(placedAt.get(f.clientOrderId!)! + s.latency);
+      const prints = trades.filter((t) => t.ts === ts && new D(t.amount!).times(s.participation).gte(f.amount));
+      expect(prints.length).toBeGreaterThan(0);
     }
   });
 });

@@ -68,11 +68,11 @@ describe('taker orders against the observed book', () => {
     expect(e.query({ clientOrderId: 'c2' })).toMatchObject({ state: 'filled', filledAmount: '0.3' });
   });
 
-  it('with trades only, a marketable limit takes at the last price and a market order pays slippage', () => {
+  it('with trades only, a marketable limit and a market order both pay slippage on the print (a limit never beyond its price)', () => {
     const e = engine({ slippageBps: 10 });
     e.onTrade(trade(T0, '60000'));
     e.place(order({ price: '60100' }));
-    expect(e.fills()[0]).toMatchObject({ price: '60000', liquidity: 'taker' });
+    expect(e.fills()[0]).toMatchObject({ price: '60060', liquidity: 'taker' }); // 60000 * 1.001
     e.place(order({ clientOrderId: 'c2', type: 'market', price: undefined, side: 'sell', amount: '0.1' }));
     expect(e.fills()[1]).toMatchObject({ price: '59940', side: 'sell' }); // 60000 * (1 - 0.001), rounded down to the tick
   });
@@ -82,7 +82,7 @@ describe('post-only', () => {
   it('a post-only order that would cross is cancelled (not filled, funds released), like Bitstamp', () => {
     const e = engine();
     e.onTrade(trade(T0, '60000'));
-    const ack = e.place(order({ price: '60000', postOnly: true }));
+    const ack = e.place(order({ price: '60001', postOnly: true }));
     expect(ack.exchangeOrderId).toBe('sim-o-1');
     const r = e.query({ clientOrderId: 'c1' })!;
     expect(r.state).toBe('cancelled');
@@ -149,8 +149,10 @@ describe('resting orders and trade prints', () => {
     e.place(order({ price: '60000' }));
     e.onTrade(trade(T0 + 50, '59000'));
     expect(e.fills()).toEqual([]);
-    e.onTrade(trade(T0 + 100, '60500')); // arrives at T0+100 first: last was 59000 <= 60000, so it takes at 59000
-    expect(e.fills()[0]).toMatchObject({ price: '59000', liquidity: 'taker', at: iso(T0 + 100) });
+    e.onTrade(trade(T0 + 100, '60500')); // arrives at T0+100: marketable (last 59000), but it meets only prints from now on
+    expect(e.fills()).toEqual([]);
+    e.onTrade(trade(T0 + 200, '59500'));
+    expect(e.fills()[0]).toMatchObject({ price: '59500', liquidity: 'taker', at: iso(T0 + 200) });
   });
 });
 
