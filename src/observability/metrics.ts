@@ -15,6 +15,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     responseSignatureMissing: new Counter({ name: 'exec_mcp_exchange_response_signature_missing_total', help: 'Write replies accepted without a response signature header', labelNames: ['exchange', 'endpoint'], registers: [registry] }),
     clockSkewSeconds: new Gauge({ name: 'exec_mcp_exchange_clock_skew_seconds', help: 'Exchange clock minus ours, learned when a request timestamp was rejected', labelNames: ['exchange'], registers: [registry] }),
     inflightGaveUp: new Counter({ name: 'exec_mcp_inflight_checks_gave_up_total', help: 'Orders left in flight after the in-flight checks gave up (only reconciliation can settle them now): alert on it', labelNames: ['reason'], registers: [registry] }),
+    fillsQuarantined: new Counter({ name: 'exec_mcp_fills_quarantined_total', help: 'Exchange fills impossible for their order (market, side or limit price), kept aside and not applied', labelNames: ['source'], registers: [registry] }),
     reconciliations: new Counter({ name: 'exec_mcp_reconciliations_total', help: 'Account reconciliations run', labelNames: ['trigger', 'result'], registers: [registry] }),
     metadataRefresh: new Counter({ name: 'exec_mcp_metadata_refresh_total', help: 'Metadata refresh attempts', labelNames: ['exchange', 'result'], registers: [registry] }),
     metadataAgeSeconds: new Gauge({ name: 'exec_mcp_metadata_age_seconds', help: 'Age of the cached exchange metadata', labelNames: ['exchange'], registers: [registry] }),

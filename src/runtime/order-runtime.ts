@@ -26,6 +26,7 @@ import { OrderStore } from './order-store.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { Reconciler, type ReconcileResult } from './reconciliation.ts';
 import type { LiveOrder, RuntimeHost } from './runtime-host.ts';
+import { FillQuarantine, type QuarantinedFill } from './fill-quarantine.ts';
 import { realScheduler } from './scheduler.ts';
 import { storageFailure } from './storage-failure.ts';
 import { TransitionBatch, type TransitionBatchDeps, type Work } from './transition-batch.ts';
@@ -42,6 +43,7 @@ export class OrderRuntime {
   private readonly inflight: InflightChecks;
   private readonly events: ExchangeEvents;
   private readonly reconciler: Reconciler;
+  private readonly quarantine: FillQuarantine;
   private readonly host: RuntimeHost;
   private readonly batchDeps: TransitionBatchDeps;
   private queue: Work[] = [];
@@ -87,8 +89,10 @@ export class OrderRuntime {
       ...(deps.inflight ? { options: deps.inflight } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
+    this.quarantine = new FillQuarantine({ audit: deps.audit, logger: deps.logger, nowIso: () => this.nowIso(), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
     this.reconciler = new Reconciler({
       host: this.host,
+      quarantine: this.quarantine,
       logger: deps.logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       outboxBusy,
@@ -101,6 +105,7 @@ export class OrderRuntime {
       directory: deps.directory,
       logger: deps.logger,
       scheduler,
+      quarantine: this.quarantine,
       reconcile: (record, trigger) => void this.reconcileAccount(record, trigger).catch(() => undefined),
     });
   }
@@ -187,6 +192,11 @@ export class OrderRuntime {
   }
 
   // ------------------------------------------------------------------ reads
+
+  /** Exchange fills kept aside as impossible for their order since start (status page). */
+  quarantinedFills(): readonly QuarantinedFill[] {
+    return this.quarantine.list();
+  }
 
   get(orderId: string): OrderView | undefined {
     return this.reads.get(orderId);

@@ -18,6 +18,10 @@ import {
   type LiveOrder,
   type RuntimeHost,
 } from './runtime-host.ts';
+import type { FillQuarantine } from './fill-quarantine.ts';
+
+/** status_reason of a landed order the exchange no longer knows. */
+export const FORGOTTEN_REASON = 'not found on the exchange';
 
 export interface ReconcileResult {
   orders: number;
@@ -33,6 +37,8 @@ export interface ReconcilerDeps {
   outboxBusy: (orderId: string) => boolean;
   /** A query answered "not found" for an order that never landed: let the in-flight checks retry. */
   notFoundYet: (orderId: string) => void;
+  /** Keeps impossible fills aside instead of applying them. */
+  quarantine?: FillQuarantine;
   /** Pushed events that could not be matched are covered by this run. */
   clearOrphans: (accountKey: AccountKey) => void;
 }
@@ -96,12 +102,16 @@ export class Reconciler {
           (o.exchangeOrderId !== undefined ? byExchange.get(o.exchangeOrderId) : undefined) ??
           (await adapter.queryOrder(locatorOf(order.context)));
         if (report) {
-          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: reconciledReportOf(report) }, RECONCILE_ACTOR));
+          const sane = this.deps.quarantine ? this.deps.quarantine.filterReport(record, o.orderId, order.context, report, RECONCILE_ACTOR) : report;
+          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: reconciledReportOf(sane) }, RECONCILE_ACTOR));
           result.orders++;
         } else if (order.context.exchangeOrderId === undefined && order.context.fillIds.length === 0) {
           this.deps.notFoundYet(o.orderId);
         } else {
-          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: { state: 'not_found', fills: [] } }, RECONCILE_ACTOR));
+          // Landed (acked or filled), not in open_orders, and order_status definitely says not found:
+          // the exchange has forgotten it; it can no longer fill, so end it cancelled, keeping its fills.
+          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: { state: 'cancelled', reason: FORGOTTEN_REASON, fills: [] } }, RECONCILE_ACTOR));
+          logger.warn({ account: record.ref, orderId: o.orderId }, 'order not found on the exchange; ended cancelled');
           result.orders++;
         }
       }
@@ -136,6 +146,8 @@ export class Reconciler {
         result.unmatchedFills++;
         continue;
       }
+      const ctx = host.order(orderId)?.context;
+      if (ctx && this.deps.quarantine && !this.deps.quarantine.admit(record, orderId, ctx, f, RECONCILE_ACTOR)) continue;
       track(host.deliver(orderId, { type: 'FILL', ...fillRecordOf(f) }, RECONCILE_ACTOR));
       result.fills++;
     }
