@@ -69,3 +69,13 @@ export function invalidArgumentFromIssues(
     fields: issues.map((i) => i.path.map(String).join('.')),
   });
 }
+
+/**
+ * The code and text of a status reason the runtime wrote as "CODE: message" (errorText in
+ * runtime-host); `code` is undefined when the text does not start with a contract code.
+ */
+export function codedReason(reason: string): { code: ErrorCode | undefined; message: string } {
+  const m = /^([A-Z_]+): ([\s\S]*)$/.exec(reason);
+  if (m && (ERROR_CODES as readonly string[]).includes(m[1]!)) return { code: m[1] as ErrorCode, message: m[2]! };
+  return { code: undefined, message: reason };
+}

@@ -4,7 +4,7 @@
  */
 import type { OrderRequest } from '../domain/order.ts';
 import type { Services } from '../services/ports.ts';
-import { DomainError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import { codedReason, DomainError, type ErrorCode } from '../domain/errors.ts';
 import type { OrderView } from '../domain/order.ts';
 import { cancelAllOutput, fillsOutput, orderOutput, ordersOutput, placedOrderOutput } from './output-schemas.ts';
 import {
@@ -28,11 +28,10 @@ const DEFINITE_REFUSALS: ReadonlySet<ErrorCode> = new Set([
  * EXCHANGE_REJECTED: a rejected order was never placed), the stored order in details.order.
  */
 export function refusalOf(order: OrderView): DomainError {
-  const m = /^([A-Z_]+): ([\s\S]*)$/.exec(order.status_reason ?? '');
-  const named = m && (ERROR_CODES as readonly string[]).includes(m[1]!) ? (m[1] as ErrorCode) : undefined;
-  const code = named !== undefined && DEFINITE_REFUSALS.has(named) ? named : 'EXCHANGE_REJECTED';
-  const message = named !== undefined && DEFINITE_REFUSALS.has(named) ? m![2]! : (order.status_reason ?? 'rejected by the exchange');
-  return new DomainError(code, `order ${order.order_id} was not placed: ${message}`, { order });
+  const reason = order.status_reason ?? 'rejected by the exchange';
+  const { code, message } = codedReason(reason);
+  const definite = code !== undefined && DEFINITE_REFUSALS.has(code);
+  return new DomainError(definite ? code : 'EXCHANGE_REJECTED', `order ${order.order_id} was not placed: ${definite ? message : reason}`, { order });
 }
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;

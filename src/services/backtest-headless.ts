@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config.ts';
-import { ERROR_CODES, isDomainError } from '../domain/errors.ts';
+import { codedReason, isDomainError } from '../domain/errors.ts';
 import type { Market } from '../domain/market.ts';
 import type { BacktestReport, Services } from './ports.ts';
 import { fillViewOf } from '../exchanges/adapter.ts';
@@ -101,11 +101,10 @@ export async function runWithService(o: BacktestCliOptions, createApp: CreateApp
     const report = await backtests.report({ backtest_id: id });
     for (const v of orders.list(created.account, { status: 'closed', limit: 1000 })) {
       if (v.status !== 'rejected' || rejected.some((r) => r.client_order_id === v.client_order_id)) continue;
-      // The runtime keeps the exchange's code as a "CODE: message" prefix of status_reason.
-      const m = /^([A-Z_]+): (.*)$/s.exec(v.status_reason ?? '');
-      const code = m && (ERROR_CODES as readonly string[]).includes(m[1]!) ? m[1]! : 'EXCHANGE_REJECTED';
+      const reason = codedReason(v.status_reason ?? 'rejected');
+      const code = reason.code ?? 'EXCHANGE_REJECTED';
       const line = steps.find((s) => 'place' in s && s.place.client_order_id === v.client_order_id)?.line ?? 0;
-      rejected.push({ line, client_order_id: v.client_order_id, code, message: m ? m[2]! : (v.status_reason ?? 'rejected') });
+      rejected.push({ line, client_order_id: v.client_order_id, code, message: reason.message });
     }
     return { ...report, rejected: rejected.sort((a, b) => a.line - b.line), engine: 'service' };
   } finally {

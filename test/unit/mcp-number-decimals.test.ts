@@ -1,19 +1,10 @@
 /** Decimal arguments sent as JSON numbers (as many LLM tool calls and the MCP Inspector send them), against the real app. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decimalTextOfNumber } from '../../src/mcp/schemas.ts';
-import { startTestApp, type TestApp } from '../integration/mcp-app.ts';
-import { connectInMemory, fail, ok, type Connected } from './mcp-harness.ts';
+import { useAppClient } from './mcp-app-client.ts';
+import { fail, ok } from './mcp-harness.ts';
 
-let app: TestApp;
-let conn: Connected;
-beforeAll(async () => {
-  app = await startTestApp();
-  conn = await connectInMemory(app.services);
-});
-afterAll(async () => {
-  await conn?.close();
-  await app?.close();
-});
+const env = useAppClient();
 
 const limitBuy = { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit' } as const;
 
@@ -29,23 +20,23 @@ describe('decimal arguments as JSON numbers', () => {
   });
 
   it('place_order and preview_order take amount and price as numbers, stored as the same decimal strings', async () => {
-    const preview = await ok(conn.client, 'preview_order', { ...limitBuy, amount: 0.01, price: 20000 });
+    const preview = await ok(env.client, 'preview_order', { ...limitBuy, amount: 0.01, price: 20000 });
     expect(preview).toMatchObject({ valid: true, normalized: { amount: '0.01', price: '20000' } });
-    const placed = await ok(conn.client, 'place_order', { ...limitBuy, amount: 0.00123, price: 20001, client_order_id: 'num-1' });
+    const placed = await ok(env.client, 'place_order', { ...limitBuy, amount: 0.00123, price: 20001, client_order_id: 'num-1' });
     expect(placed.order).toMatchObject({ amount: '0.00123', price: '20001', client_order_id: 'num-1' });
   });
 
   it('refuses exponent forms and too many digits with INVALID_ARGUMENT saying to send a string', async () => {
-    const exp = await fail(conn.client, 'place_order', { ...limitBuy, amount: 1e-7, price: '20000' });
+    const exp = await fail(env.client, 'place_order', { ...limitBuy, amount: 1e-7, price: '20000' });
     expect(exp.code).toBe('INVALID_ARGUMENT');
     expect(exp.message).toMatch(/amount/);
     expect(exp.message).toMatch(/send it as a decimal string/);
-    const long = await fail(conn.client, 'preview_order', { ...limitBuy, amount: '0.01', price: 0.1 + 0.2 });
+    const long = await fail(env.client, 'preview_order', { ...limitBuy, amount: '0.01', price: 0.1 + 0.2 });
     expect(long.code).toBe('INVALID_ARGUMENT');
     expect(long.message).toMatch(/price/);
     expect(long.message).toMatch(/significant digits/);
     // A number still meets the field's own rules once converted.
-    expect((await fail(conn.client, 'place_order', { ...limitBuy, amount: -1, price: '20000' })).code).toBe('INVALID_ARGUMENT');
-    expect((await fail(conn.client, 'place_order', { ...limitBuy, amount: true, price: '20000' })).code).toBe('INVALID_ARGUMENT');
+    expect((await fail(env.client, 'place_order', { ...limitBuy, amount: -1, price: '20000' })).code).toBe('INVALID_ARGUMENT');
+    expect((await fail(env.client, 'place_order', { ...limitBuy, amount: true, price: '20000' })).code).toBe('INVALID_ARGUMENT');
   });
 });

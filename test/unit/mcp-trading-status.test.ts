@@ -1,25 +1,16 @@
 /** get_trading_status against the real app: caps beside what is used, kill switches, can_trade. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../integration/mcp-app.ts';
-import { connectInMemory, fail, ok, type Connected } from './mcp-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useAppClient } from './mcp-app-client.ts';
+import { connectInMemory, fail, ok } from './mcp-harness.ts';
 
-let app: TestApp;
-let conn: Connected;
-beforeAll(async () => {
-  app = await startTestApp();
-  conn = await connectInMemory(app.services);
-});
-afterAll(async () => {
-  await conn?.close();
-  await app?.close();
-});
+const env = useAppClient();
 
 describe('get_trading_status', () => {
   it('reports limits beside today\'s usage, and the kill switches as can_trade', async () => {
-    app.services.accounts.setLimits('paper', { max_open_orders: 5, daily_notional: '1000', kill_switch: false }, 'test');
-    await ok(conn.client, 'place_order', { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.002', price: '20000', client_order_id: 'ts-1' });
-    await ok(conn.client, 'place_order', { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.001', price: '21000', client_order_id: 'ts-2' });
-    const s = await ok(conn.client, 'get_trading_status', { account: 'paper' });
+    env.app.services.accounts.setLimits('paper', { max_open_orders: 5, daily_notional: '1000', kill_switch: false }, 'test');
+    await ok(env.client, 'place_order', { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.002', price: '20000', client_order_id: 'ts-1' });
+    await ok(env.client, 'place_order', { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.001', price: '21000', client_order_id: 'ts-2' });
+    const s = await ok(env.client, 'get_trading_status', { account: 'paper' });
     expect(s).toMatchObject({
       global_kill_switch: false,
       account: {
@@ -34,21 +25,21 @@ describe('get_trading_status', () => {
     });
     expect((s.account as { usage: { day: string } }).usage.day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 
-    app.services.accounts.setGlobalKillSwitch(true, 'test');
-    const halted = await ok(conn.client, 'get_trading_status', { account: 'paper' });
+    env.app.services.accounts.setGlobalKillSwitch(true, 'test');
+    const halted = await ok(env.client, 'get_trading_status', { account: 'paper' });
     expect(halted).toMatchObject({ global_kill_switch: true, account: { can_trade: false } });
-    expect((await fail(conn.client, 'place_order', { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.001', price: '20000' })).code).toBe('RISK_LIMIT');
-    app.services.accounts.setGlobalKillSwitch(false, 'test');
+    expect((await fail(env.client, 'place_order', { account: 'paper', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.001', price: '20000' })).code).toBe('RISK_LIMIT');
+    env.app.services.accounts.setGlobalKillSwitch(false, 'test');
 
-    app.services.accounts.setLimits('paper', { kill_switch: true }, 'test');
-    const overview = await ok(conn.client, 'get_trading_status', {});
+    env.app.services.accounts.setLimits('paper', { kill_switch: true }, 'test');
+    const overview = await ok(env.client, 'get_trading_status', {});
     expect(overview.global_kill_switch).toBe(false);
     expect(overview.accounts).toEqual(expect.arrayContaining([expect.objectContaining({ account: 'paper', kill_switch: true, can_trade: false })]));
-    app.services.accounts.setLimits('paper', {}, 'test');
+    env.app.services.accounts.setLimits('paper', {}, 'test');
   });
 
   it('is read-only and present for read-only sessions; an unknown account is ACCOUNT_NOT_FOUND', async () => {
-    const ro = await connectInMemory(app.services, { readOnly: true });
+    const ro = await connectInMemory(env.app.services, { readOnly: true });
     try {
       const tool = (await ro.client.listTools()).tools.find((t) => t.name === 'get_trading_status');
       expect(tool?.annotations?.readOnlyHint).toBe(true);
