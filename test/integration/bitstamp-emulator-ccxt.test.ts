@@ -231,5 +231,7 @@ describe('ccxt pro.bitstamp (WebSocket) against the emulator', () => {
       ['BTC/USD', 'sell', 59100, 0.005, 0.89, 'USD'],
     ]);
     expect(trades.every((t) => typeof t.id === 'string' && t.id !== '')).toBe(true);
+    // As Bitstamp sends my_trades: order_id a string, no client_order_id.
+    expect(trades.map((t) => [typeof t.info['order_id'], 'client_order_id' in t.info])).toEqual([['string', false], ['string', false]]);
   });
 });
