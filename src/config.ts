@@ -42,6 +42,18 @@ export const configSchema = z.object({
   EXEC_MCP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EXEC_MCP_READ_ONLY: flagBool.default(false),
   EXEC_MCP_BACKTEST_DATA_DIR: notBlank(': give the folder backtest_create may read market-data files from').optional(),
+  EXEC_MCP_BACKTEST_MAX_FILE_MB: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of MiB')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be 1-1024 MiB').max(1024, 'must be 1-1024 MiB'))
+    .default(256),
+  EXEC_MCP_BACKTEST_MAX_EVENTS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of events')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be 1-50000000 events').max(50_000_000, 'must be 1-50000000 events'))
+    .default(5_000_000),
   EXEC_MCP_BEHIND_TLS_PROXY: flagBool.default(false),
   EXEC_MCP_BALANCE_SNAPSHOT_S: z
     .string()
@@ -70,6 +82,13 @@ export interface Config {
   readOnly: boolean;
   /** When set, backtest_create reads market-data files only inside this folder. */
   backtestDataDir?: string;
+  /** Largest backtest_create data file, bytes (EXEC_MCP_BACKTEST_MAX_FILE_MB, in MiB): refused from its size, unread. */
+  backtestMaxFileBytes: number;
+  /**
+   * Market-data events all live backtests hold together (EXEC_MCP_BACKTEST_MAX_EVENTS); beyond it the
+   * least recently used end, and a backtest that alone holds more is refused while its data is read.
+   */
+  backtestMaxEvents: number;
   /**
    * The dashboard is reached only through one TLS-terminating reverse proxy: Secure session cookie,
    * HSTS, and X-Forwarded-Proto / the last X-Forwarded-For hop are trusted.
@@ -98,6 +117,8 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'log-level': 'EXEC_MCP_LOG_LEVEL',
   'read-only': 'EXEC_MCP_READ_ONLY',
   'backtest-data-dir': 'EXEC_MCP_BACKTEST_DATA_DIR',
+  'backtest-max-file-mb': 'EXEC_MCP_BACKTEST_MAX_FILE_MB',
+  'backtest-max-events': 'EXEC_MCP_BACKTEST_MAX_EVENTS',
   'behind-tls-proxy': 'EXEC_MCP_BEHIND_TLS_PROXY',
   'balance-snapshot-s': 'EXEC_MCP_BALANCE_SNAPSHOT_S',
   'init-empty': 'EXEC_MCP_INIT_EMPTY',
@@ -153,6 +174,8 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
     offline: c.EXEC_MCP_OFFLINE,
     logLevel: c.EXEC_MCP_LOG_LEVEL,
     readOnly: c.EXEC_MCP_READ_ONLY,
+    backtestMaxFileBytes: c.EXEC_MCP_BACKTEST_MAX_FILE_MB * 1024 * 1024,
+    backtestMaxEvents: c.EXEC_MCP_BACKTEST_MAX_EVENTS,
     behindTlsProxy: c.EXEC_MCP_BEHIND_TLS_PROXY,
     balanceSnapshotMs: c.EXEC_MCP_BALANCE_SNAPSHOT_S * 1000,
     initEmpty: c.EXEC_MCP_INIT_EMPTY,

@@ -29,7 +29,7 @@ import type { Services, StatusService } from './services/ports.ts';
 import { dbChangeStamp } from './db/change-stamp.ts';
 import { ClosedVenueAdapter, endedBacktestReason } from './exchanges/closed-venue.ts';
 import { expireOrdersOfEndedBacktest, retireEndedBacktests } from './services/backtest-retire.ts';
-import type { BacktestRetentionLimits } from './services/backtest-retention.ts';
+import { DEFAULT_BACKTEST_RETENTION, type BacktestRetentionLimits } from './services/backtest-retention.ts';
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
@@ -231,7 +231,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
       db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
       ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),
-      ...(opts.backtestRetention !== undefined ? { retention: opts.backtestRetention } : {}),
+      retention: opts.backtestRetention ?? { ...DEFAULT_BACKTEST_RETENTION, maxEvents: config.backtestMaxEvents },
+      maxFileBytes: config.backtestMaxFileBytes,
       // Ended to make room: the account's venue closes and its open orders expire, as after a restart.
       onEnded: async (record) => {
         await registry.remove(record.key);

@@ -13,7 +13,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_create',
       title: 'Create backtest',
       description:
-        'Starts a deterministic backtest on historical trades or candles (a server file path, or inline {trades:[{timestamp, price, amount, side}]}, {candles:[{timestamp, open, high, low, close, volume}]} or {quotes:[{timestamp, bid, ask, bid_amount, ask_amount}]}). Creates a backtest account usable with every order tool (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance.',
+        'Starts a deterministic backtest on historical trades or candles (a server file path, or inline {trades:[{timestamp, price, amount, side}]}, {candles:[{timestamp, open, high, low, close, volume}]} or {quotes:[{timestamp, bid, ask, bid_amount, ask_amount}]}). Creates a backtest account usable with every order tool (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance. Data over the server\'s limits (file size EXEC_MCP_BACKTEST_MAX_FILE_MB, default 256 MiB; events EXEC_MCP_BACKTEST_MAX_EVENTS, default 5,000,000, a candle counts four) is refused with INVALID_ARGUMENT.',
       input: backtestCreateInput,
       output: backtestCreateOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

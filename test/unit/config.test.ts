@@ -138,3 +138,17 @@ describe('EXEC_MCP_INIT_EMPTY / --init-empty', () => {
     );
   });
 });
+
+describe('EXEC_MCP_BACKTEST_MAX_FILE_MB / EXEC_MCP_BACKTEST_MAX_EVENTS', () => {
+  it('default to 256 MiB and 5M events, read variables and flags, and name the variable when out of range', () => {
+    expect(loadConfig({})).toMatchObject({ backtestMaxFileBytes: 256 * 1024 * 1024, backtestMaxEvents: 5_000_000 });
+    expect(loadConfig({ EXEC_MCP_BACKTEST_MAX_FILE_MB: '2', EXEC_MCP_BACKTEST_MAX_EVENTS: '1000' })).toMatchObject({ backtestMaxFileBytes: 2 * 1024 * 1024, backtestMaxEvents: 1000 });
+    expect(loadConfig({}, { 'backtest-max-file-mb': '3', 'backtest-max-events': '7' })).toMatchObject({ backtestMaxFileBytes: 3 * 1024 * 1024, backtestMaxEvents: 7 });
+    expect(configError(() => loadConfig({ EXEC_MCP_BACKTEST_MAX_FILE_MB: '2048' })).message).toBe(
+      'invalid configuration: EXEC_MCP_BACKTEST_MAX_FILE_MB must be 1-1024 MiB (flag --backtest-max-file-mb)',
+    );
+    expect(configError(() => loadConfig({ EXEC_MCP_BACKTEST_MAX_EVENTS: '1e6' })).message).toBe(
+      'invalid configuration: EXEC_MCP_BACKTEST_MAX_EVENTS must be a whole number of events (flag --backtest-max-events)',
+    );
+  });
+});
