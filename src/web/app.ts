@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Services } from '../services/ports.ts';
 import { EndedSessions, LoginRateLimiter, isLoggedIn, refuseEndedSessions, requireLogin, takeFlash } from './auth.ts';
+import { controlMount } from './control.ts';
 import { errorMiddleware } from './errors.ts';
 import { hostGuard } from './host-guard.ts';
 import { healthRouter, type ReadyReport } from './health.ts';
@@ -38,6 +39,8 @@ export interface WebAppDeps {
   /** Cookie-signing keys, newest first (16+ characters each). */
   sessionKeys: string[];
   mcpHandler?: McpHttpHandler;
+  /** Bearer token of the operator control endpoint (/control/*, src/web/control.ts); unset: no endpoint. */
+  controlToken?: string;
   /** /readyz; defaults to services.status.ready(). */
   ready?: () => ReadyReport;
   clock?: Clock;
@@ -145,6 +148,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   if (deps.allowedHost) app.use(hostGuard(deps.allowedHost));
   app.use(requestMetrics(deps.metricsRegistry));
   if (deps.mcpHandler) app.use(mcpMount(deps.mcpHandler, deps.logger));
+  if (deps.controlToken) app.use(controlMount({ services: deps.services, token: deps.controlToken, logger: deps.logger }));
   app.use(securityHeaders(secure));
   app.use(viewsMiddleware(createViewEnvironment(viewsDir), viewsDir));
   app.use(errorMiddleware(deps.logger));

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { accountRef } from '../../domain/account.ts';
+import { applyKillSwitch, describeCancels } from '../../services/brake.ts';
 import { flash } from '../auth.ts';
 import { onFormError } from '../errors.ts';
 import { checkbox, formFields } from '../forms.ts';
@@ -34,9 +35,13 @@ export function accountRoutes({ services }: RouteDeps): Router {
   });
 
   router.post('/dashboard/kill-switch', async (ctx) => {
-    const on = checkbox(formFields(ctx)['kill_switch']);
-    services.accounts.setGlobalKillSwitch(on, DASHBOARD_ACTOR);
-    flash(ctx, on ? 'error' : 'ok', on ? 'Global kill switch ON: every new order is refused.' : 'Global kill switch off: orders are accepted again.');
+    const f = formFields(ctx);
+    const on = checkbox(f['kill_switch']);
+    const cancelOpen = on && checkbox(f['cancel_open']);
+    // The switch is committed first, so no new order slips in while the open ones are cancelled.
+    const results = await applyKillSwitch(services, { on, cancel_open: cancelOpen }, DASHBOARD_ACTOR);
+    const cancels = cancelOpen ? ` Cancel all open orders: ${describeCancels(results)}.` : '';
+    flash(ctx, on ? 'error' : 'ok', on ? `Global kill switch ON: every new order is refused.${cancels}` : 'Global kill switch off: orders are accepted again.');
     seeOther(ctx, '/dashboard');
   });
 
