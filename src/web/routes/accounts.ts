@@ -36,8 +36,9 @@ export function accountRoutes({ services }: RouteDeps): Router {
 
   router.post('/dashboard/kill-switch', async (ctx) => {
     const f = formFields(ctx);
-    const on = checkbox(f['kill_switch']);
-    const cancelOpen = on && checkbox(f['cancel_open']);
+    // cancel_open is the "stop and cancel all open orders" button: it turns the switch on too.
+    const cancelOpen = checkbox(f['cancel_open']);
+    const on = cancelOpen || checkbox(f['kill_switch']);
     // The switch is committed first, so no new order slips in while the open ones are cancelled.
     const results = await applyKillSwitch(services, { on, cancel_open: cancelOpen }, DASHBOARD_ACTOR);
     const cancels = cancelOpen ? ` Cancel all open orders: ${describeCancels(results)}.` : '';

@@ -6,7 +6,6 @@ import { isTerminal, ORDER_STATUSES, type OrderStatus, type OrderView } from '..
 import { cancelOpenOrders, describeCancels } from '../../services/brake.ts';
 import type { ListOrdersFilter } from '../../services/ports.ts';
 import { flash } from '../auth.ts';
-import { formFields } from '../forms.ts';
 import { DASHBOARD_ACTOR, accountPath, queryText, refFromParams, seeOther, type RouteDeps } from './common.ts';
 import { accountChoices } from './dashboard-data.ts';
 
@@ -14,9 +13,9 @@ const PAGE_LIMIT = 200;
 const STATUS_CHOICES = ['all', 'open', 'closed', ...ORDER_STATUSES] as const;
 const ACCOUNT = '/dashboard/accounts/:exchange/:exchange_account_id';
 
-/** Where a brake form returns: the dashboard page it was posted from (never another site). */
+/** Where a brake form returns (`?back=` of its action): the dashboard page it was posted from, never another site. */
 function backTo(ctx: Context, fallback: string): string {
-  const back = formFields(ctx)['back'];
+  const back = queryText(ctx, 'back');
   return back !== undefined && /^\/dashboard(?:[/?]|$)/.test(back) && !back.includes('//') && !back.includes('\\') ? back : fallback;
 }
 
