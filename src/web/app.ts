@@ -115,7 +115,7 @@ function pageState(): Middleware {
 /**
  * The HTTP server of `serve`: dashboard (server-rendered, works without JavaScript), health and
  * metrics endpoints, and the MCP endpoint at /mcp when a handler is given.
- * Middleware order matters: MCP first (raw), then headers, views, errors, static assets and
+ * Middleware order matters: MCP first (raw), then headers, the operator control endpoint (bearer), views, errors, static assets and
  * health (no session), then (Secure cookies only) the HTTPS gate (403 with the fix: no session over
  * plain HTTP), then session (logged-out ones refused) -> body -> login gate (401) -> CSRF (403) -> routes.
  */
@@ -148,8 +148,9 @@ export function createWebApp(deps: WebAppDeps): Koa {
   if (deps.allowedHost) app.use(hostGuard(deps.allowedHost));
   app.use(requestMetrics(deps.metricsRegistry));
   if (deps.mcpHandler) app.use(mcpMount(deps.mcpHandler, deps.logger));
-  if (deps.controlToken) app.use(controlMount({ services: deps.services, token: deps.controlToken, logger: deps.logger }));
   app.use(securityHeaders(secure));
+  // Bearer-authenticated JSON like /mcp: before sessions, body parsing and CSRF.
+  if (deps.controlToken) app.use(controlMount({ services: deps.services, token: deps.controlToken, logger: deps.logger }));
   app.use(viewsMiddleware(createViewEnvironment(viewsDir), viewsDir));
   app.use(errorMiddleware(deps.logger));
   app.use(staticAssets());
