@@ -25,12 +25,13 @@ import { hashPassword } from '../../src/web/password.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'brake-test-token-' + crypto.randomBytes(8).toString('hex');
 const ACCOUNT = 'paper:brake-1';
+const READONLY_TOKEN = 'brake-readonly-' + crypto.randomBytes(8).toString('hex');
 
 let dir: string;
 let env: Record<string, string>;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-cli-brake-'));
-  env = { EXEC_MCP_DATA_DIR: dir, EXEC_MCP_OFFLINE: '1', EXEC_MCP_LOG_LEVEL: 'silent', EXEC_MCP_MASTER_KEY: crypto.randomBytes(32).toString('base64'), EXEC_MCP_TOKEN: TOKEN, EXEC_MCP_PORT: '0', EXEC_MCP_HOST: '127.0.0.1' };
+  env = { EXEC_MCP_DATA_DIR: dir, EXEC_MCP_OFFLINE: '1', EXEC_MCP_LOG_LEVEL: 'silent', EXEC_MCP_MASTER_KEY: crypto.randomBytes(32).toString('base64'), EXEC_MCP_TOKEN: TOKEN, EXEC_MCP_PORT: '0', EXEC_MCP_HOST: '127.0.0.1', EXEC_MCP_READONLY_TOKEN: READONLY_TOKEN };
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -158,6 +159,9 @@ describe('exec-mcp orders / kill-switch under a running serve (relayed)', () => 
   it('the control endpoint wants POST with the bearer token', async () => {
     const anon = await fetch(`${http.url}/control/orders/cancel-all`, { method: 'POST', body: '{}' });
     expect(anon.status).toBe(401);
+    // The read-only MCP token may read orders over MCP, never cancel them here.
+    const readOnly = await fetch(`${http.url}/control/orders/cancel-all`, { method: 'POST', headers: { authorization: `Bearer ${READONLY_TOKEN}` }, body: '{}' });
+    expect(readOnly.status).toBe(401);
     const get = await fetch(`${http.url}/control/orders/cancel-all`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(get.status).toBe(405);
     const bad = await fetch(`${http.url}/control/orders/cancel`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"account":"paper:brake-1","order_id":"nope"}' });
