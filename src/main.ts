@@ -342,6 +342,7 @@ export async function createHttpServer(app: App, adminPasswordHash: string, toke
     adminPasswordHash,
     sessionKeys: ensureSessionKeys(app.config.dataDir),
     mcpHandler: mcp,
+    controlToken: token, // the CLI's brake relays here (exec-mcp orders cancel|cancel-all)
     ready: app.ready,
     clock: app.clock,
     // Bound to loopback: answer only to loopback names, so a rebinding web page cannot reach it.

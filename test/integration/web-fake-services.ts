@@ -171,15 +171,25 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         return o;
       },
       preview: async () => ({ valid: true, problems: [], normalized: {} }),
-      async cancel(account, lookup) {
-        const o = orders.find((x) => x.account === accountRef(resolve(account)) && x.order_id === lookup.order_id);
+      async cancel(account, lookup, actor) {
+        const o = orders.find((x) => x.account === accountRef(resolve(account)) && (x.order_id === lookup.order_id || x.client_order_id === lookup.client_order_id));
         if (!o) throw new DomainError('ORDER_NOT_FOUND', 'no such order');
+        if (!OPEN_STATUSES.has(o.status)) throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${o.order_id} is ${o.status}`);
         o.status = 'cancelled';
+        log(actor, 'order.cancel', o.account, { order_id: o.order_id });
         return o;
       },
-      cancelAll: async () => [],
+      async cancelAll(account, _market, actor) {
+        const ref = accountRef(resolve(account));
+        const live = orders.filter((x) => x.account === ref && OPEN_STATUSES.has(x.status));
+        for (const o of live) {
+          o.status = 'cancelled';
+          log(actor, 'order.cancel', ref, { order_id: o.order_id });
+        }
+        return live.map((o) => o.order_id);
+      },
       get(account, lookup) {
-        const o = orders.find((x) => x.account === accountRef(resolve(account)) && x.order_id === lookup.order_id);
+        const o = orders.find((x) => x.account === accountRef(resolve(account)) && (x.order_id === lookup.order_id || x.client_order_id === lookup.client_order_id));
         if (!o) throw new DomainError('ORDER_NOT_FOUND', 'no such order');
         return o;
       },

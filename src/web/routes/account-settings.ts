@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { flash } from '../auth.ts';
 import { onFormError } from '../errors.ts';
-import { formFields } from '../forms.ts';
+import { cancelOpenOrders, describeCancels } from '../../services/brake.ts';
+import { checkbox, formFields } from '../forms.ts';
 import { accountFormValuesOf, credentialsFromForm, limitsFormValues, limitsFromForm, limitsFormValuesOf } from './account-form.ts';
 import { DASHBOARD_ACTOR, accountPath, refFromParams, seeOther, type RouteDeps } from './common.ts';
 import { accountChoices } from './dashboard-data.ts';
@@ -65,7 +66,9 @@ export function accountSettingsRoutes({ services }: RouteDeps): Router {
     });
     const a = services.accounts.setLimits(ref, limitsFromForm(f), DASHBOARD_ACTOR);
     const killed = a.limits.kill_switch === true;
-    flash(ctx, killed ? 'error' : 'ok', `Risk limits of ${a.name} saved${killed ? '; its kill switch is ON: new orders are refused' : ''}.`);
+    // "Stop and cancel all open orders": the limits (kill switch on) are committed above, before the cancels.
+    const cancels = killed && checkbox(f['cancel_open']) ? ` Cancel all open orders: ${describeCancels(await cancelOpenOrders(services, ref, DASHBOARD_ACTOR))}.` : '';
+    flash(ctx, killed ? 'error' : 'ok', `Risk limits of ${a.name} saved${killed ? '; its kill switch is ON: new orders are refused' : ''}.${cancels}`);
     seeOther(ctx, accountPath(a) + '/edit');
   });
 
