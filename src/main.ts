@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, isLoopbackUrl, type Config } from './config.ts';
 import { closeDb, type Db } from './db/connection.ts';
 import { openCheckedStore } from './db/store-integrity.ts';
+import { storeFaultsOf } from './db/store-faults.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -47,6 +48,7 @@ import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { startPeriodicReconciliation } from './jobs/periodic-reconciliation.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
 import { createWebApp } from './web/app.ts';
+import type { ReadyReport } from './web/health.ts';
 import { ensureSessionKeys } from './first-run-secrets.ts';
 
 /** Bitstamp's base tier (bitstamp-samples/README.md): the default when no schedule is known. */
@@ -86,7 +88,7 @@ export interface App {
   /** Records the HTTP URL in the data dir lock, so `exec-mcp mcp` can relay to this process. */
   advertiseUrl(url: string): void;
   /** streams_down: accounts whose exchange stream is down (ready, but /readyz says "degraded"). */
-  ready(): { ready: boolean; checks: Record<string, boolean | string>; streams_down?: string[] };
+  ready(): ReadyReport;
   close(): Promise<void>;
 }
 
@@ -241,7 +243,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
     const auditService = new AuditServiceImpl(audit);
 
-    const ready = (): { ready: boolean; checks: Record<string, boolean | string>; streams_down: string[] } => {
+    const ready = (): ReadyReport & { streams_down: string[] } => {
       const meta = markets.status();
       const checks: Record<string, boolean | string> = {
         db_open: db.open,
@@ -249,7 +251,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         actors_hydrated: hydrated,
       };
       for (const m of meta) checks[`metadata_${m.exchange}`] = m.last_error ? `stale: ${m.last_error}` : m.markets > 0;
-      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks, streams_down: connections.streamsDown() };
+      // Damaged store: not ready (trading halted); store cannot write: ready but degraded.
+      const store = storeFaultsOf(db).report();
+      checks['store'] = store.reason ?? true;
+      return {
+        ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0) && store.state !== 'damaged',
+        checks,
+        streams_down: connections.streamsDown(),
+        ...(store.state !== 'ok' && store.reason !== undefined ? { store: { state: store.state, reason: store.reason } } : {}),
+      };
     };
     const status: StatusService = {
       connections: () => connections.list(),
