@@ -9,7 +9,7 @@
  * Keyed by the connection, so every layer that holds the Db sees the same state and tests with
  * their own database never share one.
  */
-import { classifyStorageError, storageFailure } from '../domain/storage-failure.ts';
+import { classifyStorageError, storageFailure, type StoredWhat } from '../domain/storage-failure.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { Db } from './connection.ts';
 
@@ -24,11 +24,11 @@ export class StoreFaults {
   private writeFailure: string | undefined;
 
   /** Records what a failed store call says about the store; the refusal to answer with (undefined: not a storage failure). */
-  note(err: unknown): DomainError | undefined {
+  note(err: unknown, stored: StoredWhat = 'orders'): DomainError | undefined {
     const f = classifyStorageError(err);
     if (f?.kind === 'damaged') this.damage ??= `store damaged (${f.code}): trading halted; stop the service and restore a backup (exec-mcp restore --from FILE)`;
     else if (f?.kind === 'cannot_write') this.writeFailure = `store cannot write (${f.code}): ${f.what}; new orders are refused until a write succeeds`;
-    return storageFailure(err);
+    return storageFailure(err, stored);
   }
 
   /** A write committed: storage is writable again (damage stays: it is only cleared by a restart). */

@@ -34,17 +34,25 @@ export function classifyStorageError(err: unknown): StorageFault | undefined {
   return undefined;
 }
 
-/** The refusal for a storage failure (undefined: not one). Nothing was sent anywhere: every command is persisted first. */
-export function storageFailure(err: unknown): DomainError | undefined {
+/** What the refused call wanted to store: orders (MCP, order runtime) or other changes (dashboard forms, accounts). */
+export type StoredWhat = 'orders' | 'changes';
+
+/**
+ * The refusal for a storage failure (undefined: not one). Nothing was sent anywhere: every command
+ * is persisted first, and a failed transaction changed nothing.
+ */
+export function storageFailure(err: unknown, stored: StoredWhat = 'orders'): DomainError | undefined {
   const f = classifyStorageError(err);
   if (f === undefined) return undefined;
+  const verb = stored === 'orders' ? 'record orders' : 'save changes';
+  const nothing = stored === 'orders' ? 'nothing was sent to the exchange' : 'nothing was changed';
   if (f.kind === 'damaged')
     return new DomainError(
       'EXCHANGE_UNAVAILABLE',
-      `the service cannot record orders: ${f.what} (${f.code}); trading is halted and nothing was sent to the exchange. Stop the service and restore a backup (exec-mcp restore --from FILE)`,
+      `the service cannot ${verb}: ${f.what} (${f.code}); trading is halted and ${nothing}. Stop the service and restore a backup (exec-mcp restore --from FILE)`,
     );
   return new DomainError(
     'EXCHANGE_UNAVAILABLE',
-    `the service cannot record orders right now: ${f.what}; nothing was sent to the exchange. Reads still work; retry once storage is fixed`,
+    `the service cannot ${verb} right now: ${f.what}; ${nothing}. Reads still work; retry once storage is fixed`,
   );
 }

@@ -303,7 +303,7 @@ export class AccountsServiceImpl implements AccountsService {
     try {
       return this.deps.db.transaction(fn)();
     } catch (e) {
-      throw mapConstraintError(e);
+      throw storeFaultsOf(this.deps.db).note(e, 'changes') ?? mapConstraintError(e);
     }
   }
 
