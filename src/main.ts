@@ -39,6 +39,7 @@ import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
+import { RevokedSessionsImpl } from './services/revoked-sessions.ts';
 import { PaperExchangeAdapter } from './exchanges/paper.ts';
 import type { ExchangeAdapter } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
@@ -267,7 +268,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ready,
       storeVersion: () => dbChangeStamp(db),
     };
-    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status };
+    const sessions = new RevokedSessionsImpl({ db, clock });
+    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status, sessions };
 
     const app: App = {
       config,
