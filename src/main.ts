@@ -97,7 +97,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination ?? 2 });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ accountLabels: config.metricsAccountLabels });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // new data dirs are private (existing ones are left as the operator set them)
   // Refused (damaged, or a used data dir without its database) before anything is created or started.
   const db = openCheckedStore({ dataDir: config.dataDir, dbFile: config.dbFile, initEmpty: config.initEmpty });
