@@ -111,6 +111,20 @@ describe('store damaged while running', () => {
   }, 30_000);
 });
 
+describe('store damaged, met by a read', () => {
+  it('a place_order whose client_order_id lookup meets the damage halts trading just the same', async () => {
+    const { t, http } = await start();
+    await t.services.orders.place('paper', order('before'), 'test');
+    await t.settle();
+    damageOrdersTable(t);
+    const first = await refusal(t.services.orders.place('paper', order('with-cid'), 'test'));
+    expect(first.code).toBe('EXCHANGE_UNAVAILABLE');
+    expect(first.message).toMatch(/database is damaged \(SQLITE_CORRUPT\)/);
+    expect((await refusal(t.services.orders.place('paper', order('next'), 'test'))).code).toBe('RISK_LIMIT');
+    expect((await readyz(http.url)).status).toBe(503);
+  }, 30_000);
+});
+
 describe('store cannot write while running', () => {
   it('refuses orders clearly, /readyz 200 degraded with the reason, and recovers once a write succeeds', async () => {
     const { t, http } = await start();
