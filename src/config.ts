@@ -62,6 +62,7 @@ export const configSchema = z.object({
     .pipe(z.number().int().min(10, 'must be 10-86400 seconds').max(86_400, 'must be 10-86400 seconds'))
     .default(300),
   EXEC_MCP_INIT_EMPTY: flagBool.default(false),
+  EXEC_MCP_METRICS_ACCOUNT_LABELS: flagBool.default(false),
 });
 
 export interface Config {
@@ -98,6 +99,8 @@ export interface Config {
   balanceSnapshotMs: number;
   /** A data dir used before whose database is missing or empty starts with an empty store (EXEC_MCP_INIT_EMPTY). */
   initEmpty: boolean;
+  /** /metrics (unauthenticated) labels series by account reference (EXEC_MCP_METRICS_ACCOUNT_LABELS); off: per exchange only. */
+  metricsAccountLabels: boolean;
 }
 
 /** Flag name -> variable it overrides. */
@@ -122,10 +125,11 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'behind-tls-proxy': 'EXEC_MCP_BEHIND_TLS_PROXY',
   'balance-snapshot-s': 'EXEC_MCP_BALANCE_SNAPSHOT_S',
   'init-empty': 'EXEC_MCP_INIT_EMPTY',
+  'metrics-account-labels': 'EXEC_MCP_METRICS_ACCOUNT_LABELS',
 };
 
 /** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
-const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY', 'EXEC_MCP_BEHIND_TLS_PROXY', 'EXEC_MCP_INIT_EMPTY']);
+const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY', 'EXEC_MCP_BEHIND_TLS_PROXY', 'EXEC_MCP_INIT_EMPTY', 'EXEC_MCP_METRICS_ACCOUNT_LABELS']);
 
 /** Flag names of those switches (`offline`, `read-only`, ...), for argument parsers that must not eat the next word. */
 export const BOOLEAN_CONFIG_FLAGS: ReadonlySet<string> = new Set(Object.entries(FLAG_TO_VAR).filter(([, v]) => BOOLEAN_VARS.has(v)).map(([f]) => f));
@@ -179,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
     behindTlsProxy: c.EXEC_MCP_BEHIND_TLS_PROXY,
     balanceSnapshotMs: c.EXEC_MCP_BALANCE_SNAPSHOT_S * 1000,
     initEmpty: c.EXEC_MCP_INIT_EMPTY,
+    metricsAccountLabels: c.EXEC_MCP_METRICS_ACCOUNT_LABELS,
   };
   if (c.EXEC_MCP_TOKEN) config.token = c.EXEC_MCP_TOKEN;
   if (c.EXEC_MCP_READONLY_TOKEN) config.readonlyToken = c.EXEC_MCP_READONLY_TOKEN;

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, isLoopbackUrl, type Config } from './config.ts';
 import { closeDb, type Db } from './db/connection.ts';
 import { openCheckedStore } from './db/store-integrity.ts';
+import { storeFaultsOf } from './db/store-faults.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -38,6 +39,7 @@ import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
+import { RevokedSessionsImpl } from './services/revoked-sessions.ts';
 import { PaperExchangeAdapter } from './exchanges/paper.ts';
 import type { ExchangeAdapter } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
@@ -47,6 +49,7 @@ import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { startPeriodicReconciliation } from './jobs/periodic-reconciliation.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
 import { createWebApp } from './web/app.ts';
+import type { ReadyReport } from './web/health.ts';
 import { ensureSessionKeys } from './first-run-secrets.ts';
 
 /** Bitstamp's base tier (bitstamp-samples/README.md): the default when no schedule is known. */
@@ -86,7 +89,7 @@ export interface App {
   /** Records the HTTP URL in the data dir lock, so `exec-mcp mcp` can relay to this process. */
   advertiseUrl(url: string): void;
   /** streams_down: accounts whose exchange stream is down (ready, but /readyz says "degraded"). */
-  ready(): { ready: boolean; checks: Record<string, boolean | string>; streams_down?: string[] };
+  ready(): ReadyReport;
   close(): Promise<void>;
 }
 
@@ -94,7 +97,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination ?? 2 });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ accountLabels: config.metricsAccountLabels });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // new data dirs are private (existing ones are left as the operator set them)
   // Refused (damaged, or a used data dir without its database) before anything is created or started.
   const db = openCheckedStore({ dataDir: config.dataDir, dbFile: config.dbFile, initEmpty: config.initEmpty });
@@ -242,7 +245,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     });
     const auditService = new AuditServiceImpl(audit);
 
-    const ready = (): { ready: boolean; checks: Record<string, boolean | string>; streams_down: string[] } => {
+    const ready = (): ReadyReport & { streams_down: string[] } => {
       const meta = markets.status();
       const checks: Record<string, boolean | string> = {
         db_open: db.open,
@@ -250,7 +253,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         actors_hydrated: hydrated,
       };
       for (const m of meta) checks[`metadata_${m.exchange}`] = m.last_error ? `stale: ${m.last_error}` : m.markets > 0;
-      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks, streams_down: connections.streamsDown() };
+      // Damaged store: not ready (trading halted); store cannot write: ready but degraded.
+      const store = storeFaultsOf(db).report();
+      checks['store'] = store.reason ?? true;
+      return {
+        ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0) && store.state !== 'damaged',
+        checks,
+        streams_down: connections.streamsDown(),
+        ...(store.state !== 'ok' && store.reason !== undefined ? { store: { state: store.state, reason: store.reason } } : {}),
+      };
     };
     const status: StatusService = {
       connections: () => connections.list(),
@@ -258,7 +269,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ready,
       storeVersion: () => dbChangeStamp(db),
     };
-    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status };
+    const sessions = new RevokedSessionsImpl({ db, clock });
+    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status, sessions };
 
     const app: App = {
       config,

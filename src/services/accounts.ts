@@ -7,6 +7,7 @@ import { canonicalJson } from '../domain/canonical-json.ts';
 import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credentials/vault.ts';
 import { apiKeyHint } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
 import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -277,7 +278,7 @@ export class AccountsServiceImpl implements AccountsService {
 
   setGlobalKillSwitch(on: boolean, actor: Actor): void {
     this.tx(() => {
-      const was = this.globalKillSwitch();
+      const was = this.storedKillSwitch();
       if (was === on) return;
       this.deps.db
         .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
@@ -286,7 +287,12 @@ export class AccountsServiceImpl implements AccountsService {
     });
   }
 
+  /** On when an operator turned it on, or while the store is damaged (db/store-faults.ts: trading halted). */
   globalKillSwitch(): boolean {
+    return this.storedKillSwitch() || storeFaultsOf(this.deps.db).haltReason() !== undefined;
+  }
+
+  private storedKillSwitch(): boolean {
     // Read on every order and every accounts page: prepared once.
     this.killSwitchStatement ??= this.deps.db.prepare('SELECT value FROM settings WHERE key = ?');
     const row = this.killSwitchStatement.get(KILL_SWITCH_KEY) as { value: string } | undefined;
@@ -297,7 +303,7 @@ export class AccountsServiceImpl implements AccountsService {
     try {
       return this.deps.db.transaction(fn)();
     } catch (e) {
-      throw mapConstraintError(e);
+      throw storeFaultsOf(this.deps.db).note(e, 'changes') ?? mapConstraintError(e);
     }
   }
 

@@ -5,6 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import type { Db } from '../db/connection.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
 import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
 import { isoAt, type Clock } from '../domain/clock.ts';
 import { DomainError, invalidArgumentFromIssues } from '../domain/errors.ts';
@@ -154,9 +155,12 @@ export class BalancesServiceImpl implements BalancesService {
         for (const b of balances) insert.run(record.key, b.currency, b.total, b.available, b.reserved, asOf);
         db.prepare('INSERT INTO balance_snapshots (account_id, at, balances_json) VALUES (?, ?, ?)').run(record.key, asOf, JSON.stringify(balances));
       })();
+      storeFaultsOf(db).wrote();
       this.deps.logger.debug({ account: record.ref, currencies: balances.length }, 'balances recorded');
     } catch (err) {
       // A read must keep working when storage does not (disk full, read-only): answer, just do not record.
+      // The failure still counts (/readyz degraded; a damaged store halts trading).
+      storeFaultsOf(db).note(err);
       this.deps.logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'balances fetched but could not be recorded');
     }
     return { account: record.account.name, as_of: asOf, balances };

@@ -41,7 +41,8 @@ import type {
   PlacedOrder,
   RiskUsage,
 } from './ports.ts';
-import { enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
+import { assertStoreNotHalted, enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
 import { fundsProblem } from './preview-funds.ts';
 
 export interface OrdersServiceDeps {
@@ -110,6 +111,16 @@ export class OrdersServiceImpl implements OrdersService {
   }
 
   async placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder> {
+    assertStoreNotHalted(this.deps.db);
+    try {
+      return await this.placeChecked(account, request, actor);
+    } catch (e) {
+      // A damaged store seen on the way (a read, the commit) halts trading; any storage failure is answered as one.
+      throw storeFaultsOf(this.deps.db).note(e) ?? e;
+    }
+  }
+
+  private async placeChecked(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder> {
     const req = parse(orderRequestSchema, request);
     const record = this.deps.directory.resolve(account);
     if (req.client_order_id !== undefined) {

@@ -230,6 +230,13 @@ export interface StatusService {
   storeVersion(): string;
 }
 
+/** Dashboard sessions ended by logout, remembered across restarts (services/revoked-sessions.ts). */
+export interface RevokedSessions {
+  /** `sid` stays refused until `untilMs` (when its cookie would have expired anyway). */
+  revoke(sid: string, untilMs: number): void;
+  isRevoked(sid: string): boolean;
+}
+
 export interface Services {
   accounts: AccountsService;
   orders: OrdersService;
@@ -239,4 +246,6 @@ export interface Services {
   backtests: BacktestsService;
   audit: AuditService;
   status: StatusService;
+  /** Unset (tests with fake services): logouts are remembered in memory only. */
+  sessions?: RevokedSessions;
 }

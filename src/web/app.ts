@@ -129,7 +129,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   if (deps.trustProxy) trustSingleProxy(app);
   const routeDeps = { services: deps.services, clock, logger: deps.logger };
   const limiter = new LoginRateLimiter(clock, deps.loginRateLimit?.maxFailures ?? 5, deps.loginRateLimit?.windowMs ?? 60_000);
-  const ended = new EndedSessions(clock, SESSION_MAX_AGE_MS);
+  const ended = new EndedSessions(clock, SESSION_MAX_AGE_MS, undefined, deps.services.sessions);
 
   const health = healthRouter({ ready: deps.ready ?? (() => deps.services.status.ready()), status: deps.services.status, registry: deps.metricsRegistry });
   const routers: Router[] = [
