@@ -227,7 +227,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       tradingClosedReason: (record: AccountRecord) =>
         record.account.mode === 'backtest' && backtests.clockOf(record.ref) === undefined ? endedBacktestReason(record.account.name) : undefined,
     });
-    const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
+    const balances = new BalancesServiceImpl({
+      db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger,
+      // Paper and backtest venues are in this process: read at once; live caches go stale on order changes.
+      localVenue: (r: AccountRecord) => r.account.exchange === 'paper',
+      onOrderChange: (listener) => orders.onOrderChange(listener),
+      nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
+    });
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
       db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
       ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),
