@@ -36,6 +36,7 @@ import { AuditServiceImpl } from './services/audit.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
+import { PositionsServiceImpl } from './services/positions.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
 import { PaperExchangeAdapter } from './exchanges/paper.ts';
@@ -245,6 +246,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
     });
+    const positions = new PositionsServiceImpl({
+      db, clock, directory,
+      marketOf: (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market),
+      // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
+      markPrice: async (r: AccountRecord, market: string): Promise<string | undefined> => {
+        if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);
+        if (r.account.exchange !== 'paper' && config.offline && config.priceMcp === undefined) return undefined;
+        const fromSource = await priceSource.price(market).catch(() => undefined);
+        if (fromSource !== undefined || r.account.exchange !== 'paper') return fromSource;
+        const venue = registry.get(r);
+        return venue instanceof PaperExchangeAdapter ? venue.engine.lastPrice(market) : undefined;
+      },
+      nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
+    });
     const auditService = new AuditServiceImpl(audit);
 
     const ready = (): { ready: boolean; checks: Record<string, boolean | string>; streams_down: string[] } => {
@@ -263,7 +278,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ready,
       storeVersion: () => dbChangeStamp(db),
     };
-    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status };
+    const services: Services = { accounts, orders, markets, balances, fees, positions, backtests, audit: auditService, status };
 
     const app: App = {
       config,
