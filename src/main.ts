@@ -37,6 +37,7 @@ import { AuditServiceImpl } from './services/audit.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
+import { PositionsServiceImpl } from './services/positions.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
 import { RevokedSessionsImpl } from './services/revoked-sessions.ts';
@@ -230,7 +231,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       tradingClosedReason: (record: AccountRecord) =>
         record.account.mode === 'backtest' && backtests.clockOf(record.ref) === undefined ? endedBacktestReason(record.account.name) : undefined,
     });
-    const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
+    const balances = new BalancesServiceImpl({
+      db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger,
+      // Paper and backtest venues are in this process: read at once; live caches go stale on order changes.
+      localVenue: (r: AccountRecord) => r.account.exchange === 'paper',
+      onOrderChange: (listener) => orders.onOrderChange(listener),
+      nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
+    });
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
       db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
       ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),
@@ -242,6 +249,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         const expired = await expireOrdersOfEndedBacktest(record, { orders, runtime, clock }, 'system');
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
+    });
+    const positions = new PositionsServiceImpl({
+      db, clock, directory,
+      marketOf: (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market),
+      // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
+      markPrice: async (r: AccountRecord, market: string): Promise<string | undefined> => {
+        if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);
+        if (r.account.exchange !== 'paper' && config.offline && config.priceMcp === undefined) return undefined;
+        const fromSource = await priceSource.price(market).catch(() => undefined);
+        if (fromSource !== undefined || r.account.exchange !== 'paper') return fromSource;
+        const venue = registry.get(r);
+        return venue instanceof PaperExchangeAdapter ? venue.engine.lastPrice(market) : undefined;
+      },
+      nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
     });
     const auditService = new AuditServiceImpl(audit);
 
@@ -270,7 +291,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       storeVersion: () => dbChangeStamp(db),
     };
     const sessions = new RevokedSessionsImpl({ db, clock });
-    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status, sessions };
+    const services: Services = { accounts, orders, markets, balances, fees, positions, backtests, audit: auditService, status, sessions };
 
     const app: App = {
       config,

@@ -95,7 +95,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'get_balances',
       title: 'Get balances',
       description:
-        'Balances per currency (total = available + reserved in open orders), as decimal strings. Served from the cache unless refresh is true or nothing is cached; as_of tells how fresh they are.',
+        'Balances per currency (total = available + reserved in open orders), as decimal strings. Current after every order placed, cancelled or filled through this server; refresh also re-asks a live exchange (at most every 5 s). as_of: when they were read.',
       input: getBalancesInput,
       output: balancesOutput,
       annotations: REMOTE_READ,

@@ -183,6 +183,35 @@ export interface FeesService {
   get(account: string, market?: string): Promise<{ fees: { market: string; maker: string; taker: string }[] }>;
 }
 
+// ---------------------------------------------------------------- positions (src/services/positions.ts)
+export interface PositionView {
+  /** Base currency of `market`. */
+  currency: string;
+  quote_currency: string;
+  market: string;
+  /** Net of all fills, signed (negative = sold more than fills bought). */
+  amount: string;
+  /** Per unit, in quote, fees excluded; null when flat. */
+  average_cost: string | null;
+  /** Net of every fee paid in the quote currency. */
+  realized_pnl: string;
+  /** At mark_price; "0" when flat; null without a mark. */
+  unrealized_pnl: string | null;
+  mark_price: string | null;
+  /** Fees paid in the quote currency (included in realized_pnl). */
+  fees_paid: string;
+  /** Fees paid in other currencies (not netted). */
+  other_fees?: { currency: string; amount: string }[];
+}
+export interface PositionsResult {
+  account: string;
+  as_of: string;
+  positions: PositionView[];
+}
+export interface PositionsService {
+  get(account: string): Promise<PositionsResult>;
+}
+
 // ---------------------------------------------------------------- backtests (src/services/backtests.ts)
 export interface BacktestsService {
   create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }>;
@@ -243,6 +272,7 @@ export interface Services {
   markets: MarketsService;
   balances: BalancesService;
   fees: FeesService;
+  positions: PositionsService;
   backtests: BacktestsService;
   audit: AuditService;
   status: StatusService;

@@ -254,6 +254,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       },
     },
     fees: { get: async () => ({ fees: [] }) },
+    positions: { get: async () => { throw new DomainError('INTERNAL', 'not in the fake'); } },
     backtests: {
       create: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       advance: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },

@@ -259,6 +259,11 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
         return { fees: one };
       },
     },
+    positions: {
+      async get(ref) {
+        return { account: resolve(ref).name, as_of: now(), positions: [] };
+      },
+    },
     backtests: {
       create: async () => { mutations++; return { backtest_id: 'BT1', account: 'backtest-1', clock: now(), markets: ['btcusd'] }; },
       advance: async () => { mutations++; return { clock: now(), events_processed: 0, done: true, fills: [] }; },

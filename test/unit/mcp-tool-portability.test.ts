@@ -61,8 +61,8 @@ describe('tool input schemas a provider accepts', () => {
 describe('tools/list size (an LLM client pays for it in tokens before doing anything)', () => {
   // Issue budget: full 24 KB, read-only 16 KB. Reached so far: 42.3 KB / 25.7 KB with get_trading_status
   // (was 49.4 / 29.8 KB without it, before the date-time regex and the error-code enum left every
-  // schema). These ceilings keep it from growing back while the rest is trimmed.
-  const CEILING = { full: 42_800, readOnly: 26_300 };
+  // schema). These ceilings keep it from growing back while the rest is trimmed. get_positions: +1.7 KB.
+  const CEILING = { full: 44_500, readOnly: 28_000 };
   for (const readOnly of [false, true]) {
     it(`${readOnly ? 'read-only' : 'full'} tool list stays under its ceiling, with no long regex in it`, async () => {
       conn = await connectInMemory(createFakeServices(), { readOnly });
