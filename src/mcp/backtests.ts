@@ -13,7 +13,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_create',
       title: 'Create backtest',
       description:
-        'Starts a deterministic backtest on historical trades or candles (a server file path, or inline {trades:[{timestamp, price, amount, side}]}, {candles:[{timestamp, open, high, low, close, volume}]} or {quotes:[{timestamp, bid, ask, bid_amount, ask_amount}]}). Creates a backtest account usable with every order tool (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance.',
+        'Starts a deterministic backtest on historical trades, candles or quotes. Returns its backtest_id and a backtest account that every order tool takes (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance.',
       input: backtestCreateInput,
       output: backtestCreateOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -25,7 +25,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_advance',
       title: 'Advance backtest',
       description:
-        'Replays market data up to `until` (ISO time) or for `steps` events (not both; neither = to the end), matching the backtest account\'s orders. Returns the new clock, events processed, whether the data is exhausted, and the fills that happened.',
+        'Replays market data up to `until` or for `steps` events (neither = to the end), filling the backtest account\'s orders. Returns the clock, events processed, done (data exhausted) and the new fills.',
       input: backtestAdvanceInput,
       output: backtestAdvanceOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
