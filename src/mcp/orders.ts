@@ -63,23 +63,23 @@ export function registerOrderReadTools(reg: ToolRegistry, services: Services): v
       name: 'list_orders',
       title: 'List orders',
       description:
-        'Orders of an account, newest first. status: "open" (default; pending, submitting, open, partially_filled, cancelling, unknown), "closed" (filled, cancelled, rejected, expired) or "all". Subscribe to the resource orders://<account>/open to be notified of changes instead of polling.',
+        'Orders of an account, newest first, `limit` per page; next_cursor pages on (stable while orders are added). status "open" (default) = pending, submitting, open, partially_filled, cancelling, unknown. Subscribe to orders://<account>/open to be notified of changes instead of polling.',
       input: listOrdersInput,
       output: ordersOutput,
       annotations: READ,
       // "open" is the advertised default (the service's own default, for other callers, is all).
-      handler: ({ account, status, ...filter }) => ({ orders: services.orders.list(account, { status: status ?? 'open', ...filter }) }),
+      handler: ({ account, status, ...filter }) => services.orders.listPage(account, { status: status ?? 'open', ...filter }),
     }),
   );
   reg.add(
     defineTool({
       name: 'list_fills',
       title: 'List fills',
-      description: 'Executions (fills) of an account with amount, price, fee, fee_currency and liquidity (maker/taker).',
+      description: 'Fills of an account, newest first, `limit` per page (next_cursor pages on): amount (base), price (quote), fee, fee_currency, liquidity maker/taker.',
       input: listFillsInput,
       output: fillsOutput,
       annotations: READ,
-      handler: ({ account, ...filter }) => ({ fills: services.orders.listFills(account, filter) }),
+      handler: ({ account, ...filter }) => services.orders.listFillsPage(account, filter),
     }),
   );
 }

@@ -70,8 +70,9 @@ export const orderOutput = z.object({ order: orderViewSchema });
 /** place_order: `replayed` is true when a client_order_id already used with the same parameters returned the existing order. */
 export const placedOrderOutput = z.object({ order: orderViewSchema, replayed: z.boolean().optional() });
 export const cancelAllOutput = z.object({ cancelled: z.array(z.string()) });
-export const ordersOutput = z.object({ orders: z.array(orderViewSchema) });
-export const fillsOutput = z.object({ fills: z.array(fillViewSchema) });
+const nextCursor = z.string().optional().describe('Pass as cursor for the next page; absent on the last page');
+export const ordersOutput = z.object({ orders: z.array(orderViewSchema), next_cursor: nextCursor });
+export const fillsOutput = z.object({ fills: z.array(fillViewSchema), next_cursor: nextCursor });
 
 export const backtestCreateOutput = z.object({
   backtest_id: z.string(),

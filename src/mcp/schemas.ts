@@ -159,12 +159,16 @@ export const orderLookupInput = z
 export const cancelAllInput = z
   .object({ account: accountRefArg, market: marketArg.optional().describe('Only this market') })
   .strict();
+export const cursorArg = z.string().min(1).max(400).describe('next_cursor of the previous page (omit for the first)');
 export const listOrdersInput = z
   .object({
     account: accountRefArg,
     status: z.enum(['open', 'closed', 'all']).optional().describe('open (default): not terminal; closed: filled/cancelled/rejected/expired; all'),
     market: marketArg.optional(),
+    since: isoTimestamp.optional().describe('Created at or after'),
+    until: isoTimestamp.optional().describe('Created at or before'),
     limit: limitArg.optional(),
+    cursor: cursorArg.optional(),
   })
   .strict();
 export const listFillsInput = z
@@ -172,7 +176,9 @@ export const listFillsInput = z
     account: accountRefArg,
     market: marketArg.optional(),
     since: isoTimestamp.optional().describe('Fills at or after this time'),
+    until: isoTimestamp.optional().describe('Fills at or before this time'),
     limit: limitArg.optional(),
+    cursor: cursorArg.optional(),
   })
   .strict();
 

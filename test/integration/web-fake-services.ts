@@ -186,6 +186,8 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       list(account, filter) {
         return services.orders.listAll({ ...filter, account });
       },
+      listPage: (account, filter) => ({ orders: services.orders.list(account, filter) }),
+      listFillsPage: (account, filter) => ({ fills: services.orders.listFills(account, filter) }),
       listAll(filter) {
         const ref = filter.account === undefined ? undefined : accountRef(resolve(filter.account));
         return orders

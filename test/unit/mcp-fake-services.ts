@@ -194,6 +194,9 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
           .map((o) => ({ ...o }));
       },
       listAll: () => [...orders.values()],
+      // One page, no cursor: paging itself is tested against the real app.
+      listPage: (ref, f) => ({ orders: services.orders.list(ref, f) }),
+      listFillsPage: (ref, f) => ({ fills: services.orders.listFills(ref, f) }),
       listFills(ref, f) {
         const a = resolve(ref);
         const own = new Set([...orders.values()].filter((o) => o.account === a.name).map((o) => o.order_id));
