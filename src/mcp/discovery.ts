@@ -1,5 +1,5 @@
 /** Discovery tools (read-only): exchanges, accounts, balances, fees, currencies, markets, preview_order. */
-import type { Account } from '../domain/account.ts';
+import { accountRef, type Account } from '../domain/account.ts';
 import type { Services } from '../services/ports.ts';
 import {
   balanceHistoryOutput,
@@ -63,11 +63,16 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'list_accounts',
       title: 'List accounts',
       description:
-        'Lists trading accounts. Use an account\'s `name`, or "<exchange>:<exchange_account_id>", as the `account` argument of every other tool. mode is live, paper or backtest.',
+        'Lists trading accounts. Use an account\'s `name`, or "<exchange>:<exchange_account_id>", as the `account` argument of every other tool. mode is live, paper or backtest; a backtest whose session ended (restart, or evicted for newer ones) is left out unless include_ended.',
       input: listAccountsInput,
       output: listAccountsOutput,
       annotations: LOCAL_READ,
-      handler: (a) => ({ accounts: services.accounts.list(a).map(publicAccount) }),
+      handler: ({ mode, include_ended, ...filter }) => ({
+        accounts: services.accounts
+          .list(filter)
+          .filter((a) => (mode === undefined || a.mode === mode) && (include_ended === true || a.mode !== 'backtest' || services.backtests.hasSession(accountRef(a))))
+          .map(publicAccount),
+      }),
     }),
   );
   reg.add(

@@ -4,7 +4,7 @@
  * JSON schemas advertised in tools/list, so what a client reads is what the server enforces.
  */
 import { z } from 'zod';
-import { EXCHANGES, accountNameSchema } from '../domain/account.ts';
+import { ACCOUNT_MODES, EXCHANGES, accountNameSchema } from '../domain/account.ts';
 import { decimalString } from '../domain/money.ts';
 import { clientOrderIdSchema, isoTimestamp, orderRequestSchema } from '../domain/order.ts';
 
@@ -40,6 +40,8 @@ export const listAccountsInput = z
   .object({
     exchange: exchangeArg.optional(),
     enabled: z.boolean().optional().describe('Only enabled (true) or disabled (false) accounts'),
+    mode: z.enum(ACCOUNT_MODES).optional().describe('Only live, paper or backtest accounts'),
+    include_ended: z.boolean().optional().describe('Also backtests that ended (default false)'),
   })
   .strict();
 export const accountOnlyInput = z.object({ account: accountRefArg }).strict();

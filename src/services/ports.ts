@@ -207,6 +207,8 @@ export interface BacktestsService {
   create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }>;
   advance(input: unknown, actor: Actor): Promise<{ clock: string; events_processed: number; done: boolean; fills: FillView[] }>;
   report(input: unknown): Promise<BacktestReport>;
+  /** Whether a backtest account ("<exchange>:<id>") still has its session; false once it ended (restart, or evicted to make room). */
+  hasSession(accountRef: string): boolean;
 }
 export interface BacktestReport {
   backtest_id: string;

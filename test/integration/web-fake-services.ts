@@ -250,6 +250,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       create: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       advance: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       report: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
+      hasSession: () => false,
     },
     audit: {
       page({ before, limit }) {
