@@ -6,6 +6,7 @@ import type { Services } from '../services/ports.ts';
 import { backtestAdvanceOutput, backtestCreateOutput, backtestReportOutput } from './output-schemas.ts';
 import { backtestAdvanceInput, backtestCreateInput, backtestReportInput } from './schemas.ts';
 import { defineTool, type ToolRegistry } from './tool-registry.ts';
+import { reportView } from '../services/backtest-report-page.ts';
 
 export function registerBacktestTools(reg: ToolRegistry, services: Services): void {
   reg.add(
@@ -37,11 +38,11 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_report',
       title: 'Backtest report',
       description:
-        'Balances, fills, fees paid, PnL in the quote currency, equity curve, and a sha256 digest of the fills (identical inputs give an identical digest).',
+        'Balances, fees paid, PnL in the quote currency, equity curve, sha256 digest of all fills (same inputs, same digest), fills_total and a page of fills, oldest first (next_fills_cursor pages on).',
       input: backtestReportInput,
       output: backtestReportOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-      handler: (a) => services.backtests.report(a),
+      handler: async ({ backtest_id, ...paging }) => reportView(await services.backtests.report({ backtest_id }), paging),
     }),
   );
 }

@@ -63,7 +63,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'list_accounts',
       title: 'List accounts',
       description:
-        'Lists trading accounts. Use an account\'s `name`, or "<exchange>:<exchange_account_id>", as the `account` argument of every other tool. mode is live, paper or backtest; a backtest whose session ended (restart, or evicted for newer ones) is left out unless include_ended.',
+        'Lists trading accounts. Use an account\'s `name`, or "<exchange>:<exchange_account_id>", as the `account` argument of every other tool. Backtests whose session ended (restart, or evicted for newer ones) only with include_ended.',
       input: listAccountsInput,
       output: listAccountsOutput,
       annotations: LOCAL_READ,
@@ -169,7 +169,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'preview_order',
       title: 'Preview order',
       description:
-        'Checks place_order arguments against the market rules, risk limits and balances WITHOUT sending anything. Returns valid, every problem (with its error code), the normalized order, and estimated notional and fee. Call it before place_order.',
+        'Checks place_order arguments against market rules, risk limits and balances WITHOUT sending anything: valid, every problem with its error code, the normalized order, estimated notional and fee.',
       input: placeOrderInput,
       output: previewOutput,
       // May fetch a reference price, the fee schedule and (for a live account with none cached) the balances from outside.

@@ -90,7 +90,7 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       name: 'place_order',
       title: 'Place order',
       description:
-        'Places an order (live account: real money). Always pass a client_order_id, it makes a retry safe: the same id with the same parameters returns the existing order (replayed: true), with other parameters it is CLIENT_ORDER_ID_CONFLICT. A refused order (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored rejected order in error.details.order. Run preview_order first. Status then moves submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while being reconciled).',
+        'Places an order (live account: real money; run preview_order first). Pass a client_order_id to make retries safe: same id + same parameters returns the existing order (replayed: true), other parameters fail with CLIENT_ORDER_ID_CONFLICT. A refused order (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored order in error.details.order. Status: submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while reconciling).',
       input: placeOrderInput,
       output: placedOrderOutput,
       // Not idempotent by itself: only a client_order_id makes a repeat return the first order.

@@ -75,7 +75,7 @@ export const getMarketRulesInput = z.object({ exchange: exchangeArg, market: mar
 const ORDER_FIELD_DOCS = {
   market: 'Market id, e.g. "btcusd"',
   side: 'buy or sell',
-  type: 'limit (needs price); market; instant (Bitstamp instant order: fills at once at the market, like market)',
+  type: 'limit (needs price), market, or instant (Bitstamp instant order: fills at once, like market)',
   amount: 'In BASE currency, decimal string, e.g. "0.01"',
   price: 'Limit price in QUOTE currency, decimal string (limit only)',
   time_in_force: 'Limit only: gtc (default), ioc, fok, gtd (until expire_time) or daily (cancelled at 00:00 UTC)',
@@ -117,7 +117,7 @@ export function decimalArg(inner: z.ZodType<string, string>): z.ZodType<string, 
     .pipe(inner);
 }
 
-const NUMBER_OK = ' (or an exact JSON number: no exponent, at most 15 digits)';
+const NUMBER_OK = ' (or an exact JSON number)';
 const DECIMAL_ORDER_FIELDS: ReadonlySet<string> = new Set(['amount', 'price']);
 
 function documentedOrderField(key: string, schema: z.ZodType): z.ZodType {
@@ -161,7 +161,7 @@ export const orderLookupInput = z
 export const cancelAllInput = z
   .object({ account: accountRefArg, market: marketArg.optional().describe('Only this market') })
   .strict();
-export const cursorArg = z.string().min(1).max(400).describe('next_cursor of the previous page (omit for the first)');
+export const cursorArg = z.string().min(1).max(400).describe('next_cursor of the previous page (absent after the last)');
 export const listOrdersInput = z
   .object({
     account: accountRefArg,
@@ -198,7 +198,7 @@ function documentedRow(fields: Record<string, RowField>, required: readonly stri
     Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, required.includes(k) ? z.unknown().meta(f) : z.unknown().optional().meta(f)])),
   );
 }
-const MARKET: RowField = { type: 'string', description: 'when the data holds several markets' };
+const MARKET: RowField = { type: 'string' };
 const tradeRow = documentedRow(
   { timestamp: TS, price: DEC, amount: DEC, side: { type: 'string', enum: ['buy', 'sell'], description: "the taker's side" }, market: MARKET },
   ['timestamp', 'price', 'amount', 'side'],
@@ -223,7 +223,7 @@ export const backtestCreateInput = z
         z.object({ candles: z.array(candleRow).min(1).max(MAX_ROWS) }).strict(),
         z.object({ quotes: z.array(quoteRow).min(1).max(MAX_ROWS) }).strict(),
       ])
-      .describe('Market data: a file path, or inline {trades}, {candles} or {quotes} rows (timestamp: ISO-8601 or epoch ms; decimals as strings)'),
+      .describe('Market data: a file path, or inline {trades}, {candles} or {quotes} rows (timestamp: ISO-8601 or epoch ms; decimals as strings; market only when several)'),
     initial_balances: z
       .record(currencyArg, decimalString)
       .describe('Starting balances, e.g. {"USD": "10000", "BTC": "0"}'),
@@ -262,4 +262,11 @@ export const backtestAdvanceInput = z
     if (v.until !== undefined && v.steps !== undefined)
       ctx.addIssue({ code: 'custom', path: ['steps'], message: 'give until or steps, not both (neither = run to the end of the data)' });
   });
-export const backtestReportInput = z.object({ backtest_id: backtestIdArg }).strict();
+export const backtestReportInput = z
+  .object({
+    backtest_id: backtestIdArg,
+    fills: z.enum(['page', 'all']).optional().describe('page (default): fills_limit fills, at most 500 equity points; all: every fill and point'),
+    fills_limit: limitArg.optional(),
+    fills_cursor: cursorArg.optional().describe('next_fills_cursor of the previous call'),
+  })
+  .strict();
