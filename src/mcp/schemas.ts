@@ -55,8 +55,8 @@ export const getBalanceHistoryInput = z
   .object({
     account: accountRefArg,
     currency: currencyArg.optional(),
-    since: isoTimestamp.optional().describe('From this time (inclusive)'),
-    until: isoTimestamp.optional().describe('Up to this time (inclusive)'),
+    since: isoTimestamp.optional().describe('Only snapshots at or after this ISO-8601 time'),
+    until: isoTimestamp.optional().describe('Only snapshots at or before this ISO-8601 time'),
     limit: limitArg.optional(),
   })
   .strict();
@@ -161,7 +161,7 @@ export const orderLookupInput = z
 export const cancelAllInput = z
   .object({ account: accountRefArg, market: marketArg.optional().describe('Only this market') })
   .strict();
-export const cursorArg = z.string().min(1).max(400).describe('next_cursor of the previous page (absent after the last)');
+export const cursorArg = z.string().min(1).max(400).describe('next_cursor from the previous page (none: first page)');
 export const listOrdersInput = z
   .object({
     account: accountRefArg,

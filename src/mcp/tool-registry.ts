@@ -62,17 +62,14 @@ const LONG_PATTERN = 24;
  * short patterns, ranges and descriptions stay; size bounds, long regexes (decimals: "decimal
  * string" says it) and nested additionalProperties go. The root keeps additionalProperties:false.
  */
-function leanInput(node: unknown, root: boolean): void {
-  if (Array.isArray(node)) {
-    for (const n of node) leanInput(n, false);
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  const o = node as Record<string, unknown>;
-  for (const k of INPUT_NOISE) delete o[k];
-  if (typeof o.pattern === 'string' && o.pattern.length > LONG_PATTERN) delete o.pattern;
-  if (!root && 'additionalProperties' in o && o.type === 'object' && o.properties !== undefined) delete o.additionalProperties;
-  for (const [k, v] of Object.entries(o)) if (k !== 'enum') leanInput(v, false);
+function leanInput(node: Record<string, unknown>, root: boolean): void {
+  for (const k of INPUT_NOISE) delete node[k];
+  if (typeof node.pattern === 'string' && node.pattern.length > LONG_PATTERN) delete node.pattern;
+  if (!root && node.type === 'object' && node.properties !== undefined) delete node.additionalProperties;
+  // Only into sub-schemas (a field may well be called "type" or "pattern").
+  const subs: unknown[] = [node.items, node.additionalProperties, ...Object.values((node.properties ?? {}) as object)];
+  for (const k of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(node[k])) subs.push(...(node[k] as unknown[]));
+  for (const sub of subs) if (sub !== null && typeof sub === 'object' && !Array.isArray(sub)) leanInput(sub as Record<string, unknown>, false);
 }
 
 /**
