@@ -37,13 +37,17 @@ import type {
   OrderChangeListener,
   OrderLookup,
   OrderPreview,
+  FillsPage,
+  OrdersPage,
   OrdersService,
+  PageFilter,
   PlacedOrder,
   RiskUsage,
 } from './ports.ts';
 import { storeFaultsOf } from '../db/store-faults.ts';
 import { assertStoreNotHalted, enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
 import { fundsProblem } from './preview-funds.ts';
+import { fillsPage, isoBounds, ordersPage } from './order-pages.ts';
 
 export interface OrdersServiceDeps {
   runtime: OrderRuntime;
@@ -86,8 +90,11 @@ const listFilterSchema = z
   })
   .strict();
 const fillsFilterSchema = z
-  .object({ market: z.string().min(1).max(32).optional(), since: isoTimestamp.optional(), limit: limitSchema })
+  .object({ market: z.string().min(1).max(32).optional(), since: isoTimestamp.optional(), until: isoTimestamp.optional(), limit: limitSchema })
   .strict();
+const pageArgs = { cursor: z.string().min(1).max(400).optional(), since: isoTimestamp.optional(), until: isoTimestamp.optional() };
+const ordersPageSchema = listFilterSchema.omit({ statuses: true, account: true }).extend(pageArgs).strict();
+const fillsPageSchema = fillsFilterSchema.extend(pageArgs).strict();
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
@@ -252,11 +259,20 @@ export class OrdersServiceImpl implements OrdersService {
   listFills(account: string, filter: ListFillsFilter): FillView[] {
     const f = parse(fillsFilterSchema, filter ?? {});
     const record = this.deps.directory.resolve(account);
-    return this.deps.runtime.reads.listFills(record.key, {
-      limit: f.limit ?? 100,
-      ...(f.market !== undefined ? { market: f.market } : {}),
-      ...(f.since !== undefined ? { since: new Date(f.since).toISOString() } : {}),
-    });
+    return this.deps.runtime.reads.listFills(record.key, { limit: f.limit ?? 100, ...(f.market !== undefined ? { market: f.market } : {}), ...isoBounds(f) });
+  }
+
+  listPage(account: string, filter: ListOrdersFilter & PageFilter): OrdersPage {
+    const f = parse(ordersPageSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    return ordersPage(this.deps.runtime.reads, record.key, { ...this.query(f), ...isoBounds(f) }, f.cursor);
+  }
+
+  listFillsPage(account: string, filter: ListFillsFilter & PageFilter): FillsPage {
+    const f = parse(fillsPageSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    const q = { limit: f.limit ?? 100, ...(f.market !== undefined ? { market: f.market } : {}), ...isoBounds(f) };
+    return fillsPage(this.deps.runtime.reads, record.key, q, f.cursor);
   }
 
   onOrderChange(listener: OrderChangeListener): () => void {

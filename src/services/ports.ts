@@ -76,7 +76,23 @@ export interface ListOrdersFilter {
 export interface ListFillsFilter {
   market?: string;
   since?: string;
+  until?: string;
   limit?: number;
+}
+/** Paging of list_orders / list_fills: `cursor` = a next_cursor returned before; since/until bound created_at (orders) or at (fills). */
+export interface PageFilter {
+  cursor?: string;
+  since?: string;
+  until?: string;
+}
+/** Newest first; next_cursor (absent on the last page) continues right after the last row. */
+export interface OrdersPage {
+  orders: OrderView[];
+  next_cursor?: string;
+}
+export interface FillsPage {
+  fills: FillView[];
+  next_cursor?: string;
 }
 export interface OrderPreview {
   valid: boolean;
@@ -118,6 +134,9 @@ export interface OrdersService {
   /** Dashboard: orders across accounts (account undefined = all). */
   listAll(filter: ListOrdersFilter & { account?: string }): OrderView[];
   listFills(account: string, filter: ListFillsFilter): FillView[];
+  /** One page of list(): limit rows newest first, stable under inserts (cursor paging). */
+  listPage(account: string, filter: ListOrdersFilter & PageFilter): OrdersPage;
+  listFillsPage(account: string, filter: ListFillsFilter & PageFilter): FillsPage;
   /** Called after an order's new state has been committed. Returns an unsubscribe function. */
   onOrderChange(listener: OrderChangeListener): () => void;
 }
@@ -217,6 +236,8 @@ export interface BacktestsService {
   create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }>;
   advance(input: unknown, actor: Actor): Promise<{ clock: string; events_processed: number; done: boolean; fills: FillView[] }>;
   report(input: unknown): Promise<BacktestReport>;
+  /** Whether a backtest account ("<exchange>:<id>") still has its session; false once it ended (restart, or evicted to make room). */
+  hasSession(accountRef: string): boolean;
 }
 export interface BacktestReport {
   backtest_id: string;

@@ -196,6 +196,8 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       list(account, filter) {
         return services.orders.listAll({ ...filter, account });
       },
+      listPage: (account, filter) => ({ orders: services.orders.list(account, filter) }),
+      listFillsPage: (account, filter) => ({ fills: services.orders.listFills(account, filter) }),
       listAll(filter) {
         const ref = filter.account === undefined ? undefined : accountRef(resolve(filter.account));
         return orders
@@ -259,6 +261,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       create: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       advance: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       report: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
+      hasSession: () => false,
     },
     audit: {
       page({ before, limit }) {
