@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { AccountRepository, type AccountFieldChanges } from '../accounts/repository.ts';
-import { accountInputSchema, accountPatchSchema, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
+import { accountInputSchema, accountPatchSchema, checkExchangeAccountId, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credentials/vault.ts';
@@ -152,6 +152,7 @@ export class AccountsServiceImpl implements AccountsService {
         // simulator's state (keyed by reference) would silently move to another exchange account.
         if (a.exchange === 'paper')
           throw invalid('exchange_account_id', `the simulator's state of ${rec.ref} is kept under its reference, which cannot change; create a new paper account instead`);
+        checkExchangeAccountId(a.exchange, p.exchange_account_id);
         this.assertRefFree(a.exchange, p.exchange_account_id);
         const open = this.deps.openOrderCount(rec.key);
         if (open > 0)
