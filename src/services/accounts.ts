@@ -5,12 +5,13 @@ import { accountInputSchema, accountPatchSchema, checkExchangeAccountId, checkMo
 import type { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credentials/vault.ts';
-import { apiKeyHint } from '../credentials/signer.ts';
+import { apiKeyHint, createHmacSigner, type Signer } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
 import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
-import { DomainError } from '../domain/errors.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor } from './ports.ts';
+import { DomainError, isDomainError } from '../domain/errors.ts';
+import { identityMismatchMessage } from '../domain/exchange-identity.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck } from './ports.ts';
 
 export interface AccountsServiceDeps {
   db: Db;
@@ -34,6 +35,11 @@ export interface AccountsServiceDeps {
   onConnectionSettingsChanged?: (record: AccountRecord) => void;
   /** Called AFTER commit when an account was created (e.g. to take its first balance snapshot). */
   onAccountCreated?: (record: AccountRecord) => void;
+  /**
+   * The exchange's user id of a key (Bitstamp: `websockets_token/`, one signed read-only call), per
+   * exchange; throws a DomainError when the exchange cannot say. Absent: keys are stored unverified.
+   */
+  verifyCredentials?: Partial<Record<ExchangeId, (record: AccountRecord, signer: Signer) => Promise<string>>>;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
 }
@@ -245,11 +251,47 @@ export class AccountsServiceImpl implements AccountsService {
   }
 
   setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void {
+    this.storeCredentials(ref, parseOrThrow(credentialsInputSchema, creds), actor);
+  }
+
+  async setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck> {
     const c = parseOrThrow(credentialsInputSchema, creds);
+    const rec = this.repository.resolve(ref);
+    if (rec.account.exchange === 'paper') return this.storeCredentials(ref, c, actor); // refused there
+    const verify = this.deps.verifyCredentials?.[rec.account.exchange];
+    let check: CredentialsCheck;
+    if (!verify) check = { verified: false, message: `not verified: no key check for exchange ${rec.account.exchange}` };
+    else {
+      // The secret lives only in this closure, as in the vault's signers.
+      const signer = createHmacSigner(() => ({ apiKey: c.api_key, secret: c.api_secret }));
+      let userId: string | undefined;
+      let failure = '';
+      try {
+        userId = await verify(rec, signer);
+      } catch (e) {
+        failure = isDomainError(e) ? `${e.code}: ${e.message}` : 'the check failed (see the server log)';
+      }
+      if (userId !== undefined && userId !== rec.account.exchange_account_id)
+        throw invalid('api_key', `${identityMismatchMessage(rec.ref, userId)}; nothing was stored. Use the key of user ${rec.account.exchange_account_id}, or add an account for user ${userId}`);
+      check = userId !== undefined ? { verified: true, user_id: userId, message: `verified as user ${userId}` } : { verified: false, message: `not verified: ${failure}` };
+    }
+    return this.storeCredentials(ref, c, actor, check, rec.account.exchange_account_id);
+  }
+
+  /** `verifiedFor`: the exchange_account_id the check was made against; it must not have changed meanwhile. */
+  private storeCredentials(
+    ref: string,
+    c: { api_key: string; api_secret: string },
+    actor: Actor,
+    check: CredentialsCheck = { verified: false, message: 'not verified: stored without asking the exchange' },
+    verifiedFor?: string,
+  ): CredentialsCheck {
     const rec = this.tx(() => {
       const rec = this.repository.resolve(ref);
       if (rec.account.exchange === 'paper')
         throw invalid('api_key', `${rec.ref} is a paper account: it trades against the simulator and takes no API credentials`);
+      if (verifiedFor !== undefined && verifiedFor !== rec.account.exchange_account_id)
+        throw invalid('api_key', `the exchange_account_id of ${rec.ref} changed while the key was checked; set the credentials again`);
       const replaced = this.deps.vault.has(rec.key);
       this.deps.vault.set(rec.key, { apiKey: c.api_key, apiSecret: c.api_secret });
       const hint = apiKeyHint(c.api_key);
@@ -257,11 +299,17 @@ export class AccountsServiceImpl implements AccountsService {
         actor,
         action: 'account.credentials.set',
         subject: rec.ref,
-        payload: { change: replaced ? `api key replaced, hint ${hint}` : `api key set, hint ${hint}`, api_key_hint: hint, replaced },
+        payload: {
+          change: replaced ? `api key replaced, hint ${hint}` : `api key set, hint ${hint}`,
+          api_key_hint: hint,
+          replaced,
+          ...(verifiedFor !== undefined && { check: check.message }),
+        },
       });
       return rec;
     });
     this.deps.onConnectionSettingsChanged?.(rec);
+    return check;
   }
 
   forgetCredentials(ref: string | undefined, actor: Actor): string[] {

@@ -4,8 +4,10 @@
  * numeric `exchange_account_id`. Until it has, no other signed call is sent; after a mismatch none
  * is sent at all, and the private stream stops with the reason.
  */
+import type { Signer } from '../../credentials/signer.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { BITSTAMP_USER_ID_RE, exchangeAccountIdProblem, identityMismatchMessage } from '../../domain/exchange-identity.ts';
+import { BitstampRestClient, type BitstampRestOptions } from './rest.ts';
 
 /** A definite refusal: the stream stops (no retry) and every signed call is refused unsent. */
 export class IdentityRefusal extends DomainError {}
@@ -86,4 +88,13 @@ export class IdentityGate {
       return undefined; // unreadable credentials: the call itself reports why
     }
   }
+}
+
+/**
+ * The user id of a key that is not stored yet (credentials being set): one `websockets_token/`
+ * call, nothing else. Errors are the REST client's DomainErrors (redacted).
+ */
+export async function fetchKeyUserId(o: Omit<BitstampRestOptions, 'signer'>, signer: Signer): Promise<string> {
+  const rest = new BitstampRestClient({ ...o, signer: () => signer });
+  return (await rest.websocketsToken()).user_id;
 }
