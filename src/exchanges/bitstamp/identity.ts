@@ -6,7 +6,7 @@
  */
 import type { Signer } from '../../credentials/signer.ts';
 import { DomainError } from '../../domain/errors.ts';
-import { BITSTAMP_USER_ID_RE, exchangeAccountIdProblem, identityMismatchMessage } from '../../domain/exchange-identity.ts';
+import { BITSTAMP_USER_ID_RE, exchangeAccountIdProblem } from '../../domain/exchange-identity.ts';
 import { BitstampRestClient, type BitstampRestOptions } from './rest.ts';
 
 /** A definite refusal: the stream stops (no retry) and every signed call is refused unsent. */
@@ -76,7 +76,7 @@ export class IdentityGate {
     if (BITSTAMP_USER_ID_RE.test(userId) && BigInt(userId) === BigInt(this.o.exchangeAccountId)) return undefined;
     return new IdentityRefusal(
       'NO_CREDENTIALS',
-      `account ${this.o.account} is stopped: ${identityMismatchMessage(this.o.account, userId)}; nothing is sent with it. Set this account's own key (dashboard or exec-mcp accounts set-credentials)`,
+      `account ${this.o.account} is stopped: its API key belongs to Bitstamp user ${userId.slice(0, 32)}, not to this account; nothing is sent with it. Set this account's own key (dashboard or exec-mcp accounts set-credentials)`,
       { user_id: userId },
     );
   }
