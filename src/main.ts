@@ -166,6 +166,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
      * Live accounts hold an exchange connection (private WS) while enabled and credentialed.
      * `restart`: its key or id changed, so the old adapter (stream, identity check) must go.
      */
+    let closing = false;
     const syncConnection = async (record: AccountRecord, restart = false): Promise<void> => {
       if (record.account.exchange !== 'bitstamp') return;
       if (exchangeOffline) {
@@ -175,6 +176,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       try {
         const had = registry.has(record.key);
         if (restart && had) await registry.remove(record.key);
+        if (closing) return; // close() is taking the adapters down: build none
         // An id kept from before ids were checked: shown stopped with the reason, never deleted.
         const idProblem = exchangeAccountIdProblem('bitstamp', record.account.exchange_account_id);
         if (idProblem && record.account.enabled) connections.record(record, 'stopped', `account ${record.ref} is stopped: ${idProblem}`);
@@ -341,6 +343,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         lockHandle?.update({ url });
       },
       async close() {
+        closing = true;
         for (const stop of stops.reverse()) await stop();
         await runtime.stop();
         await registry.closeAll();

@@ -88,6 +88,7 @@ export class AccountWatcher {
       const now = this.deps.accounts();
       const present = new Set<AccountKey>();
       for (const { record, fingerprint } of now) {
+        if (this.stopped) return; // closing: start nothing more
         present.add(record.key);
         const before = this.seen.get(record.key);
         if (before?.fingerprint === fingerprint) continue;
@@ -96,6 +97,7 @@ export class AccountWatcher {
         await this.guarded(record.ref, () => this.deps.sync(record, before === undefined));
       }
       for (const [key, { ref }] of [...this.seen]) {
+        if (this.stopped) return;
         if (present.has(key)) continue;
         this.seen.delete(key);
         await this.guarded(ref, () => this.deps.removed(key, ref));
