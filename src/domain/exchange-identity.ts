@@ -18,3 +18,8 @@ export function exchangeAccountIdProblem(exchange: ExchangeId, exchangeAccountId
 export function identityMismatchMessage(ref: string, userId: string): string {
   return `the API key of ${ref} belongs to Bitstamp user ${userId.slice(0, 32)}, not to this account`;
 }
+
+/** The same numeric user id ("0042" is 42); a non-numeric id never matches. */
+export function sameUserId(a: string, b: string): boolean {
+  return BITSTAMP_USER_ID_RE.test(a) && BITSTAMP_USER_ID_RE.test(b) && BigInt(a) === BigInt(b);
+}

@@ -5,12 +5,12 @@ import { accountInputSchema, accountPatchSchema, checkExchangeAccountId, checkMo
 import type { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credentials/vault.ts';
-import { apiKeyHint, createHmacSigner, type Signer } from '../credentials/signer.ts';
+import { apiKeyHint } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
 import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
-import { DomainError, isDomainError } from '../domain/errors.ts';
-import { identityMismatchMessage } from '../domain/exchange-identity.ts';
+import { DomainError } from '../domain/errors.ts';
+import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
 import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck } from './ports.ts';
 
 export interface AccountsServiceDeps {
@@ -39,7 +39,7 @@ export interface AccountsServiceDeps {
    * The exchange's user id of a key (Bitstamp: `websockets_token/`, one signed read-only call), per
    * exchange; throws a DomainError when the exchange cannot say. Absent: keys are stored unverified.
    */
-  verifyCredentials?: Partial<Record<ExchangeId, (record: AccountRecord, signer: Signer) => Promise<string>>>;
+  verifyCredentials?: Partial<Record<ExchangeId, KeyOwnerLookup>>;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
 }
@@ -258,23 +258,7 @@ export class AccountsServiceImpl implements AccountsService {
     const c = parseOrThrow(credentialsInputSchema, creds);
     const rec = this.repository.resolve(ref);
     if (rec.account.exchange === 'paper') return this.storeCredentials(ref, c, actor); // refused there
-    const verify = this.deps.verifyCredentials?.[rec.account.exchange];
-    let check: CredentialsCheck;
-    if (!verify) check = { verified: false, message: `not verified: no key check for exchange ${rec.account.exchange}` };
-    else {
-      // The secret lives only in this closure, as in the vault's signers.
-      const signer = createHmacSigner(() => ({ apiKey: c.api_key, secret: c.api_secret }));
-      let userId: string | undefined;
-      let failure = '';
-      try {
-        userId = await verify(rec, signer);
-      } catch (e) {
-        failure = isDomainError(e) ? `${e.code}: ${e.message}` : 'the check failed (see the server log)';
-      }
-      if (userId !== undefined && userId !== rec.account.exchange_account_id)
-        throw invalid('api_key', `${identityMismatchMessage(rec.ref, userId)}; nothing was stored. Use the key of user ${rec.account.exchange_account_id}, or add an account for user ${userId}`);
-      check = userId !== undefined ? { verified: true, user_id: userId, message: `verified as user ${userId}` } : { verified: false, message: `not verified: ${failure}` };
-    }
+    const check = await checkKeyOwner(rec, c, this.deps.verifyCredentials?.[rec.account.exchange]);
     return this.storeCredentials(ref, c, actor, check, rec.account.exchange_account_id);
   }
 

@@ -6,7 +6,7 @@
  */
 import type { Signer } from '../../credentials/signer.ts';
 import { DomainError } from '../../domain/errors.ts';
-import { BITSTAMP_USER_ID_RE, exchangeAccountIdProblem } from '../../domain/exchange-identity.ts';
+import { exchangeAccountIdProblem, sameUserId } from '../../domain/exchange-identity.ts';
 import { BitstampRestClient, type BitstampRestOptions } from './rest.ts';
 
 /** A definite refusal: the stream stops (no retry) and every signed call is refused unsent. */
@@ -73,7 +73,7 @@ export class IdentityGate {
   private refusalFor(userId: string): IdentityRefusal | undefined {
     const s = this.staticRefusal();
     if (s) return s;
-    if (BITSTAMP_USER_ID_RE.test(userId) && BigInt(userId) === BigInt(this.o.exchangeAccountId)) return undefined;
+    if (sameUserId(userId, this.o.exchangeAccountId)) return undefined;
     return new IdentityRefusal(
       'NO_CREDENTIALS',
       `account ${this.o.account} is stopped: its API key belongs to Bitstamp user ${userId.slice(0, 32)}, not to this account; nothing is sent with it. Set this account's own key (dashboard or exec-mcp accounts set-credentials)`,
