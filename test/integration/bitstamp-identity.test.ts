@@ -67,6 +67,13 @@ describe('Bitstamp identity check', () => {
     expect(endpoints()).toEqual(['websockets_token/']);
   });
 
+  it('calls made at once share one identity call', async () => {
+    const { adapter } = h.adapterFor(MAIN, '100001');
+    await Promise.all([adapter.getBalances(), adapter.listOpenOrders(), adapter.getFees()]);
+    expect(endpoints().filter((e) => e === 'websockets_token/')).toHaveLength(1);
+    expect(endpoints()[0]).toBe('websockets_token/'); // before anything else
+  });
+
   it('a stored non-numeric id is stopped with a reason, without any call', async () => {
     const { adapter } = h.adapterFor(MAIN, 'abc');
     await adapter.start();
