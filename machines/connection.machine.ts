@@ -5,6 +5,7 @@
  *             ^                                   |          |
  *             +------------ backoff <-------------+----------+   (jittered exponential retry)
  *   any --DISABLE--> stopped --START--> fetching_token
+ *   any --REFUSED--> stopped (with the reason: the key is not the account's; no retry)
  *
  * It performs no I/O: every side effect is a named action with data (fetchToken, openSocket,
  * subscribeChannels, sendHeartbeat, closeSocket, reconcileAccount, notifyDisconnected) that the
@@ -44,11 +45,15 @@ export interface ConnectionContext {
   pending: string[];
   connects: number; // times `live` was reached
   lastError?: string;
+  /** Why the stream was refused (REFUSED), shown with `stopped` until the next START/DISABLE. */
+  refusal?: string;
 }
 
 export type ConnectionEvent =
   | { type: 'START' }
   | { type: 'DISABLE' }
+  /** A definite refusal (e.g. the API key belongs to another user): stop, do not retry. */
+  | { type: 'REFUSED'; error: string }
   | { type: 'TOKEN_OK'; token: string; userId: string; channels: string[] }
   | { type: 'TOKEN_FAILED'; error: string }
   | { type: 'SOCKET_OPEN' }
@@ -113,6 +118,8 @@ export const connectionMachine = setup({
     }),
     wentLive: assign(({ context }) => ({ attempt: 0, connects: context.connects + 1 })),
     forgetToken: assign(() => ({ token: undefined, userId: undefined })),
+    storeRefusal: assign(({ event }) => (event.type === 'REFUSED' ? { refusal: event.error, lastError: event.error } : {})),
+    clearRefusal: assign(() => ({ refusal: undefined })),
   },
   guards: {
     allSubscribed: ({ context }) => context.pending.length === 0,
@@ -141,7 +148,8 @@ export const connectionMachine = setup({
     connects: 0,
   }),
   on: {
-    DISABLE: { target: '.stopped' },
+    DISABLE: { target: '.stopped', actions: 'clearRefusal' },
+    REFUSED: { target: '.stopped', actions: 'storeRefusal' },
   },
   states: {
     idle: {
@@ -231,8 +239,11 @@ export const connectionMachine = setup({
       after: { backoff: 'fetching_token' },
     },
     stopped: {
-      entry: [{ type: 'closeSocket', params: { reason: 'disabled' } }, { type: 'notifyState', params: { state: 'stopped' } }],
-      on: { START: 'fetching_token' },
+      entry: [
+        { type: 'closeSocket', params: ({ context }) => ({ reason: context.refusal ?? 'disabled' }) },
+        { type: 'notifyState', params: ({ context }) => (context.refusal === undefined ? { state: 'stopped' } : { state: 'stopped', lastError: context.refusal }) },
+      ],
+      on: { START: { target: 'fetching_token', actions: 'clearRefusal' } },
     },
   },
 });

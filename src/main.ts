@@ -23,6 +23,9 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { CredentialVault, loadMasterKey } from './credentials/vault.ts';
 import { AdapterRegistry } from './runtime/adapter-registry.ts';
 import { ConnectionStatusStore } from './runtime/connection-status.ts';
+import { AccountWatcher } from './runtime/account-watcher.ts';
+import { realScheduler, type Scheduler } from './runtime/scheduler.ts';
+import { exchangeAccountIdProblem } from './domain/exchange-identity.ts';
 import { MarketsServiceImpl } from './services/markets.ts';
 import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstamp/metadata.ts';
 import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
@@ -45,6 +48,7 @@ import { PaperExchangeAdapter } from './exchanges/paper.ts';
 import type { ExchangeAdapter } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
+import { fetchKeyUserId } from './exchanges/bitstamp/identity.ts';
 import { type BalanceSnapshotJob, startBalanceSnapshots } from './jobs/balance-snapshots.ts';
 import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { startPeriodicReconciliation } from './jobs/periodic-reconciliation.ts';
@@ -62,6 +66,8 @@ export interface AppOptions {
   logger?: Logger;
   /** pino destination fd (stdio MCP mode must log to 2, never stdout). Default 2. */
   logDestination?: number;
+  /** Timers of the account watcher (tests drive it by hand); default: real timers. */
+  scheduler?: Scheduler;
   /** Overrides the paper price source (tests). */
   priceSource?: PriceSource;
   /** Name recorded in the data dir lock by start() ("serve", "mcp", ...). */
@@ -160,16 +166,26 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }),
     });
 
-    /** Live accounts hold an exchange connection (private WS) while enabled and credentialed. */
-    const syncConnection = async (record: AccountRecord): Promise<void> => {
+    /**
+     * Live accounts hold an exchange connection (private WS) while enabled and credentialed.
+     * `restart`: its key or id changed, so the old adapter (stream, identity check) must go.
+     */
+    let closing = false;
+    const syncConnection = async (record: AccountRecord, restart = false): Promise<void> => {
       if (record.account.exchange !== 'bitstamp') return;
       if (exchangeOffline) {
         connections.record(record, 'stopped', 'offline mode (EXEC_MCP_OFFLINE=1): no exchange connection');
         return;
       }
       try {
-        if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
-        else if (registry.has(record.key)) {
+        const had = registry.has(record.key);
+        if (restart && had) await registry.remove(record.key);
+        if (closing) return; // close() is taking the adapters down: build none
+        // An id kept from before ids were checked: shown stopped with the reason, never deleted.
+        const idProblem = exchangeAccountIdProblem('bitstamp', record.account.exchange_account_id);
+        if (idProblem && record.account.enabled) connections.record(record, 'stopped', `account ${record.ref} is stopped: ${idProblem}`);
+        else if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
+        else if (registry.has(record.key) || had) {
           await registry.remove(record.key);
           connections.record(record, 'stopped');
         }
@@ -177,6 +193,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'connection start failed');
       }
     };
+    /** Started by start(): a CLI process (no start) changes accounts without touching any connection. */
+    let watcher: AccountWatcher | undefined;
     const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
     let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
@@ -190,8 +208,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (adapter instanceof PaperExchangeAdapter) adapter.fund(balances);
       },
       openOrderCount: (key) => runtime.openOrderCount(key),
+      // Setting a key asks Bitstamp whose it is: one signed read-only call (offline: refused unsent).
+      verifyCredentials: {
+        bitstamp: (_record, signer) =>
+          fetchKeyUserId({ apiUrl: config.bitstampApiUrl, clock, random, logger, readRetries: 1, ...(exchangeOffline ? { offline: true } : {}) }, signer),
+      },
       onConnectionSettingsChanged: (record) => {
-        void syncConnection(record);
+        void watcher?.checkNow(true);
         snapshots?.accountChanged(record.ref);
       },
       onAccountCreated: (record) => snapshots?.accountChanged(record.ref),
@@ -314,7 +337,25 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         );
         if (expired > 0) logger.info({ expired }, 'orders of backtests that ended with the restart expired');
         hydrated = true;
-        for (const record of directory.all()) void syncConnection(record);
+        // Accounts and credentials changed by the CLI (another process) start or stop their streams too.
+        watcher = new AccountWatcher({
+          stamp: () => dbChangeStamp(db),
+          accounts: () =>
+            directory.allWithDetails({ exchange: 'bitstamp' }).map(({ record, credentialsApiKey, credentialsSetAt }) => ({
+              record,
+              fingerprint: JSON.stringify([record.ref, record.account.enabled, record.account.created_at, credentialsApiKey ?? null, credentialsSetAt ?? null]),
+            })),
+          sync: (record, first) => syncConnection(record, !first),
+          removed: async (key, ref) => {
+            await registry.remove(key);
+            connections.forget(ref);
+          },
+          scheduler: opts.scheduler ?? realScheduler,
+          logger,
+        });
+        const w = watcher;
+        stops.push(() => w.stop());
+        void w.start();
         if (!config.offline) {
           const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
           stops.push(job.stop);
@@ -336,6 +377,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         lockHandle?.update({ url });
       },
       async close() {
+        closing = true;
         for (const stop of stops.reverse()) await stop();
         await runtime.stop();
         await registry.closeAll();

@@ -33,6 +33,16 @@ export interface AccountDetail extends Account {
   last_balance_at?: string;
 }
 
+/** What the exchange said about a key when it was set (one signed read-only call). */
+export interface CredentialsCheck {
+  /** The exchange named the key's user and it is this account's. */
+  verified: boolean;
+  /** The key's user id on the exchange, when it answered. */
+  user_id?: string;
+  /** For the operator: "verified as user 4848701", or "not verified: <the exchange's error>". */
+  message: string;
+}
+
 export interface AccountsService {
   list(filter?: { exchange?: string; enabled?: boolean }): Account[];
   /** By name or "<exchange>:<exchange_account_id>"; ACCOUNT_NOT_FOUND otherwise. */
@@ -50,6 +60,14 @@ export interface AccountsService {
   remove(ref: string, actor: Actor): void;
   /** Write-only; the secret goes straight into the vault. */
   setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void;
+  /**
+   * What the dashboard and the CLI call: asks the exchange whose key it is first (Bitstamp:
+   * `websockets_token/`, signed and read-only; nothing else is sent), refuses (INVALID_ARGUMENT,
+   * field api_key, nothing stored) a key of another user, and otherwise stores it as
+   * setCredentials does, answering what the exchange said (an exchange that cannot be asked leaves
+   * the key stored but not verified; the connection start checks it again).
+   */
+  setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck>;
   /**
    * Deletes the stored credentials of one account, or of every account (`ref` undefined), without
    * reading them: the way out when the master key that encrypted them is lost. Returns the

@@ -141,6 +141,10 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         creds.set(accountRef(a), { set_at: now() });
         log(actor, 'account.credentials.set', accountRef(a), { replaced: false });
       },
+      async setCredentialsChecked(ref, c, actor) {
+        this.setCredentials(ref, c, actor);
+        return { verified: false, message: 'not verified: fake services do not ask an exchange' };
+      },
       forgetCredentials(ref, actor) {
         const refs = (ref === undefined ? [...accounts.values()] : [resolve(ref)]).map(accountRef).filter((r) => creds.delete(r));
         for (const r of refs) log(actor, 'account.credentials.forgotten', r, {});

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/domain/errors.ts';
 import { createFakeServices, type FakeServices } from './web-fake-services.ts';
 import { WebClient, startWeb, type RunningWeb } from './web-harness.ts';
 
@@ -148,6 +149,23 @@ describe('credentials (write-only)', () => {
       expect(p.text).not.toContain(SECRET);
       expect(p.text).not.toContain('KEY-abcdef123');
     }
+  });
+
+  it("says what the exchange answered; a key of another user is refused beside the key field, nothing stored", async () => {
+    services.accounts.setCredentialsChecked = async (ref, c, actor) => {
+      if (c.api_key === 'KEY-of-someone-else')
+        throw new DomainError('INVALID_ARGUMENT', 'the API key of bitstamp:998877 belongs to Bitstamp user 100001, not to this account; nothing was stored', { fields: ['api_key'] });
+      services.accounts.setCredentials(ref, c, actor);
+      return { verified: true, user_id: '998877', message: 'verified as user 998877' };
+    };
+    const refused = await admin.post('/dashboard/accounts/bitstamp/998877/credentials', { api_key: 'KEY-of-someone-else', api_secret: SECRET });
+    expect(refused.status).toBe(400);
+    expect(fieldError(refused.text, 'api_key')).toContain('belongs to Bitstamp user 100001');
+    expect(refused.text).not.toContain(SECRET);
+    expect(services.accounts.get('bitstamp:998877').has_credentials).toBe(false);
+    const ok = await admin.post('/dashboard/accounts/bitstamp/998877/credentials', { api_key: 'KEY-abcdef123', api_secret: SECRET });
+    expect(ok.status).toBe(303);
+    expect((await admin.get('/dashboard')).text).toContain('Credentials of live-one (bitstamp:998877) saved; verified as user 998877.');
   });
 
   it('a paper account refuses credentials with a field message', async () => {

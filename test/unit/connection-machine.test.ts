@@ -26,6 +26,26 @@ describe('connection machine (pure transitions)', () => {
     expect(snap.context).toMatchObject({ token: 't', userId: '7', pending: [], connects: 1, attempt: 0 });
   });
 
+  it('REFUSED (the key is not the account\'s) stops with the reason and no retry; DISABLE/START clear it', () => {
+    let [snap] = initialTransition(connectionMachine, input);
+    [snap] = transition(connectionMachine, snap, { type: 'START' });
+    const [refused, acts] = transition(connectionMachine, snap, { type: 'REFUSED', error: 'key of user 100001' });
+    expect(refused.value).toBe('stopped');
+    expect(acts.map((a) => a.type).filter((t) => !t.startsWith('xstate.'))).toEqual(['closeSocket', 'notifyState']);
+    expect(acts.find((a) => a.type === 'notifyState')?.params).toEqual({ state: 'stopped', lastError: 'key of user 100001' });
+    expect(refused.context.attempt).toBe(0); // no backoff scheduled
+    const [disabled, dActs] = transition(connectionMachine, refused, { type: 'DISABLE' });
+    expect(dActs.find((a) => a.type === 'notifyState')?.params).toEqual({ state: 'stopped' });
+    expect(disabled.context.refusal).toBeUndefined();
+    const [restarted] = transition(connectionMachine, refused, { type: 'START' });
+    expect(restarted.value).toBe('fetching_token');
+    expect(restarted.context.refusal).toBeUndefined();
+    // From live too: the stream is left (notifyDisconnected) and stays stopped.
+    const live = run([...LIVE_PATH, { type: 'REFUSED', error: 'x' }]);
+    expect(live.snap.value).toBe('stopped');
+    expect(live.actions.slice(-3)).toEqual(['notifyDisconnected', 'closeSocket', 'notifyState']);
+  });
+
   it('stays in subscribing until every channel is acknowledged', () => {
     const { snap } = run(LIVE_PATH.slice(0, 4));
     expect(snap.value).toBe('subscribing');

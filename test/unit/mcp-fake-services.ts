@@ -106,6 +106,7 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
       setLimits: () => { throw new Error('not in fake'); },
       remove: () => { throw new Error('not in fake'); },
       setCredentials: () => { throw new Error('not in fake'); },
+      setCredentialsChecked: () => { throw new Error('not in fake'); },
       forgetCredentials: () => { throw new Error('not in fake'); },
       setGlobalKillSwitch: () => { throw new Error('not in fake'); },
       globalKillSwitch: () => false,

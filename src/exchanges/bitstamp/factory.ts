@@ -8,6 +8,7 @@ import type { Signer } from '../../credentials/signer.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ExchangeAdapter } from '../adapter.ts';
 import { BitstampAdapter } from './adapter.ts';
+import { IdentityGate } from './identity.ts';
 import { loadBundledSnapshot } from './metadata.ts';
 import { BitstampRestClient, type BitstampRestOptions, type RequestMetrics } from './rest.ts';
 import { BitstampPrivateStream, type ConnectionTiming, type PrivateStreamOptions } from './ws.ts';
@@ -58,11 +59,22 @@ export function createBitstampAdapterFactory(opts: BitstampAdapterFactoryOptions
     if (opts.metrics) restOpts.metrics = opts.metrics;
     const rest = new BitstampRestClient(restOpts);
     let adapter: BitstampAdapter | undefined;
+    const identity = new IdentityGate({
+      account: record.ref,
+      exchangeAccountId: record.account.exchange_account_id,
+      apiKey: () => signer()?.apiKey,
+      fetchUserId: async () => (await rest.websocketsToken()).user_id,
+    });
     const streamOpts: PrivateStreamOptions = {
       account: record.ref,
       wsUrl: opts.wsUrl,
+      // Every token names the key's user: the stream's start is the identity check too.
       fetchToken: async () => {
+        const refused = identity.knownRefusal();
+        if (refused) throw refused;
+        const apiKey = signer()?.apiKey;
         const t = await rest.websocketsToken();
+        if (apiKey !== undefined) identity.learn(apiKey, t.user_id);
         return { token: t.token, userId: t.user_id };
       },
       marketsFor: opts.marketsFor,
@@ -77,7 +89,10 @@ export function createBitstampAdapterFactory(opts: BitstampAdapterFactoryOptions
     if (opts.timing) streamOpts.timing = opts.timing;
     if (opts.actorClock) streamOpts.actorClock = opts.actorClock;
     const stream = new BitstampPrivateStream(streamOpts);
-    adapter = new BitstampAdapter({ account: record.ref, clock: opts.clock, logger, signer, rest, stream, quoteOf });
+    adapter = new BitstampAdapter({
+      account: record.ref, clock: opts.clock, logger, signer, rest, stream, quoteOf, identity,
+      reportState: (state, lastError) => opts.onConnectionState?.(record, state, lastError),
+    });
     return adapter;
   };
 }

@@ -14,6 +14,7 @@ import { isoAt, type Clock, type Random } from '../../domain/clock.ts';
 import { D, decStr } from '../../domain/money.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ExchangeEvent, FillReport, OrderStatusReport } from '../adapter.ts';
+import { IdentityRefusal } from './identity.ts';
 import { parseJsonLossless } from './json.ts';
 import { CredentialRedactor } from './redact.ts';
 import { bsDecimal, bsId, fillId, inferLiquidity, type FeeRates } from './parse.ts';
@@ -29,6 +30,7 @@ export interface ConnectionTiming {
 export interface PrivateStreamOptions {
   account: string; // account reference, for logs and the machine
   wsUrl: string;
+  /** Rejects with IdentityRefusal when the key is not the account's: the stream then stops for good. */
   fetchToken: () => Promise<{ token: string; userId: string }>;
   marketsFor: () => string[];
   /** Quote currency of a market symbol ("btcusd" -> "USD"), for fill fee currencies. */
@@ -137,7 +139,9 @@ export class BitstampPrivateStream {
       },
       (e: unknown) => {
         if (gen !== this.tokenGeneration) return;
-        this.send({ type: 'TOKEN_FAILED', error: e instanceof Error ? e.message : 'token request failed' });
+        // The key is not this account's: retrying cannot help, and nothing may be sent with it.
+        if (e instanceof IdentityRefusal) this.send({ type: 'REFUSED', error: e.message });
+        else this.send({ type: 'TOKEN_FAILED', error: e instanceof Error ? e.message : 'token request failed' });
       },
     );
   }

@@ -38,9 +38,10 @@ export function accountSettingsRoutes({ services }: RouteDeps): Router {
     // Re-rendered empty on failure: a secret is never written back into a page.
     onFormError(ctx, { view: 'account-credentials.njk', values: {}, locals: credentialsLocals(ref) });
     const creds = credentialsFromForm(formFields(ctx));
-    services.accounts.setCredentials(ref, creds, DASHBOARD_ACTOR);
+    // One signed read-only call proves whose key it is; a key of another user is refused unstored.
+    const check = await services.accounts.setCredentialsChecked(ref, creds, DASHBOARD_ACTOR);
     const a = services.accounts.get(ref);
-    flash(ctx, 'ok', `Credentials of ${a.name} (${ref}) saved.`);
+    flash(ctx, check.verified ? 'ok' : 'error', `Credentials of ${a.name} (${ref}) saved; ${check.message.replace(/\.$/, '')}.`);
     seeOther(ctx, '/dashboard');
   });
 
