@@ -5,6 +5,9 @@
  *   private-my_trades_<pair>-<uid>  `trade`                      -> {type:'fill'}
  *   private-my_orders_<pair>-<uid>  order_created/changed/deleted -> {type:'order_update'}
  *   every (re)connect reaching live                              -> {type:'connected'} (reconcile!)
+ *   a market subscribed later (on demand, or a channel retried)  -> {type:'connected', market}
+ * Channels are bounded (channels.ts): the markets `marketsFor` names at connect (live orders plus
+ * configured ones), then each market an order is about to use (`ensureMarket`).
  */
 import WebSocket from 'ws';
 import { createActor, type Actor, type ActorOptions } from 'xstate';
@@ -15,6 +18,7 @@ import { D, decStr } from '../../domain/money.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ExchangeEvent, FillReport, OrderStatusReport } from '../adapter.ts';
 import { parseJsonLossless } from './json.ts';
+import { ChannelBook, marketChannels } from './channels.ts';
 import { CredentialRedactor } from './redact.ts';
 import { bsDecimal, bsId, fillId, inferLiquidity, type FeeRates } from './parse.ts';
 
@@ -30,6 +34,7 @@ export interface PrivateStreamOptions {
   account: string; // account reference, for logs and the machine
   wsUrl: string;
   fetchToken: () => Promise<{ token: string; userId: string }>;
+  /** Markets to subscribe at every (re)connect (live orders + configured); others on demand. */
   marketsFor: () => string[];
   /** Quote currency of a market symbol ("btcusd" -> "USD"), for fill fee currencies. */
   quoteOf: (market: string) => string | undefined;
@@ -39,6 +44,8 @@ export interface PrivateStreamOptions {
   logger: Logger;
   onEvent: (e: ExchangeEvent) => void;
   onState?: (state: string, lastError?: string) => void;
+  /** Subscribed channel count changed (status page, /metrics). */
+  onChannels?: (count: number) => void;
   timing?: ConnectionTiming;
   /** xstate scheduler clock (tests pass a SimulatedClock); default: real timers. */
   actorClock?: ActorOptions<ConnectionMachine>['clock'];
@@ -70,9 +77,13 @@ const tradeDataSchema = z.looseObject({
   microtimestamp: z.union([z.string(), z.number()]).optional(),
 });
 const CHANNEL_RE = /^private-my_(orders|trades)_([a-z0-9-]+)-(\d+)$/;
+/** bts:error codes that void the token or the connection, not one channel: the stream backs off. */
+const CONNECTION_ERROR_CODES = new Set(['4009']);
+/** A token is reused for later subscribes while younger than this (Bitstamp's are valid 60 s). */
+const TOKEN_REUSE_MS = 30_000;
 
 export function privateChannels(markets: string[], userId: string): string[] {
-  return markets.flatMap((m) => [`private-my_orders_${m}-${userId}`, `private-my_trades_${m}-${userId}`]);
+  return markets.flatMap((m) => marketChannels(m, userId));
 }
 
 export class BitstampPrivateStream {
@@ -82,8 +93,47 @@ export class BitstampPrivateStream {
   private current = 'idle';
   /** The subscribe token is a credential too: cut from error texts that reach logs and the status page. */
   private readonly redactor = new CredentialRedactor();
+  private readonly book: ChannelBook;
+  /** Token of this connection, reused for on-demand subscribes while fresh. */
+  private token: { token: string; at: number } | undefined;
 
-  constructor(private readonly o: PrivateStreamOptions) {}
+  constructor(private readonly o: PrivateStreamOptions) {
+    const step = o.timing?.stepTimeoutMs ?? 15_000;
+    this.book = new ChannelBook({
+      subscribe: (channels) => this.subscribeLater(channels),
+      onAcked: (channel) => this.send({ type: 'SUBSCRIBED', channel }),
+      onFailed: (channel, error) => {
+        this.o.logger.warn({ account: this.o.account, channel, error }, 'bitstamp channel failed; retrying it alone');
+        this.send({ type: 'CHANNEL_FAILED', channel });
+      },
+      onMarketReady: (market) => this.o.onEvent({ type: 'connected', market }),
+      onCount: (count) => this.o.onChannels?.(count),
+      random: o.random,
+      // Below the machine's step timeout: an unanswered channel fails alone, not the whole stream.
+      ackTimeoutMs: Math.max(1, Math.floor((step * 2) / 3)),
+      retryBaseMs: o.timing?.backoffBaseMs ?? 500,
+      retryMaxMs: o.timing?.backoffMaxMs ?? 60_000,
+    });
+  }
+
+  /** Subscribed private channels now. */
+  get channelCount(): number {
+    return this.book.count;
+  }
+
+  /** Channel names (optionally of one state), for tests and diagnostics. */
+  channels(state?: 'pending' | 'subscribed' | 'failed'): string[] {
+    return this.book.list(state);
+  }
+
+  /**
+   * Makes sure the market's channels are subscribed before an order on it is sent: true once both
+   * are acked, false after `timeoutMs`, on a channel error, or when the stream is not live (it is
+   * then subscribed on the next connect). The caller sends the order either way.
+   */
+  ensureMarket(market: string, timeoutMs: number): Promise<boolean> {
+    return this.book.ensure(market, timeoutMs);
+  }
 
   get state(): string {
     return this.current;
@@ -99,10 +149,14 @@ export class BitstampPrivateStream {
         sendHeartbeat: () => this.sendJson({ event: 'bts:heartbeat' }),
         closeSocket: (_, p) => this.closeSocket(p.reason),
         reconcileAccount: (_, p) => {
-          this.o.logger.info({ account: p.account, reconnect: p.reconnect }, 'bitstamp stream live; reconciling');
+          this.o.logger.info({ account: p.account, reconnect: p.reconnect, channels: this.book.count }, 'bitstamp stream live; reconciling');
+          this.book.wentLive();
           this.o.onEvent({ type: 'connected' });
         },
-        notifyDisconnected: (_, p) => this.o.onEvent({ type: 'disconnected', reason: p.reason }),
+        notifyDisconnected: (_, p) => {
+          this.book.down();
+          this.o.onEvent({ type: 'disconnected', reason: p.reason });
+        },
         notifyState: (_, p) => {
           this.current = p.state;
           this.o.onState?.(p.state, p.lastError);
@@ -122,6 +176,7 @@ export class BitstampPrivateStream {
     this.actor.stop();
     this.actor = undefined;
     this.closeSocket('stopped');
+    this.book.down();
   }
 
   private send(e: Parameters<Actor<ConnectionMachine>['send']>[0]): void {
@@ -133,7 +188,8 @@ export class BitstampPrivateStream {
     this.o.fetchToken().then(
       ({ token, userId }) => {
         if (gen !== this.tokenGeneration) return;
-        this.send({ type: 'TOKEN_OK', token, userId, channels: privateChannels(this.o.marketsFor(), userId) });
+        this.token = { token, at: this.o.clock.now() };
+        this.send({ type: 'TOKEN_OK', token, userId, channels: this.book.begin(this.o.marketsFor(), userId) });
       },
       (e: unknown) => {
         if (gen !== this.tokenGeneration) return;
@@ -180,6 +236,16 @@ export class BitstampPrivateStream {
   private subscribe(token: string, channels: string[]): void {
     this.redactor.rememberSignature(token);
     for (const channel of channels) this.sendJson({ event: 'bts:subscribe', data: { channel, auth: token } });
+    this.book.sent(channels);
+  }
+
+  /** A subscribe after the first set (on demand, retry): needs a token valid now. */
+  private async subscribeLater(channels: string[]): Promise<void> {
+    const fresh = this.token && this.o.clock.now() - this.token.at < TOKEN_REUSE_MS ? this.token.token : undefined;
+    const token = fresh ?? (await this.o.fetchToken()).token;
+    if (!fresh) this.token = { token, at: this.o.clock.now() };
+    this.redactor.rememberSignature(token);
+    for (const channel of channels) this.sendJson({ event: 'bts:subscribe', data: { channel, auth: token } });
   }
 
   private onMessage(text: string): void {
@@ -196,7 +262,7 @@ export class BitstampPrivateStream {
     const { event, channel = '', data } = env.data;
     switch (event) {
       case 'bts:subscription_succeeded':
-        this.send({ type: 'SUBSCRIBED', channel });
+        this.book.acked(channel);
         return;
       case 'bts:request_reconnect':
         this.send({ type: 'REQUEST_RECONNECT' });
@@ -205,7 +271,9 @@ export class BitstampPrivateStream {
         const d = errorDataSchema.safeParse(data);
         const error = this.redactor.redact(d.success ? `${d.data.code ?? ''} ${d.data.message ?? ''}`.trim().slice(0, 300) : 'bts:error');
         this.o.logger.warn({ account: this.o.account, channel, error }, 'bitstamp ws error event');
-        this.send({ type: 'SUBSCRIBE_FAILED', error });
+        // A void token or connection fails the stream; anything else is the one channel it answers.
+        if (d.success && CONNECTION_ERROR_CODES.has(String(d.data.code))) this.send({ type: 'SUBSCRIBE_FAILED', error });
+        else if (this.book.errored(channel, error) === undefined && this.current === 'subscribing') this.send({ type: 'SUBSCRIBE_FAILED', error });
         return;
       }
       case 'bts:heartbeat':
