@@ -29,9 +29,9 @@ export interface EmulatorOptions {
   markets?: Array<Record<string, unknown>>;
 }
 
-/** `count` listed markets as /markets/ returns them: the bundled ones, then made-up "x<n>usd" pairs. */
+/** `count` listed spot markets as /markets/ returns them: the bundled ones, then made-up "x<n>usd" pairs. */
 export function syntheticMarkets(count: number): Array<Record<string, unknown>> {
-  const bundled = readSnapshotRaw().markets as Array<Record<string, unknown>>;
+  const bundled = (readSnapshotRaw().markets as Array<Record<string, unknown>>).filter((m) => m.market_type === undefined || m.market_type === 'SPOT');
   const out = bundled.slice(0, count);
   const template = bundled[0] ?? {};
   for (let i = out.length; i < count; i++) {
