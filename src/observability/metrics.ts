@@ -20,6 +20,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     metadataRefresh: new Counter({ name: 'exec_mcp_metadata_refresh_total', help: 'Metadata refresh attempts', labelNames: ['exchange', 'result'], registers: [registry] }),
     metadataAgeSeconds: new Gauge({ name: 'exec_mcp_metadata_age_seconds', help: 'Age of the cached exchange metadata', labelNames: ['exchange'], registers: [registry] }),
     connectionState: new Gauge({ name: 'exec_mcp_connection_live', help: '1 when the account connection is live', labelNames: ['account'], registers: [registry] }),
+    streamChannels: new Gauge({ name: 'exec_mcp_stream_channels', help: 'Private exchange stream channels subscribed now, per account (markets with live orders, configured ones, on demand)', labelNames: ['account'], registers: [registry] }),
     accountsStreamDown: new Gauge({ name: 'exec_mcp_accounts_stream_down', help: 'Accounts whose exchange stream this process started and that is not live now (backoff, reconnecting)', registers: [registry] }),
     mcpCalls: new Counter({ name: 'exec_mcp_mcp_calls_total', help: 'MCP tool calls', labelNames: ['tool', 'result'], registers: [registry] }),
     // Memory itself: exec_mcp_process_resident_memory_bytes and exec_mcp_nodejs_heap_size_used_bytes (default metrics).

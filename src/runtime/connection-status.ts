@@ -9,6 +9,8 @@ export interface ConnectionStatusEntry {
   state: string;
   since: string;
   last_error?: string;
+  /** Private channels subscribed now (reported by this process's stream). */
+  channels?: number;
 }
 
 /**
@@ -19,6 +21,8 @@ export class ConnectionStatusStore {
   private readonly upsert;
   /** States reported in this process (the table also holds rows of earlier runs, which say nothing about now). */
   private readonly current = new Map<string, string>();
+  /** Subscribed channel counts reported in this process, by account ref. */
+  private readonly channels = new Map<string, number>();
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -39,9 +43,16 @@ export class ConnectionStatusStore {
     this.metrics?.accountsStreamDown.set(this.streamsDown().length);
   }
 
+  /** The stream's subscribed private channel count changed. */
+  recordChannels(account: AccountRecord, count: number): void {
+    this.channels.set(account.ref, count);
+    this.metrics?.streamChannels.set({ account: account.ref }, count);
+  }
+
   /** The account is gone: its last state no longer counts. */
   forget(accountRef: string): void {
     this.current.delete(accountRef);
+    if (this.channels.delete(accountRef)) this.metrics?.streamChannels.remove({ account: accountRef });
     this.metrics?.accountsStreamDown.set(this.streamsDown().length);
   }
 
@@ -65,6 +76,8 @@ export class ConnectionStatusStore {
       const parsed = JSON.parse(r.snapshot) as { last_error?: string };
       const entry: ConnectionStatusEntry = { account: r.account, state: r.state, since: r.updated_at };
       if (parsed.last_error) entry.last_error = parsed.last_error;
+      const channels = this.channels.get(r.account);
+      if (channels !== undefined) entry.channels = channels;
       return entry;
     });
   }
