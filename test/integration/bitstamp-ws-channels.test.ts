@@ -99,6 +99,20 @@ describe('Bitstamp private stream: bounded channels', () => {
     expect(events.some((e) => e.type === 'disconnected')).toBe(false);
   });
 
+  it('once its order ends, a market no longer needed is unsubscribed; the configured one stays', async () => {
+    const needed = ['ethusd'];
+    h = await startHarness({ emulator: { markets: syntheticMarkets(LISTED) }, factory: { marketsFor: () => needed, streamPruneDelayMs: 50 } });
+    const { adapter, events } = h.adapterFor(MAIN);
+    await adapter.start();
+    await eventually(() => connected(events).length === 1);
+    const ack = await adapter.placeOrder(order('gone', 'btcusd', '59000'));
+    expect(adapter.streamChannels).toBe(4);
+    await adapter.cancelOrder({ exchangeOrderId: ack.exchangeOrderId });
+    await eventually(() => adapter.streamChannels === 2);
+    expect(h.emulator.wsServer.subscriptions().sort()).toEqual(ch('ethusd'));
+    expect(h.emulator.timeline.filter((l) => l.startsWith('ws:unsubscribe')).sort()).toEqual(ch('btcusd').map((c) => `ws:unsubscribe ${c}`));
+  });
+
   it('a reconnect subscribes again only what is needed (configured markets), not every market used before', async () => {
     const { adapter, events } = await liveWith(['ethusd']);
     await adapter.placeOrder(order('b', 'btcusd', '59000'));

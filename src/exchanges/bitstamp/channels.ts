@@ -151,6 +151,23 @@ export class ChannelBook {
     });
   }
 
+  /**
+   * Markets no longer wanted (no live order, not configured, nobody waiting) are dropped; returns
+   * their channels, for the driver to unsubscribe. Keeps the set bounded between reconnects.
+   */
+  prune(wanted: ReadonlySet<string>): string[] {
+    if (!this.live) return [];
+    const drop: string[] = [];
+    for (const [name, c] of this.channels) {
+      if (wanted.has(c.market) || this.waiters.has(c.market) || c.state === 'pending') continue;
+      c.cancelTimer?.();
+      this.channels.delete(name);
+      drop.push(name);
+    }
+    if (drop.length > 0) this.o.onCount(this.count);
+    return drop.sort();
+  }
+
   /** bts:subscription_succeeded. */
   acked(channel: string): void {
     const c = this.channels.get(channel);

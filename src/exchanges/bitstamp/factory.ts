@@ -31,6 +31,8 @@ export interface BitstampAdapterFactoryOptions {
   onStreamChannels?: (record: AccountRecord, count: number) => void;
   /** Bound of an order's wait for its market's channels (default 5 s). */
   streamWaitMs?: number;
+  /** Delay after an order ends before unneeded channels are unsubscribed (default 30 s). */
+  streamPruneDelayMs?: number;
   timing?: ConnectionTiming;
   /** Tuning of the REST client (timeouts, retries, rate limit, sleep, fetch). */
   rest?: Partial<Omit<BitstampRestOptions, 'apiUrl' | 'signer' | 'clock' | 'random' | 'logger' | 'metrics'>>;
@@ -80,6 +82,7 @@ export function createBitstampAdapterFactory(opts: BitstampAdapterFactoryOptions
       onChannels: (count) => opts.onStreamChannels?.(record, count),
     };
     if (opts.timing) streamOpts.timing = opts.timing;
+    if (opts.streamPruneDelayMs !== undefined) streamOpts.pruneDelayMs = opts.streamPruneDelayMs;
     if (opts.actorClock) streamOpts.actorClock = opts.actorClock;
     const stream = new BitstampPrivateStream(streamOpts);
     adapter = new BitstampAdapter({ account: record.ref, clock: opts.clock, logger, signer, rest, stream, quoteOf, ...(opts.streamWaitMs !== undefined ? { streamWaitMs: opts.streamWaitMs } : {}) });

@@ -47,6 +47,8 @@ export interface PrivateStreamOptions {
   /** Subscribed channel count changed (status page, /metrics). */
   onChannels?: (count: number) => void;
   timing?: ConnectionTiming;
+  /** After an order ends, markets no longer in `marketsFor` are unsubscribed this much later (default 30 s). */
+  pruneDelayMs?: number;
   /** xstate scheduler clock (tests pass a SimulatedClock); default: real timers. */
   actorClock?: ActorOptions<ConnectionMachine>['clock'];
 }
@@ -96,6 +98,7 @@ export class BitstampPrivateStream {
   private readonly book: ChannelBook;
   /** Token of this connection, reused for on-demand subscribes while fresh. */
   private token: { token: string; at: number } | undefined;
+  private pruneTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: PrivateStreamOptions) {
     const step = o.timing?.stepTimeoutMs ?? 15_000;
@@ -177,6 +180,21 @@ export class BitstampPrivateStream {
     this.actor = undefined;
     this.closeSocket('stopped');
     this.book.down();
+    if (this.pruneTimer) clearTimeout(this.pruneTimer);
+    this.pruneTimer = undefined;
+  }
+
+  /** An order ended: once the runtime has applied it, drop the channels of markets no longer needed. */
+  private schedulePrune(): void {
+    if (this.pruneTimer) return;
+    this.pruneTimer = setTimeout(() => {
+      this.pruneTimer = undefined;
+      if (!this.actor) return;
+      const drop = this.book.prune(new Set(this.o.marketsFor()));
+      for (const channel of drop) this.sendJson({ event: 'bts:unsubscribe', data: { channel } });
+      if (drop.length > 0) this.o.logger.info({ account: this.o.account, channels: drop.length }, 'bitstamp channels no longer needed; unsubscribed');
+    }, this.o.pruneDelayMs ?? 30_000);
+    this.pruneTimer.unref();
   }
 
   private send(e: Parameters<Actor<ConnectionMachine>['send']>[0]): void {
@@ -285,6 +303,7 @@ export class BitstampPrivateStream {
     const market = ch[2];
     const mapped = ch[1] === 'trades' && event === 'trade' ? this.mapTrade(market, data) : ch[1] === 'orders' ? this.mapOrder(market, event, data) : undefined;
     if (mapped) this.o.onEvent(mapped);
+    if (ch[1] === 'orders' && event === 'order_deleted') this.schedulePrune();
   }
 
   private timeFrom(micro: string | number | undefined, seconds?: string | number): string {
