@@ -88,6 +88,19 @@ describe('Bitstamp private stream: bounded channels', () => {
     await eventually(() => connected(events).some((e) => e.type === 'connected' && e.market === 'btcusd'));
   });
 
+  it('a token refused (4009) for an on-demand subscribe fails that subscribe only; the retry fetches a new token', async () => {
+    // Tokens live 1 s here: the connection's token has expired when the order comes.
+    const { adapter, events } = await liveWith(['ethusd'], (hh) => void (hh.emulator.faults.tokenValidSec = 1));
+    const tokens = (): number => h.emulator.requests.filter((r) => r.endpoint === 'websockets_token/').length;
+    expect(tokens()).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await adapter.placeOrder(order('tok', 'btcusd', '59000'));
+    expect(h.emulator.timeline).toContain('ws:error private-my_orders_btcusd-100001');
+    await eventually(() => adapter.streamChannels === 4);
+    expect(tokens()).toBeGreaterThan(1); // the retry did not reuse the refused token
+    expect(events.some((e) => e.type === 'disconnected')).toBe(false);
+  });
+
   it('a subscribe left unanswered fails alone after its ack timeout; the rest go live', async () => {
     const { adapter, events } = await liveWith(['btcusd', 'ethusd'], (hh) => {
       hh.emulator.faults.ws.silentChannels = ['ethusd'];
@@ -108,7 +121,7 @@ describe('Bitstamp private stream: bounded channels', () => {
     const ack = await adapter.placeOrder(order('gone', 'btcusd', '59000'));
     expect(adapter.streamChannels).toBe(4);
     await adapter.cancelOrder({ exchangeOrderId: ack.exchangeOrderId });
-    await eventually(() => adapter.streamChannels === 2);
+    await eventually(() => adapter.streamChannels === 2 && h.emulator.wsServer.subscriptions().length === 2);
     expect(h.emulator.wsServer.subscriptions().sort()).toEqual(ch('ethusd'));
     expect(h.emulator.timeline.filter((l) => l.startsWith('ws:unsubscribe')).sort()).toEqual(ch('btcusd').map((c) => `ws:unsubscribe ${c}`));
   });

@@ -289,9 +289,14 @@ export class BitstampPrivateStream {
         const d = errorDataSchema.safeParse(data);
         const error = this.redactor.redact(d.success ? `${d.data.code ?? ''} ${d.data.message ?? ''}`.trim().slice(0, 300) : 'bts:error');
         this.o.logger.warn({ account: this.o.account, channel, error }, 'bitstamp ws error event');
-        // A void token or connection fails the stream; anything else is the one channel it answers.
-        if (d.success && CONNECTION_ERROR_CODES.has(String(d.data.code))) this.send({ type: 'SUBSCRIBE_FAILED', error });
-        else if (this.book.errored(channel, error) === undefined && this.current === 'subscribing') this.send({ type: 'SUBSCRIBE_FAILED', error });
+        // A void token fails the stream while it subscribes its first set; once live it fails the
+        // subscribe it answers, whose retry fetches a new token. Anything else is one channel's.
+        const voidToken = d.success && CONNECTION_ERROR_CODES.has(String(d.data.code));
+        if (voidToken && this.current !== 'live') this.send({ type: 'SUBSCRIBE_FAILED', error });
+        else if (voidToken) {
+          this.token = undefined;
+          this.book.errored(channel, error);
+        } else if (this.book.errored(channel, error) === undefined && this.current === 'subscribing') this.send({ type: 'SUBSCRIBE_FAILED', error });
         return;
       }
       case 'bts:heartbeat':
