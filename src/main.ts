@@ -149,7 +149,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const connections = new ConnectionStatusStore(db, clock, metrics);
     // Offline means nothing leaves this machine: an exchange on loopback (the emulator) stays reachable.
     const exchangeOffline = config.offline && !isLoopbackUrl(config.bitstampApiUrl);
-    const registry = new AdapterRegistry({
+    const registry: AdapterRegistry = new AdapterRegistry({
       paper: paperAdapter,
       bitstamp: createBitstampAdapterFactory({
         apiUrl: config.bitstampApiUrl,
@@ -157,7 +157,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         clock,
         random,
         signerFor: (record: AccountRecord) => vault.signer(record.key),
-        marketsFor: () => markets.listMarkets('bitstamp').filter((m) => m.trading_enabled).map((m) => m.market),
+        // Bounded stream: markets with live orders plus the configured ones; others subscribe on demand.
+        marketsFor: (record: AccountRecord): string[] => {
+          const configured = config.bitstampStreamMarkets ?? {};
+          const live: Array<string | undefined> = runtime.liveOrders(record.key).map((o) => runtime.get(o.orderId)?.market.toLowerCase());
+          const wanted = [...live, ...(configured['*'] ?? []), ...(configured[record.account.exchange_account_id] ?? [])];
+          return [...new Set(wanted.filter((m): m is string => m !== undefined))];
+        },
+        onStreamChannels: (record: AccountRecord, count: number) => connections.recordChannels(record, count),
         quoteOf: (market: string) => markets.findMarket('bitstamp', market)?.quote,
         logger,
         metrics,
@@ -195,7 +202,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     };
     /** Started by start(): a CLI process (no start) changes accounts without touching any connection. */
     let watcher: AccountWatcher | undefined;
-    const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
+    const runtime: OrderRuntime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
     let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
       db,

@@ -107,7 +107,7 @@ export class OrderRuntime {
       logger: deps.logger,
       scheduler,
       quarantine: this.quarantine,
-      reconcile: (record, trigger) => void this.reconcileAccount(record, trigger).catch(() => undefined),
+      reconcile: (record, trigger, market) => void this.reconcileAccount(record, trigger, market).catch(() => undefined),
     });
   }
 
@@ -188,8 +188,9 @@ export class OrderRuntime {
     return this.deliver(orderId, event, actor);
   }
 
-  reconcileAccount(record: AccountRecord, trigger: string): Promise<ReconcileResult> {
-    return this.reconciler.reconcileAccount(record, trigger);
+  /** Reconciles the account (or only its orders and fills on `market`). */
+  reconcileAccount(record: AccountRecord, trigger: string, market?: string): Promise<ReconcileResult> {
+    return this.reconciler.reconcileAccount(record, trigger, market);
   }
 
   // ------------------------------------------------------------------ reads

@@ -286,6 +286,8 @@ export interface ConnectionStatusView {
   state: string;
   since: string;
   last_error?: string;
+  /** Private channels subscribed now (absent until this process's stream reported them). */
+  channels?: number;
 }
 export interface StatusService {
   connections(): ConnectionStatusView[];

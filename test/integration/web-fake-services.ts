@@ -274,7 +274,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       verify: () => ({ ok: true, rows: audit.length }),
     },
     status: {
-      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now() })),
+      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now(), channels: 6 })),
       metadata: () => [{ ...metadata }],
       ready: () => ({ ready: true, checks: { db: true, migrations: true, actors: true } }),
       // The fake keeps no change counter: a new value on every call, so nothing is ever reused.

@@ -268,6 +268,8 @@ describe('read pages', () => {
   it('status: connections, metadata and "refresh now"', async () => {
     const page = await admin.get('/dashboard/status');
     expect(page.text).toContain('bitstamp:998877');
+    // The stream's subscribed channel count, per account.
+    expect(page.text).toMatch(/<td>bitstamp:998877<\/td>.*?<td class="num">6<\/td>/s);
     expect(page.text).toContain('bundled-snapshot');
     const r = await admin.post('/dashboard/status/refresh', { exchange: 'bitstamp' });
     expect(r.status).toBe(303);
