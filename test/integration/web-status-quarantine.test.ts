@@ -22,10 +22,10 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function page(services: FakeServices): Promise<string> {
+async function page(services: FakeServices, extra: Parameters<typeof startWeb>[1] = {}): Promise<string> {
   services.accounts.create({ name: 'live-one', exchange: 'bitstamp', exchange_account_id: '998877' }, 'test');
   services.accounts.setCredentials('live-one', { api_key: 'status-key', api_secret: PLANTED_SECRET }, 'test');
-  web = await startWeb(services);
+  web = await startWeb(services, extra);
   const admin = new WebClient(web.base);
   await admin.login();
   const r = await admin.get('/dashboard/status');
@@ -52,7 +52,9 @@ describe('status page: fills kept aside', () => {
     const services = createFakeServices();
     const runtime = h.runtime;
     services.status.quarantinedFills = () => quarantinedFillViews(runtime.quarantinedFills());
-    const html = await page(services);
+    const html = await page(services, { metricsRegistry: h.metrics.registry });
+    const metrics = await (await fetch(`${web!.base}/metrics`)).text();
+    expect(metrics).toContain('exec_mcp_fills_quarantined_total{source="exchange"} 2');
     const table = /<table class="striped" id="quarantined-fills">([\s\S]*?)<\/table>/.exec(html)?.[1];
     expect(table).toBeDefined();
     expect(html).not.toContain('id="no-quarantined-fills"');
