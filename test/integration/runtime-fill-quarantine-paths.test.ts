@@ -100,6 +100,24 @@ describe.each(KINDS)('an impossible fill (%s) is kept aside on every path', (_ki
     await expectKeptAside(orderId, EXCHANGE_ACTOR, reason);
   });
 
+  it("in an outbox query's answer (a submit whose answer was lost)", async () => {
+    h = await RuntimeHarness.create({ manualTimers: true });
+    const acct = h.addAccount('main');
+    h.exchange.scriptPlace('c1', 'accept-lose-answer');
+    h.exchange.scriptQuery('c1', 'unavailable');
+    const v = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
+    // The query command's first try fails; it waits for its backoff on the manual scheduler (beside the in-flight check's timer).
+    const queried = (): boolean => h.exchange.log.some((r) => r.op === 'query' && r.result === 'unavailable');
+    for (let i = 0; i < 2500 && !(queried() && h.manual.pending() >= 2); i++) await new Promise((r) => setTimeout(r, 2));
+    expect(queried()).toBe(true);
+    expect(h.runtime.get(v.order_id)!.status).toBe('unknown');
+    bookFill(over);
+    h.manual.advance(10);
+    await h.runtime.whenIdle();
+    expect(h.runtime.get(v.order_id)).toMatchObject({ status: 'open', exchange_order_id: 'E1' });
+    await expectKeptAside(v.order_id, EXCHANGE_ACTOR, reason);
+  });
+
   it("in an in-flight check's report (cancel accepted, its read-back failed)", async () => {
     const { orderId } = await openOrder({ manualTimers: true, inflight: { firstCheckMs: 5000, intervalMs: 2000, maxChecks: 10 } });
     bookFill(over);
