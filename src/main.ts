@@ -30,6 +30,7 @@ import { MarketsServiceImpl } from './services/markets.ts';
 import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstamp/metadata.ts';
 import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
 import type { Services, StatusService } from './services/ports.ts';
+import { quarantinedFillViews } from './services/quarantined-fills.ts';
 import { dbChangeStamp } from './db/change-stamp.ts';
 import { ClosedVenueAdapter, endedBacktestReason } from './exchanges/closed-venue.ts';
 import { expireOrdersOfEndedBacktest, retireEndedBacktests } from './services/backtest-retire.ts';
@@ -316,6 +317,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     };
     const status: StatusService = {
       connections: () => connections.list(),
+      quarantinedFills: () => quarantinedFillViews(runtime.quarantinedFills()),
       metadata: () => markets.status(),
       ready,
       storeVersion: () => dbChangeStamp(db),

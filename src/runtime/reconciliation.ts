@@ -15,11 +15,9 @@ import {
   fillRecordOf,
   locatorOf,
   RECONCILE_ACTOR,
-  reconciledReportOf,
   type LiveOrder,
   type RuntimeHost,
 } from './runtime-host.ts';
-import type { FillQuarantine } from './fill-quarantine.ts';
 
 /** status_reason of a landed order the exchange no longer knows. */
 export const FORGOTTEN_REASON = 'not found on the exchange';
@@ -38,8 +36,6 @@ export interface ReconcilerDeps {
   outboxBusy: (orderId: string) => boolean;
   /** A query answered "not found" for an order that never landed: let the in-flight checks retry. */
   notFoundYet: (orderId: string) => void;
-  /** Keeps impossible fills aside instead of applying them. */
-  quarantine?: FillQuarantine;
   /** Pushed events that could not be matched are covered by this run. */
   clearOrphans: (accountKey: AccountKey) => void;
 }
@@ -105,8 +101,7 @@ export class Reconciler {
           (o.exchangeOrderId !== undefined ? byExchange.get(o.exchangeOrderId) : undefined) ??
           (await adapter.queryOrder(locatorOf(order.context)));
         if (report) {
-          const sane = this.deps.quarantine ? this.deps.quarantine.filterReport(record, o.orderId, order.context, report, RECONCILE_ACTOR) : report;
-          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: reconciledReportOf(sane) }, RECONCILE_ACTOR));
+          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: host.reconciledReport(record, o.orderId, report, RECONCILE_ACTOR) }, RECONCILE_ACTOR));
           result.orders++;
         } else if (order.context.exchangeOrderId === undefined && order.context.fillIds.length === 0) {
           this.deps.notFoundYet(o.orderId);
@@ -150,8 +145,7 @@ export class Reconciler {
         result.unmatchedFills++;
         continue;
       }
-      const ctx = host.order(orderId)?.context;
-      if (ctx && this.deps.quarantine && !this.deps.quarantine.admit(record, orderId, ctx, f, RECONCILE_ACTOR)) continue;
+      if (!host.admitFill(record, orderId, f, RECONCILE_ACTOR)) continue;
       track(host.deliver(orderId, { type: 'FILL', ...fillRecordOf(f) }, RECONCILE_ACTOR));
       result.fills++;
     }

@@ -6,7 +6,7 @@
  */
 import type { Account, AccountMode, ExchangeId, RiskLimits } from '../domain/account.ts';
 import type { Currency, Market } from '../domain/market.ts';
-import type { FillView, OrderRequest, OrderStatus, OrderView } from '../domain/order.ts';
+import type { FillView, OrderRequest, OrderStatus, OrderView, Side } from '../domain/order.ts';
 import type { Problem } from '../domain/errors.ts';
 
 /** Who did it, for the audit log: "mcp:<session>", "dashboard:admin", "cli", "system". */
@@ -289,8 +289,28 @@ export interface ConnectionStatusView {
   /** Private channels subscribed now (absent until this process's stream reported them). */
   channels?: number;
 }
+/** An exchange fill kept aside, not applied: its market or side differs from its order's, or its price is worse than the limit. */
+export interface QuarantinedFillView {
+  account: string;
+  order_id: string;
+  fill_id: string;
+  exchange_order_id: string;
+  market: string;
+  side: Side;
+  amount: string;
+  price: string;
+  /** When the exchange says the fill happened. */
+  fill_at: string;
+  reason: string;
+  /** Who brought it: exchange (stream or command answer), system:reconcile, system:inflight-check. */
+  source: string;
+  /** When it was kept aside. */
+  at: string;
+}
 export interface StatusService {
   connections(): ConnectionStatusView[];
+  /** Fills kept aside since this process started, newest first (bounded; each also has a `fill.quarantined` audit row). */
+  quarantinedFills(): QuarantinedFillView[];
   metadata(): MetadataStatus[];
   ready(): { ready: boolean; checks: Record<string, boolean | string> };
   /**

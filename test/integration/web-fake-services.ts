@@ -275,6 +275,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
     },
     status: {
       connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now(), channels: 6 })),
+      quarantinedFills: () => [],
       metadata: () => [{ ...metadata }],
       ready: () => ({ ready: true, checks: { db: true, migrations: true, actors: true } }),
       // The fake keeps no change counter: a new value on every call, so nothing is ever reused.
