@@ -33,6 +33,7 @@ import { DEFAULT_BACKTEST_RETENTION, type BacktestRetentionLimits } from './serv
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
+import { HistoryServiceImpl } from './services/history.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
@@ -258,7 +259,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ready,
       storeVersion: () => dbChangeStamp(db),
     };
-    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status };
+    const history = new HistoryServiceImpl({ db, directory, reads: runtime.reads });
+    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status, history };
 
     const app: App = {
       config,

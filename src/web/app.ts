@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { balanceRoutes } from './routes/balances.ts';
 import { landingRoutes } from './routes/landing.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { orderPageRoutes } from './routes/order-page.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
 
@@ -135,6 +136,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
     accountRoutes(routeDeps),
     accountSettingsRoutes(routeDeps),
     orderRoutes(routeDeps),
+    orderPageRoutes(routeDeps),
     balanceRoutes(routeDeps),
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),
