@@ -22,6 +22,7 @@ import { balanceRoutes } from './routes/balances.ts';
 import { landingRoutes } from './routes/landing.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { orderPageRoutes } from './routes/order-page.ts';
+import { fillRoutes } from './routes/fills.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
 
@@ -137,6 +138,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
     accountSettingsRoutes(routeDeps),
     orderRoutes(routeDeps),
     orderPageRoutes(routeDeps),
+    fillRoutes(routeDeps),
     balanceRoutes(routeDeps),
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),

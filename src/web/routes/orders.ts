@@ -1,35 +1,32 @@
 import Router from '@koa/router';
-import { ORDER_STATUSES, type OrderStatus } from '../../domain/order.ts';
-import type { ListOrdersFilter } from '../../services/ports.ts';
 import { queryText, type RouteDeps } from './common.ts';
 import { accountChoices } from './dashboard-data.ts';
+import { pageSize, pagerLinks, wantsCsv } from './history-query.ts';
+import { STATUS_CHOICES, orderListQuery, sendOrdersCsv } from './order-list.ts';
 
 const PAGE_LIMIT = 200;
-const STATUS_CHOICES = ['all', 'open', 'closed', ...ORDER_STATUSES] as const;
 
-/** GET /dashboard/orders?account=&status=&market= : orders across accounts, newest first. */
-export function orderRoutes({ services }: RouteDeps): Router {
+/**
+ * GET /dashboard/orders?account=&status=&market=&since=&until=&cursor= : orders across accounts,
+ * newest first, 200 a page with an "Older" cursor link; `&format=csv` downloads every match.
+ */
+export function orderRoutes({ services, clock }: RouteDeps): Router {
   const router = new Router();
   router.get('/dashboard/orders', async (ctx) => {
-    const account = queryText(ctx, 'account');
-    const status = queryText(ctx, 'status') ?? 'all';
-    const market = queryText(ctx, 'market')?.toLowerCase();
-    const filter: ListOrdersFilter & { account?: string } = { limit: PAGE_LIMIT };
-    if (account !== undefined) filter.account = account;
-    if (market !== undefined) filter.market = market;
-    if (status === 'open' || status === 'closed' || status === 'all') filter.status = status;
-    else if ((ORDER_STATUSES as readonly string[]).includes(status)) filter.statuses = [status as OrderStatus];
-    const invalidStatus = !(STATUS_CHOICES as readonly string[]).includes(status);
-    const orders = invalidStatus ? [] : services.orders.listAll(filter);
+    const q = orderListQuery(ctx);
+    if (wantsCsv(ctx) && q.error === undefined) return sendOrdersCsv(ctx, services, clock.now(), q.filter);
+    const cursor = queryText(ctx, 'cursor');
+    const page = q.error !== undefined ? { items: [] } : services.history.orders({ ...q.filter, ...(cursor !== undefined ? { cursor } : {}), limit: pageSize(ctx, PAGE_LIMIT) });
+    const orders = page.items;
     await ctx.render('orders.njk', {
       title: 'Orders',
       nav: 'orders',
       orders,
-      limit: PAGE_LIMIT,
+      pager: pagerLinks(ctx, 'cursor', page.next),
       accounts: accountChoices(services.accounts.list()),
       statuses: STATUS_CHOICES,
-      filter: { account: account ?? '', status, market: market ?? '' },
-      error: invalidStatus ? { message: `status must be one of ${STATUS_CHOICES.join(', ')}` } : undefined,
+      filter: q.values,
+      error: q.error !== undefined ? { message: q.error } : undefined,
     });
   });
   return router;
