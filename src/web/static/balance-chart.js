@@ -7,6 +7,15 @@
   if (!dataEl || !host || typeof window.uPlot !== 'function') return;
   var data;
   try { data = JSON.parse(dataEl.textContent || '{}'); } catch (e) { return; }
+  // Tables say UTC, so the chart does too: every date uPlot shows (axis ticks, legend) is in UTC,
+  // whatever the browser's time zone.
+  var utc = function (ts) { return window.uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); };
+  var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+  var utcLabel = function (u, ts) {
+    if (ts == null) return '\u2014';
+    var d = new Date(ts * 1e3);
+    return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()) + ' ' + pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds()) + ' UTC';
+  };
   var colors = ['#1095c1', '#d81b60', '#43a047', '#fb8c00', '#5e35b1', '#6d4c41'];
   var currencies = Array.isArray(data.currencies) ? data.currencies : [];
   currencies.forEach(function (c, i) {
@@ -21,9 +30,10 @@
       title: c.currency + ' total',
       width: width,
       height: 220,
+      tzDate: utc,
       scales: { x: { time: true } },
-      axes: [{}, { size: 90, values: function (u, ticks) { return ticks.map(function (v) { return v.toLocaleString(); }); } }],
-      series: [{}, { label: c.currency, stroke: colors[i % colors.length], width: 2, points: { show: xs.length < 50 } }],
+      axes: [{ label: 'time (UTC)', labelSize: 20 }, { size: 90, values: function (u, ticks) { return ticks.map(function (v) { return v.toLocaleString(); }); } }],
+      series: [{ label: 'UTC', value: utcLabel }, { label: c.currency, stroke: colors[i % colors.length], width: 2, points: { show: xs.length < 50 } }],
     }, [xs, ys], fig);
   });
   host.setAttribute('data-rendered', String(currencies.length));
