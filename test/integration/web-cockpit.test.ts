@@ -200,6 +200,22 @@ describe('fills, paging, date ranges and CSV', () => {
   });
 });
 
+describe('refused history queries', () => {
+  it('a cursor not handed out, an unknown account, since after until: said so, nothing listed', async () => {
+    const badCursor = await client.get('/dashboard/fills?cursor=bm9wZQ');
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.text).toContain('cursor is not one this service handed out');
+    const badOrderCursor = await client.get('/dashboard/orders?cursor=01NOSUCH');
+    expect(badOrderCursor.status).toBe(400);
+    expect((await client.get('/dashboard/fills?account=paper%3Anobody')).status).toBe(404);
+    const reversed = await client.get('/dashboard/audit?since=2026-02-01&until=2026-01-01');
+    expect(reversed.text).toContain('since must be before until');
+    expect(reversed.text).not.toContain('<table class="striped" id="audit">');
+    const csv = await client.get('/dashboard/orders?since=nonsense&format=csv');
+    expect(csv.headers.get('content-type')).toContain('text/html');
+  });
+});
+
 describe('csv fields', () => {
   it('quotes commas, quotes and line breaks; defuses formulas; keeps decimals', async () => {
     const { csvLine } = await import('../../src/web/csv.ts');
