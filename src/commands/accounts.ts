@@ -136,9 +136,10 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
       case 'set-credentials': {
         const apiKey = str('api-key');
         if (apiKey === undefined) throw new UsageError('accounts set-credentials needs --api-key K (the secret comes on standard input)');
-        accounts.setCredentials(ref, { api_key: apiKey, api_secret: secret ?? '' }, ACTOR);
+        // One signed read-only call proves whose key it is; a key of another user is refused unstored.
+        const check = await accounts.setCredentialsChecked(ref, { api_key: apiKey, api_secret: secret ?? '' }, ACTOR);
         const d = accounts.get(ref);
-        io.stdout.write(`credentials set for ${d.name} (${d.exchange}:${d.exchange_account_id}), api key ${d.api_key_hint ?? ''}\n`);
+        io.stdout.write(`credentials set for ${d.name} (${d.exchange}:${d.exchange_account_id}), api key ${d.api_key_hint ?? ''}; ${check.message}\n`);
         break;
       }
       case 'forget-credentials': {

@@ -94,8 +94,8 @@ export type ExchangeEvent =
   /** A change the exchange pushed (WS or simulator); may be partial, duplicated or out of order. */
   | { type: 'order_update'; report: OrderStatusReport }
   | { type: 'fill'; fill: FillReport }
-  /** The event stream (re)connected: anything during the gap is lost, so reconcile. */
-  | { type: 'connected' }
+  /** The event stream (re)connected: anything during the gap is lost, so reconcile (only `market` when set: one market's channels came up later). */
+  | { type: 'connected'; market?: string }
   | { type: 'disconnected'; reason: string };
 
 export type ExchangeListener = (event: ExchangeEvent) => void;

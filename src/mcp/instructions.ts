@@ -35,7 +35,7 @@ export function serverInstructions(readOnly: boolean): string {
   else
     lines.push(
       '',
-      'Orders: call preview_order first (it sends nothing and lists every problem). Always give place_order a client_order_id that you generate: re-sending it returns the existing order instead of placing a second one, so retries are safe. Follow an order with get_order, or subscribe to the resource orders://<account>/open (account URL-encoded, e.g. orders://paper%3Apaper/open) to be notified whenever one of the account\'s orders changes.',
+      'Orders: call preview_order first (it sends nothing and lists every problem). Always give place_order a client_order_id that you generate: re-sending it returns the existing order instead of placing a second one, so retries are safe. Follow an order with get_order, or subscribe to the resource orders://<account>/open (account URL-encoded, e.g. orders://paper%3Apaper/open) to be notified whenever one of the account\'s orders changes; fills://<account>/recent (its last 100 fills) notifies on every fill.',
       'Backtests: backtest_create makes a backtest account; use it with the order tools, move time with backtest_advance, then read backtest_report.',
     );
   lines.push(

@@ -70,8 +70,10 @@ export const orderOutput = z.object({ order: orderViewSchema });
 /** place_order: `replayed` is true when a client_order_id already used with the same parameters returned the existing order. */
 export const placedOrderOutput = z.object({ order: orderViewSchema, replayed: z.boolean().optional() });
 export const cancelAllOutput = z.object({ cancelled: z.array(z.string()) });
-export const ordersOutput = z.object({ orders: z.array(orderViewSchema) });
-export const fillsOutput = z.object({ fills: z.array(fillViewSchema) });
+/** Pass as `cursor` for the next page; absent on the last page (said in the input's description). */
+const nextCursor = z.string().optional();
+export const ordersOutput = z.object({ orders: z.array(orderViewSchema), next_cursor: nextCursor });
+export const fillsOutput = z.object({ fills: z.array(fillViewSchema), next_cursor: nextCursor });
 
 export const backtestCreateOutput = z.object({
   backtest_id: z.string(),
@@ -94,6 +96,8 @@ export const backtestReportOutput = z.object({
   pnl: z.object({ quote_currency: z.string(), value: z.string() }),
   equity_curve: z.array(z.object({ at: z.string(), equity: z.string() })),
   digest: z.string(),
+  fills_total: z.number().int().optional(),
+  next_fills_cursor: z.string().optional(),
 });
 
 export const noopOutput = z.object({ ok: z.boolean() });

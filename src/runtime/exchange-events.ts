@@ -23,8 +23,8 @@ export interface ExchangeEventsDeps {
   registry: AdapterRegistry;
   directory: AccountDirectory;
   logger: Logger;
-  /** Reconcile an account (on every `connected`). */
-  reconcile: (record: AccountRecord, trigger: string) => void;
+  /** Reconcile an account (on every `connected`), or one market of it (`connected` with a market). */
+  reconcile: (record: AccountRecord, trigger: string, market?: string) => void;
   /** Keeps impossible fills aside instead of applying them. */
   quarantine?: FillQuarantine;
   /** Timers of the retry backoff (injected like the clock; default: real timers). */
@@ -101,6 +101,7 @@ export class ExchangeEvents {
       if (e.type === 'fill') this.onFill(record, e.fill, false);
       else if (e.type === 'order_update') this.onUpdate(record, e.report, false);
       // Connection state itself is reported by the connection actors (ConnectionStatusStore).
+      else if (e.type === 'connected' && e.market !== undefined) this.deps.reconcile(record, 'channel', e.market);
       else if (e.type === 'connected') this.deps.reconcile(record, 'connected');
     } catch (err) {
       this.deps.logger.error({ err, account: record.ref, event: e.type }, 'exchange event handling failed');

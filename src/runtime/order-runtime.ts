@@ -28,6 +28,7 @@ import { Reconciler, type ReconcileResult } from './reconciliation.ts';
 import type { LiveOrder, RuntimeHost } from './runtime-host.ts';
 import { FillQuarantine, type QuarantinedFill } from './fill-quarantine.ts';
 import { realScheduler } from './scheduler.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
 import { storageFailure } from './storage-failure.ts';
 import { TransitionBatch, type TransitionBatchDeps, type Work } from './transition-batch.ts';
 
@@ -106,7 +107,7 @@ export class OrderRuntime {
       logger: deps.logger,
       scheduler,
       quarantine: this.quarantine,
-      reconcile: (record, trigger) => void this.reconcileAccount(record, trigger).catch(() => undefined),
+      reconcile: (record, trigger, market) => void this.reconcileAccount(record, trigger, market).catch(() => undefined),
     });
   }
 
@@ -187,8 +188,9 @@ export class OrderRuntime {
     return this.deliver(orderId, event, actor);
   }
 
-  reconcileAccount(record: AccountRecord, trigger: string): Promise<ReconcileResult> {
-    return this.reconciler.reconcileAccount(record, trigger);
+  /** Reconciles the account (or only its orders and fills on `market`). */
+  reconcileAccount(record: AccountRecord, trigger: string, market?: string): Promise<ReconcileResult> {
+    return this.reconciler.reconcileAccount(record, trigger, market);
   }
 
   // ------------------------------------------------------------------ reads
@@ -287,8 +289,14 @@ export class OrderRuntime {
     } catch (err) {
       this.lastCommitError = err;
       this.deps.logger.error({ err, events: work.length }, 'order transaction failed');
+      // A damaged store halts trading (global kill switch, /readyz not ready) instead of acking what cannot be stored.
+      const faults = storeFaultsOf(this.deps.db);
+      const halted = faults.haltReason();
+      faults.note(err);
+      if (halted === undefined && faults.haltReason() !== undefined) this.deps.logger.error({ reason: faults.haltReason() }, 'store damaged: trading halted');
       return false;
     }
+    storeFaultsOf(this.deps.db).wrote();
     this.afterCommit(batch);
     return true;
   }

@@ -1,16 +1,18 @@
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { AccountRepository, type AccountFieldChanges } from '../accounts/repository.ts';
-import { accountInputSchema, accountPatchSchema, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
+import { accountInputSchema, accountPatchSchema, checkExchangeAccountId, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credentials/vault.ts';
 import { apiKeyHint } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
 import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor } from './ports.ts';
+import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck } from './ports.ts';
 
 export interface AccountsServiceDeps {
   db: Db;
@@ -34,6 +36,11 @@ export interface AccountsServiceDeps {
   onConnectionSettingsChanged?: (record: AccountRecord) => void;
   /** Called AFTER commit when an account was created (e.g. to take its first balance snapshot). */
   onAccountCreated?: (record: AccountRecord) => void;
+  /**
+   * The exchange's user id of a key (Bitstamp: `websockets_token/`, one signed read-only call), per
+   * exchange; throws a DomainError when the exchange cannot say. Absent: keys are stored unverified.
+   */
+  verifyCredentials?: Partial<Record<ExchangeId, KeyOwnerLookup>>;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
 }
@@ -152,6 +159,7 @@ export class AccountsServiceImpl implements AccountsService {
         // simulator's state (keyed by reference) would silently move to another exchange account.
         if (a.exchange === 'paper')
           throw invalid('exchange_account_id', `the simulator's state of ${rec.ref} is kept under its reference, which cannot change; create a new paper account instead`);
+        checkExchangeAccountId(a.exchange, p.exchange_account_id);
         this.assertRefFree(a.exchange, p.exchange_account_id);
         const open = this.deps.openOrderCount(rec.key);
         if (open > 0)
@@ -244,11 +252,31 @@ export class AccountsServiceImpl implements AccountsService {
   }
 
   setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void {
+    this.storeCredentials(ref, parseOrThrow(credentialsInputSchema, creds), actor);
+  }
+
+  async setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck> {
     const c = parseOrThrow(credentialsInputSchema, creds);
+    const rec = this.repository.resolve(ref);
+    if (rec.account.exchange === 'paper') return this.storeCredentials(ref, c, actor); // refused there
+    const check = await checkKeyOwner(rec, c, this.deps.verifyCredentials?.[rec.account.exchange]);
+    return this.storeCredentials(ref, c, actor, check, rec.account.exchange_account_id);
+  }
+
+  /** `verifiedFor`: the exchange_account_id the check was made against; it must not have changed meanwhile. */
+  private storeCredentials(
+    ref: string,
+    c: { api_key: string; api_secret: string },
+    actor: Actor,
+    check: CredentialsCheck = { verified: false, message: 'not verified: stored without asking the exchange' },
+    verifiedFor?: string,
+  ): CredentialsCheck {
     const rec = this.tx(() => {
       const rec = this.repository.resolve(ref);
       if (rec.account.exchange === 'paper')
         throw invalid('api_key', `${rec.ref} is a paper account: it trades against the simulator and takes no API credentials`);
+      if (verifiedFor !== undefined && verifiedFor !== rec.account.exchange_account_id)
+        throw invalid('api_key', `the exchange_account_id of ${rec.ref} changed while the key was checked; set the credentials again`);
       const replaced = this.deps.vault.has(rec.key);
       this.deps.vault.set(rec.key, { apiKey: c.api_key, apiSecret: c.api_secret });
       const hint = apiKeyHint(c.api_key);
@@ -256,11 +284,17 @@ export class AccountsServiceImpl implements AccountsService {
         actor,
         action: 'account.credentials.set',
         subject: rec.ref,
-        payload: { change: replaced ? `api key replaced, hint ${hint}` : `api key set, hint ${hint}`, api_key_hint: hint, replaced },
+        payload: {
+          change: replaced ? `api key replaced, hint ${hint}` : `api key set, hint ${hint}`,
+          api_key_hint: hint,
+          replaced,
+          ...(verifiedFor !== undefined && { check: check.message }),
+        },
       });
       return rec;
     });
     this.deps.onConnectionSettingsChanged?.(rec);
+    return check;
   }
 
   forgetCredentials(ref: string | undefined, actor: Actor): string[] {
@@ -277,7 +311,7 @@ export class AccountsServiceImpl implements AccountsService {
 
   setGlobalKillSwitch(on: boolean, actor: Actor): void {
     this.tx(() => {
-      const was = this.globalKillSwitch();
+      const was = this.storedKillSwitch();
       if (was === on) return;
       this.deps.db
         .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
@@ -286,7 +320,12 @@ export class AccountsServiceImpl implements AccountsService {
     });
   }
 
+  /** On when an operator turned it on, or while the store is damaged (db/store-faults.ts: trading halted). */
   globalKillSwitch(): boolean {
+    return this.storedKillSwitch() || storeFaultsOf(this.deps.db).haltReason() !== undefined;
+  }
+
+  private storedKillSwitch(): boolean {
     // Read on every order and every accounts page: prepared once.
     this.killSwitchStatement ??= this.deps.db.prepare('SELECT value FROM settings WHERE key = ?');
     const row = this.killSwitchStatement.get(KILL_SWITCH_KEY) as { value: string } | undefined;
@@ -297,7 +336,7 @@ export class AccountsServiceImpl implements AccountsService {
     try {
       return this.deps.db.transaction(fn)();
     } catch (e) {
-      throw mapConstraintError(e);
+      throw storeFaultsOf(this.deps.db).note(e, 'changes') ?? mapConstraintError(e);
     }
   }
 

@@ -171,6 +171,10 @@ export class BacktestsServiceImpl implements BacktestsService {
     });
   }
 
+  hasSession(accountRef: string): boolean {
+    return this.byAccount.has(accountRef);
+  }
+
   /** Simulated time of a backtest account ("paper:bt-<id>"), for checks such as a gtd expire_time. */
   clockOf(accountRef: string): number | undefined {
     return this.byAccount.get(accountRef)?.session.clock();

@@ -141,7 +141,7 @@ export class HistoryServiceImpl implements HistoryService {
     const order = this.deps.reads.get(id);
     if (!order) throw new DomainError('ORDER_NOT_FOUND', `no order with order_id ${id}`);
     const fills = (this.statement(`SELECT ${FILL_COLS} FROM fills WHERE order_id = ? ORDER BY at, id`).all(id) as FillRow[]).map(fillView);
-    // fills_order and audit_log_subject (migration 004) keep these index ranges, not scans of the whole tables.
+    // fills_order and audit_log_subject (migration 005) keep these index ranges, not scans of the whole tables.
     const audit = (this.statement('SELECT seq, at, actor, action, subject, payload FROM audit_log WHERE subject = ? ORDER BY seq').all(id) as AuditRow[]).map(auditView);
     return { order, fills, audit };
   }

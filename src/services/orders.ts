@@ -37,12 +37,17 @@ import type {
   OrderChangeListener,
   OrderLookup,
   OrderPreview,
+  FillsPage,
+  OrdersPage,
   OrdersService,
+  PageFilter,
   PlacedOrder,
   RiskUsage,
 } from './ports.ts';
-import { enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
+import { assertStoreNotHalted, enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
 import { fundsProblem } from './preview-funds.ts';
+import { fillsPage, isoBounds, ordersPage } from './order-pages.ts';
 
 export interface OrdersServiceDeps {
   runtime: OrderRuntime;
@@ -85,8 +90,11 @@ const listFilterSchema = z
   })
   .strict();
 const fillsFilterSchema = z
-  .object({ market: z.string().min(1).max(32).optional(), since: isoTimestamp.optional(), limit: limitSchema })
+  .object({ market: z.string().min(1).max(32).optional(), since: isoTimestamp.optional(), until: isoTimestamp.optional(), limit: limitSchema })
   .strict();
+const pageArgs = { cursor: z.string().min(1).max(400).optional(), since: isoTimestamp.optional(), until: isoTimestamp.optional() };
+const ordersPageSchema = listFilterSchema.omit({ statuses: true, account: true }).extend(pageArgs).strict();
+const fillsPageSchema = fillsFilterSchema.extend(pageArgs).strict();
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
@@ -110,6 +118,16 @@ export class OrdersServiceImpl implements OrdersService {
   }
 
   async placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder> {
+    assertStoreNotHalted(this.deps.db);
+    try {
+      return await this.placeChecked(account, request, actor);
+    } catch (e) {
+      // A damaged store seen on the way (a read, the commit) halts trading; any storage failure is answered as one.
+      throw storeFaultsOf(this.deps.db).note(e) ?? e;
+    }
+  }
+
+  private async placeChecked(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder> {
     const req = parse(orderRequestSchema, request);
     const record = this.deps.directory.resolve(account);
     if (req.client_order_id !== undefined) {
@@ -241,11 +259,20 @@ export class OrdersServiceImpl implements OrdersService {
   listFills(account: string, filter: ListFillsFilter): FillView[] {
     const f = parse(fillsFilterSchema, filter ?? {});
     const record = this.deps.directory.resolve(account);
-    return this.deps.runtime.reads.listFills(record.key, {
-      limit: f.limit ?? 100,
-      ...(f.market !== undefined ? { market: f.market } : {}),
-      ...(f.since !== undefined ? { since: new Date(f.since).toISOString() } : {}),
-    });
+    return this.deps.runtime.reads.listFills(record.key, { limit: f.limit ?? 100, ...(f.market !== undefined ? { market: f.market } : {}), ...isoBounds(f) });
+  }
+
+  listPage(account: string, filter: ListOrdersFilter & PageFilter): OrdersPage {
+    const f = parse(ordersPageSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    return ordersPage(this.deps.runtime.reads, record.key, { ...this.query(f), ...isoBounds(f) }, f.cursor);
+  }
+
+  listFillsPage(account: string, filter: ListFillsFilter & PageFilter): FillsPage {
+    const f = parse(fillsPageSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    const q = { limit: f.limit ?? 100, ...(f.market !== undefined ? { market: f.market } : {}), ...isoBounds(f) };
+    return fillsPage(this.deps.runtime.reads, record.key, q, f.cursor);
   }
 
   onOrderChange(listener: OrderChangeListener): () => void {

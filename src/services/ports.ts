@@ -33,6 +33,16 @@ export interface AccountDetail extends Account {
   last_balance_at?: string;
 }
 
+/** What the exchange said about a key when it was set (one signed read-only call). */
+export interface CredentialsCheck {
+  /** The exchange named the key's user and it is this account's. */
+  verified: boolean;
+  /** The key's user id on the exchange, when it answered. */
+  user_id?: string;
+  /** For the operator: "verified as user 4848701", or "not verified: <the exchange's error>". */
+  message: string;
+}
+
 export interface AccountsService {
   list(filter?: { exchange?: string; enabled?: boolean }): Account[];
   /** By name or "<exchange>:<exchange_account_id>"; ACCOUNT_NOT_FOUND otherwise. */
@@ -50,6 +60,14 @@ export interface AccountsService {
   remove(ref: string, actor: Actor): void;
   /** Write-only; the secret goes straight into the vault. */
   setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void;
+  /**
+   * What the dashboard and the CLI call: asks the exchange whose key it is first (Bitstamp:
+   * `websockets_token/`, signed and read-only; nothing else is sent), refuses (INVALID_ARGUMENT,
+   * field api_key, nothing stored) a key of another user, and otherwise stores it as
+   * setCredentials does, answering what the exchange said (an exchange that cannot be asked leaves
+   * the key stored but not verified; the connection start checks it again).
+   */
+  setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck>;
   /**
    * Deletes the stored credentials of one account, or of every account (`ref` undefined), without
    * reading them: the way out when the master key that encrypted them is lost. Returns the
@@ -76,7 +94,23 @@ export interface ListOrdersFilter {
 export interface ListFillsFilter {
   market?: string;
   since?: string;
+  until?: string;
   limit?: number;
+}
+/** Paging of list_orders / list_fills: `cursor` = a next_cursor returned before; since/until bound created_at (orders) or at (fills). */
+export interface PageFilter {
+  cursor?: string;
+  since?: string;
+  until?: string;
+}
+/** Newest first; next_cursor (absent on the last page) continues right after the last row. */
+export interface OrdersPage {
+  orders: OrderView[];
+  next_cursor?: string;
+}
+export interface FillsPage {
+  fills: FillView[];
+  next_cursor?: string;
 }
 export interface OrderPreview {
   valid: boolean;
@@ -118,6 +152,9 @@ export interface OrdersService {
   /** Dashboard: orders across accounts (account undefined = all). */
   listAll(filter: ListOrdersFilter & { account?: string }): OrderView[];
   listFills(account: string, filter: ListFillsFilter): FillView[];
+  /** One page of list(): limit rows newest first, stable under inserts (cursor paging). */
+  listPage(account: string, filter: ListOrdersFilter & PageFilter): OrdersPage;
+  listFillsPage(account: string, filter: ListFillsFilter & PageFilter): FillsPage;
   /** Called after an order's new state has been committed. Returns an unsubscribe function. */
   onOrderChange(listener: OrderChangeListener): () => void;
 }
@@ -183,11 +220,42 @@ export interface FeesService {
   get(account: string, market?: string): Promise<{ fees: { market: string; maker: string; taker: string }[] }>;
 }
 
+// ---------------------------------------------------------------- positions (src/services/positions.ts)
+export interface PositionView {
+  /** Base currency of `market`. */
+  currency: string;
+  quote_currency: string;
+  market: string;
+  /** Net of all fills, signed (negative = sold more than fills bought). */
+  amount: string;
+  /** Per unit, in quote, fees excluded; null when flat. */
+  average_cost: string | null;
+  /** Net of every fee paid in the quote currency. */
+  realized_pnl: string;
+  /** At mark_price; "0" when flat; null without a mark. */
+  unrealized_pnl: string | null;
+  mark_price: string | null;
+  /** Fees paid in the quote currency (included in realized_pnl). */
+  fees_paid: string;
+  /** Fees paid in other currencies (not netted). */
+  other_fees?: { currency: string; amount: string }[];
+}
+export interface PositionsResult {
+  account: string;
+  as_of: string;
+  positions: PositionView[];
+}
+export interface PositionsService {
+  get(account: string): Promise<PositionsResult>;
+}
+
 // ---------------------------------------------------------------- backtests (src/services/backtests.ts)
 export interface BacktestsService {
   create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }>;
   advance(input: unknown, actor: Actor): Promise<{ clock: string; events_processed: number; done: boolean; fills: FillView[] }>;
   report(input: unknown): Promise<BacktestReport>;
+  /** Whether a backtest account ("<exchange>:<id>") still has its session; false once it ended (restart, or evicted to make room). */
+  hasSession(accountRef: string): boolean;
 }
 export interface BacktestReport {
   backtest_id: string;
@@ -218,6 +286,8 @@ export interface ConnectionStatusView {
   state: string;
   since: string;
   last_error?: string;
+  /** Private channels subscribed now (absent until this process's stream reported them). */
+  channels?: number;
 }
 export interface StatusService {
   connections(): ConnectionStatusView[];
@@ -285,14 +355,24 @@ export interface HistoryService {
   balances(account: string, filter: BalanceHistoryFilter): HistoryPage<{ at: string; balances: BalanceView[] }>;
 }
 
+/** Dashboard sessions ended by logout, remembered across restarts (services/revoked-sessions.ts). */
+export interface RevokedSessions {
+  /** `sid` stays refused until `untilMs` (when its cookie would have expired anyway). */
+  revoke(sid: string, untilMs: number): void;
+  isRevoked(sid: string): boolean;
+}
+
 export interface Services {
   accounts: AccountsService;
   orders: OrdersService;
   markets: MarketsService;
   balances: BalancesService;
   fees: FeesService;
+  positions: PositionsService;
   backtests: BacktestsService;
   audit: AuditService;
   status: StatusService;
+  /** Unset (tests with fake services): logouts are remembered in memory only. */
+  sessions?: RevokedSessions;
   history: HistoryService;
 }

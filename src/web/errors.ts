@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { isDomainError, type DomainError, type ErrorCode } from '../domain/errors.ts';
+import { storageFailure } from '../domain/storage-failure.ts';
 import type { Logger } from '../observability/logger.ts';
 import { fieldErrors } from './forms.ts';
 
@@ -80,6 +81,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) await renderErrorPage(ctx, 404, 'Not found', `Nothing at ${ctx.path}`);
     } catch (e) {
       if (isDomainError(e)) return handleDomainError(ctx, e, logger);
+      // Disk full, read-only or damaged store: 503 with what is wrong (as MCP answers), not a bare 500.
+      const storage = storageFailure(e, 'changes');
+      if (storage) return handleDomainError(ctx, storage, logger);
       if (isHttpError(e) && e.status < 500) {
         if (e.headers) ctx.set(e.headers);
         const message = e.expose === false ? 'request refused' : e.message;

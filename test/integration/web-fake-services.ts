@@ -142,6 +142,10 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         creds.set(accountRef(a), { set_at: now() });
         log(actor, 'account.credentials.set', accountRef(a), { replaced: false });
       },
+      async setCredentialsChecked(ref, c, actor) {
+        this.setCredentials(ref, c, actor);
+        return { verified: false, message: 'not verified: fake services do not ask an exchange' };
+      },
       forgetCredentials(ref, actor) {
         const refs = (ref === undefined ? [...accounts.values()] : [resolve(ref)]).map(accountRef).filter((r) => creds.delete(r));
         for (const r of refs) log(actor, 'account.credentials.forgotten', r, {});
@@ -172,21 +176,33 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         return o;
       },
       preview: async () => ({ valid: true, problems: [], normalized: {} }),
-      async cancel(account, lookup) {
-        const o = orders.find((x) => x.account === accountRef(resolve(account)) && x.order_id === lookup.order_id);
+      async cancel(account, lookup, actor) {
+        const o = orders.find((x) => x.account === accountRef(resolve(account)) && (x.order_id === lookup.order_id || x.client_order_id === lookup.client_order_id));
         if (!o) throw new DomainError('ORDER_NOT_FOUND', 'no such order');
+        if (!OPEN_STATUSES.has(o.status)) throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${o.order_id} is ${o.status}`);
         o.status = 'cancelled';
+        log(actor, 'order.cancel', o.account, { order_id: o.order_id });
         return o;
       },
-      cancelAll: async () => [],
+      async cancelAll(account, _market, actor) {
+        const ref = accountRef(resolve(account));
+        const live = orders.filter((x) => x.account === ref && OPEN_STATUSES.has(x.status));
+        for (const o of live) {
+          o.status = 'cancelled';
+          log(actor, 'order.cancel', ref, { order_id: o.order_id });
+        }
+        return live.map((o) => o.order_id);
+      },
       get(account, lookup) {
-        const o = orders.find((x) => x.account === accountRef(resolve(account)) && x.order_id === lookup.order_id);
+        const o = orders.find((x) => x.account === accountRef(resolve(account)) && (x.order_id === lookup.order_id || x.client_order_id === lookup.client_order_id));
         if (!o) throw new DomainError('ORDER_NOT_FOUND', 'no such order');
         return o;
       },
       list(account, filter) {
         return services.orders.listAll({ ...filter, account });
       },
+      listPage: (account, filter) => ({ orders: services.orders.list(account, filter) }),
+      listFillsPage: (account, filter) => ({ fills: services.orders.listFills(account, filter) }),
       listAll(filter) {
         const ref = filter.account === undefined ? undefined : accountRef(resolve(filter.account));
         return orders
@@ -245,10 +261,12 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       },
     },
     fees: { get: async () => ({ fees: [] }) },
+    positions: { get: async () => { throw new DomainError('INTERNAL', 'not in the fake'); } },
     backtests: {
       create: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       advance: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       report: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
+      hasSession: () => false,
     },
     audit: {
       page({ before, limit }) {
@@ -257,7 +275,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       verify: () => ({ ok: true, rows: audit.length }),
     },
     status: {
-      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now() })),
+      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now(), channels: 6 })),
       metadata: () => [{ ...metadata }],
       ready: () => ({ ready: true, checks: { db: true, migrations: true, actors: true } }),
       // The fake keeps no change counter: a new value on every call, so nothing is ever reused.

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/domain/errors.ts';
 import { createFakeServices, type FakeServices } from './web-fake-services.ts';
 import { WebClient, startWeb, type RunningWeb } from './web-harness.ts';
 
@@ -150,6 +151,23 @@ describe('credentials (write-only)', () => {
     }
   });
 
+  it("says what the exchange answered; a key of another user is refused beside the key field, nothing stored", async () => {
+    services.accounts.setCredentialsChecked = async (ref, c, actor) => {
+      if (c.api_key === 'KEY-of-someone-else')
+        throw new DomainError('INVALID_ARGUMENT', 'the API key of bitstamp:998877 belongs to Bitstamp user 100001, not to this account; nothing was stored', { fields: ['api_key'] });
+      services.accounts.setCredentials(ref, c, actor);
+      return { verified: true, user_id: '998877', message: 'verified as user 998877' };
+    };
+    const refused = await admin.post('/dashboard/accounts/bitstamp/998877/credentials', { api_key: 'KEY-of-someone-else', api_secret: SECRET });
+    expect(refused.status).toBe(400);
+    expect(fieldError(refused.text, 'api_key')).toContain('belongs to Bitstamp user 100001');
+    expect(refused.text).not.toContain(SECRET);
+    expect(services.accounts.get('bitstamp:998877').has_credentials).toBe(false);
+    const ok = await admin.post('/dashboard/accounts/bitstamp/998877/credentials', { api_key: 'KEY-abcdef123', api_secret: SECRET });
+    expect(ok.status).toBe(303);
+    expect((await admin.get('/dashboard')).text).toContain('Credentials of live-one (bitstamp:998877) saved; verified as user 998877.');
+  });
+
   it('a paper account refuses credentials with a field message', async () => {
     const r = await admin.post('/dashboard/accounts/paper/p-77/credentials', { api_key: 'k', api_secret: SECRET });
     expect(r.status).toBe(400);
@@ -250,6 +268,8 @@ describe('read pages', () => {
   it('status: connections, metadata and "refresh now"', async () => {
     const page = await admin.get('/dashboard/status');
     expect(page.text).toContain('bitstamp:998877');
+    // The stream's subscribed channel count, per account.
+    expect(page.text).toMatch(/<td>bitstamp:998877<\/td>.*?<td class="num">6<\/td>/s);
     expect(page.text).toContain('bundled-snapshot');
     const r = await admin.post('/dashboard/status/refresh', { exchange: 'bitstamp' });
     expect(r.status).toBe(303);

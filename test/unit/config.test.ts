@@ -108,7 +108,7 @@ describe('EXEC_MCP_BEHIND_TLS_PROXY / --behind-tls-proxy', () => {
     expect(loadConfig({}, { 'behind-tls-proxy': true }).behindTlsProxy).toBe(true);
     expect(loadConfig({}, { 'behind-tls-proxy': '1' }).behindTlsProxy).toBe(true);
     expect(loadConfig({ EXEC_MCP_BEHIND_TLS_PROXY: '1' }, { 'behind-tls-proxy': '0' }).behindTlsProxy).toBe(false);
-    expect(BOOLEAN_CONFIG_FLAGS).toEqual(new Set(['offline', 'read-only', 'behind-tls-proxy', 'init-empty']));
+    expect(BOOLEAN_CONFIG_FLAGS).toEqual(new Set(['offline', 'read-only', 'behind-tls-proxy', 'init-empty', 'metrics-account-labels']));
   });
 
   it('an invalid value is one line naming the variable and its flag', () => {

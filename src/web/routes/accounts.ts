@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { accountRef } from '../../domain/account.ts';
+import { applyKillSwitch, describeCancels } from '../../services/brake.ts';
 import { flash } from '../auth.ts';
 import { onFormError } from '../errors.ts';
 import { checkbox, formFields } from '../forms.ts';
@@ -34,9 +35,14 @@ export function accountRoutes({ services }: RouteDeps): Router {
   });
 
   router.post('/dashboard/kill-switch', async (ctx) => {
-    const on = checkbox(formFields(ctx)['kill_switch']);
-    services.accounts.setGlobalKillSwitch(on, DASHBOARD_ACTOR);
-    flash(ctx, on ? 'error' : 'ok', on ? 'Global kill switch ON: every new order is refused.' : 'Global kill switch off: orders are accepted again.');
+    const f = formFields(ctx);
+    // cancel_open is the "stop and cancel all open orders" button: it turns the switch on too.
+    const cancelOpen = checkbox(f['cancel_open']);
+    const on = cancelOpen || checkbox(f['kill_switch']);
+    // The switch is committed first, so no new order slips in while the open ones are cancelled.
+    const results = await applyKillSwitch(services, { on, cancel_open: cancelOpen }, DASHBOARD_ACTOR);
+    const cancels = cancelOpen ? ` Cancel all open orders: ${describeCancels(results)}.` : '';
+    flash(ctx, on ? 'error' : 'ok', on ? `Global kill switch ON: every new order is refused.${cancels}` : 'Global kill switch off: orders are accepted again.');
     seeOther(ctx, '/dashboard');
   });
 
