@@ -103,6 +103,18 @@ describe.skipIf(!HAVE_CHROMIUM)('operator cockpit in a browser', () => {
     expect(await page.locator('main a[href="/dashboard/orders"]').count()).toBe(1);
   });
 
+  it('order page: a live order can be cancelled from it, and the trail then shows the cancel', async () => {
+    await visit(`/dashboard/orders/${resting}`);
+    expect(await page.locator('#cancel-order').count()).toBe(1);
+    await Promise.all([page.waitForURL(`**/dashboard/orders/${resting}`), page.click('#cancel-order button')]);
+    await expect(page.textContent('#order-status')).resolves.toBe('cancelled');
+    expect(await page.locator('#cancel-order').count()).toBe(0);
+    const actions = await page.$$eval('#order-trail tbody td:nth-child(4)', (tds) => tds.map((t) => t.textContent));
+    expect(actions).toContain('order.cancel');
+    const actors = await page.$$eval('#order-trail tbody td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
+    expect(actors).toContain('dashboard:admin');
+  });
+
   it('fills page: account and market filters through the form', async () => {
     await visit('/dashboard/fills');
     await page.selectOption('#q-account', 'paper:paper');
@@ -143,7 +155,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operator cockpit in a browser', () => {
     const stored = backend.services.history.fills({ account: 'paper:paper', market: 'btcusd', limit: 1000 }).items;
     expect(lines.slice(1)).toEqual(stored.map((f) => [f.at, f.account, f.order_id, f.fill_id, f.market, f.side, f.amount, f.price, f.fee, f.fee_currency, f.liquidity].join(',')));
 
-    await visit('/dashboard/orders?status=open');
+    await visit('/dashboard/orders?status=cancelled');
     const [odl] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
     const orders = readFileSync((await odl.path())!, 'utf8').trimEnd().split('\r\n');
     expect(orders.length).toBe(2);

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { isDomainError } from '../../domain/errors.ts';
+import { isTerminal } from '../../domain/order.ts';
 import type { AuditEntryView } from '../../services/ports.ts';
 import { accountPath, type RouteDeps } from './common.ts';
 
@@ -36,7 +37,9 @@ export function orderPageRoutes({ services }: RouteDeps): Router {
     } catch (e) {
       if (!isDomainError(e)) throw e; // the account was deleted: the order still shows, under its reference
     }
-    await ctx.render('order.njk', { title: `Order ${order.order_id}`, nav: 'orders', order, account, fills, trail: audit.map(trailRow) });
+    // A live order gets the orders list's Cancel (brake route), coming back to this page.
+    const cancel = !isTerminal(order.status) && account.path !== undefined ? `${account.path}/orders/${encodeURIComponent(order.order_id)}/cancel?back=${encodeURIComponent(ctx.path)}` : undefined;
+    await ctx.render('order.njk', { title: `Order ${order.order_id}`, nav: 'orders', order, account, fills, trail: audit.map(trailRow), cancel });
   });
   return router;
 }
