@@ -38,6 +38,7 @@ import { DEFAULT_BACKTEST_RETENTION, type BacktestRetentionLimits } from './serv
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
+import { HistoryServiceImpl } from './services/history.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
@@ -323,7 +324,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       storeVersion: () => dbChangeStamp(db),
     };
     const sessions = new RevokedSessionsImpl({ db, clock });
-    const services: Services = { accounts, orders, markets, balances, fees, positions, backtests, audit: auditService, status, sessions };
+    const history = new HistoryServiceImpl({ db, directory, reads: runtime.reads });
+    const services: Services = { accounts, orders, markets, balances, fees, positions, backtests, audit: auditService, status, sessions, history };
 
     const app: App = {
       config,

@@ -320,6 +320,61 @@ export interface StatusService {
   storeVersion(): string;
 }
 
+// ---------------------------------------------------------------- history (src/services/history.ts)
+/** Time range of a history read: ISO instants, `since` inclusive, `until` exclusive. */
+export interface HistoryRange {
+  since?: string;
+  until?: string;
+}
+/** One page, newest first; `next` is the opaque cursor of the following (older) page, absent on the last. */
+export interface HistoryPage<T> {
+  items: T[];
+  next?: string;
+}
+export interface OrderHistoryFilter extends HistoryRange {
+  account?: string;
+  market?: string;
+  statuses?: readonly OrderStatus[];
+  cursor?: string;
+  limit?: number; // default 100, max 1000
+}
+/** A fill with the reference of its account (the dashboard lists fills across accounts). */
+export interface AccountFillView extends FillView {
+  account: string;
+}
+export interface FillHistoryFilter extends HistoryRange {
+  account?: string;
+  market?: string;
+  cursor?: string;
+  limit?: number;
+}
+export interface AuditHistoryFilter extends HistoryRange {
+  /** The seq to page below (the cursor of the audit log, also shown on the page). */
+  before?: number;
+  limit?: number; // default 50, max 500
+}
+export interface BalanceHistoryFilter extends HistoryRange {
+  currency?: string;
+  cursor?: string;
+  limit?: number;
+}
+export interface OrderDetail {
+  order: OrderView;
+  /** Oldest first. */
+  fills: AccountFillView[];
+  /** Every audit row about the order (creation, each transition, quarantined fills), oldest first. */
+  audit: AuditEntryView[];
+}
+/** Dashboard reads of the stored history: one order with its trail, and paged, date-ranged lists for pages and CSV. */
+export interface HistoryService {
+  /** By public order_id, whatever the account; ORDER_NOT_FOUND otherwise. */
+  order(orderId: string): OrderDetail;
+  orders(filter: OrderHistoryFilter): HistoryPage<OrderView>;
+  fills(filter: FillHistoryFilter): HistoryPage<AccountFillView>;
+  audit(filter: AuditHistoryFilter): HistoryPage<AuditEntryView>;
+  balances(account: string, filter: BalanceHistoryFilter): HistoryPage<{ at: string; balances: BalanceView[] }>;
+}
+
 /** Dashboard sessions ended by logout, remembered across restarts (services/revoked-sessions.ts). */
 export interface RevokedSessions {
   /** `sid` stays refused until `untilMs` (when its cookie would have expired anyway). */
@@ -339,4 +394,5 @@ export interface Services {
   status: StatusService;
   /** Unset (tests with fake services): logouts are remembered in memory only. */
   sessions?: RevokedSessions;
+  history: HistoryService;
 }

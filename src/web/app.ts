@@ -22,6 +22,8 @@ import { auditRoutes } from './routes/audit.ts';
 import { balanceRoutes } from './routes/balances.ts';
 import { landingRoutes } from './routes/landing.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { orderPageRoutes } from './routes/order-page.ts';
+import { fillRoutes } from './routes/fills.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
 
@@ -138,6 +140,8 @@ export function createWebApp(deps: WebAppDeps): Koa {
     accountRoutes(routeDeps),
     accountSettingsRoutes(routeDeps),
     orderRoutes(routeDeps),
+    orderPageRoutes(routeDeps),
+    fillRoutes(routeDeps),
     balanceRoutes(routeDeps),
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),

@@ -12,6 +12,7 @@ import { OPEN_STATUSES } from '../../src/domain/order.ts';
 import type {
   AccountDetail, AccountInput, AccountPatch, AuditEntryView, BalanceView, BalancesResult, MetadataStatus, Services,
 } from '../../src/services/ports.ts';
+import { fakeHistory } from './web-fake-history.ts';
 
 function invalid(field: string, message: string): DomainError {
   return new DomainError('INVALID_ARGUMENT', message, { fields: [field] });
@@ -281,6 +282,7 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       // The fake keeps no change counter: a new value on every call, so nothing is ever reused.
       storeVersion: () => String(++storeVersion),
     },
+    history: fakeHistory({ orders, audit, snapshots, resolve }),
   };
   return services;
 }

@@ -276,6 +276,13 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
     },
     audit: { page: () => [], verify: () => ({ ok: true, rows: 0 }) },
     status: { connections: () => [], quarantinedFills: () => [], metadata: () => [], ready: () => ({ ready: true, checks: {} }), storeVersion: () => String(mutations) },
+    history: {
+      order: () => { throw new Error('not in fake'); },
+      orders: () => ({ items: [] }),
+      fills: () => ({ items: [] }),
+      audit: () => ({ items: [] }),
+      balances: () => ({ items: [] }),
+    },
   };
   return services;
 }
