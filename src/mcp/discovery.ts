@@ -164,7 +164,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'preview_order',
       title: 'Preview order',
       description:
-        'Checks place_order arguments against the market rules, risk limits and balances WITHOUT sending anything. Returns valid, every problem (with its error code), the normalized order, and estimated notional and fee. Call it before place_order.',
+        'Checks place_order arguments against the market rules, risk limits and balances WITHOUT sending anything (paper and backtest venues check by their own rules). Returns valid, every problem (with its error code), the normalized order, and estimated notional and fee. Call it before place_order.',
       input: placeOrderInput,
       output: previewOutput,
       // May fetch a reference price, the fee schedule and (for a live account with none cached) the balances from outside.
