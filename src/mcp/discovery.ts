@@ -85,6 +85,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
           has_credentials: d.has_credentials,
           ...(d.credentials_set_at !== undefined ? { credentials_set_at: d.credentials_set_at } : {}),
           limits: d.limits,
+          require_confirmation: d.require_confirmation === true,
           ...(d.last_balance_at !== undefined ? { last_balance_at: d.last_balance_at } : {}),
         };
       },

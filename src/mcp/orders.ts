@@ -98,14 +98,14 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       name: 'place_order',
       title: 'Place order',
       description:
-        'Places an order (on a live account this moves real money). Amount is in base currency and price in quote currency, both decimal strings within the market precision (see get_market_rules). Always pass a client_order_id: it makes a retry safe. Re-sending the same id with the same parameters returns the existing order (replayed: true) instead of placing a second one; the same id with other parameters is CLIENT_ORDER_ID_CONFLICT. An order the venue refuses (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored rejected order in error.details.order. Run preview_order first. Returns the order; its status then moves through submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while the outcome is being reconciled).',
+        'Places an order (on a live account this moves real money). Amount is in base currency and price in quote currency, both decimal strings within the market precision (see get_market_rules). Always pass a client_order_id: it makes a retry safe. Re-sending the same id with the same parameters returns the existing order (replayed: true) instead of placing a second one; the same id with other parameters is CLIENT_ORDER_ID_CONFLICT. An order the venue refuses (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored rejected order in error.details.order. Run preview_order first. On an account with require_confirmation a human accepts each order (elicitation). Returns the order; its status then moves through submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while the outcome is being reconciled).',
       input: placeOrderInput,
       output: placedOrderOutput,
       // Not idempotent by itself: only a client_order_id makes a repeat return the first order.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       handler: async (a, ctx) => {
         const { account, request } = splitOrderArgs(a);
-        const { order, replayed } = await services.orders.placeOrder(account, request, ctx.actor);
+        const { order, replayed } = await services.orders.placeOrder(account, request, ctx.actor, ctx.confirm ? { confirm: ctx.confirm } : {});
         if (replayed) return { order, replayed: true };
         if (order.status === 'rejected' || cancelledOnArrival(order)) throw refusalOf(order);
         return { order };

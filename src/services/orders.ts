@@ -41,8 +41,10 @@ import type {
   OrderPreview,
   OrdersService,
   PlacedOrder,
+  PlaceOptions,
   RiskUsage,
 } from './ports.ts';
+import { confirmationMessage, confirmOrder } from './order-confirmation.ts';
 import { enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
 import { fundsProblem } from './preview-funds.ts';
 
@@ -113,7 +115,7 @@ export class OrdersServiceImpl implements OrdersService {
     return (await this.placeOrder(account, request, actor)).order;
   }
 
-  async placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder> {
+  async placeOrder(account: string, request: OrderRequest, actor: Actor, opts: PlaceOptions = {}): Promise<PlacedOrder> {
     const req = parse(orderRequestSchema, request);
     const record = this.deps.directory.resolve(account);
     if (req.client_order_id !== undefined) {
@@ -128,6 +130,7 @@ export class OrdersServiceImpl implements OrdersService {
     const problems = validateOrder(market, req, { now: new Date(now), ...(referencePrice !== undefined ? { referencePrice } : {}) });
     const first = problems[0];
     if (first) throw new DomainError(first.code, first.message, { problems });
+    if (record.account.require_confirmation) await confirmOrder(record, opts.confirm, confirmationMessage(record, market, req, referencePrice));
     const input = this.inputOf(record, market, req, now, this.deps.ids());
     const risk = this.riskOrder(record, market, req, referencePrice, now);
     const { view, created } = await this.deps.runtime.placeOrder(record, input, actor, (db) => {

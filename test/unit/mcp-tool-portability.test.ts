@@ -62,7 +62,8 @@ describe('tools/list size (an LLM client pays for it in tokens before doing anyt
   // Issue budget: full 24 KB, read-only 16 KB. Reached so far: 42.3 KB / 25.7 KB with get_trading_status
   // (was 49.4 / 29.8 KB without it, before the date-time regex and the error-code enum left every
   // schema). These ceilings keep it from growing back while the rest is trimmed.
-  const CEILING = { full: 42_800, readOnly: 26_300 };
+  // +200 full for require_confirmation (place_order sentence, get_account field, two error codes in preview's enum).
+  const CEILING = { full: 43_000, readOnly: 26_300 };
   for (const readOnly of [false, true]) {
     it(`${readOnly ? 'read-only' : 'full'} tool list stays under its ceiling, with no long regex in it`, async () => {
       conn = await connectInMemory(createFakeServices(), { readOnly });
