@@ -3,11 +3,21 @@
  * Real app (paper venue: the setting applies on every mode, so paper rehearses what live does), SDK
  * clients in-process: one that declares `elicitation` and answers per test, one that does not.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ElicitRequestSchema, type ElicitRequest, type ElicitResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { elicitationConfirmer } from '../../src/mcp/confirm.ts';
+import { createMcpHttpHandler } from '../../src/mcp/http.ts';
 import { createMcpServer } from '../../src/mcp/server.ts';
+import { serveStdio } from '../../src/mcp/stdio.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { startTestApp, type TestApp } from '../integration/mcp-app.ts';
 import { call, fail, ok } from './mcp-harness.ts';
@@ -116,5 +126,106 @@ describe('place_order on an account with require_confirmation', () => {
     expect((await ok(plain, 'place_order', order('conf-off'))).order).toMatchObject({ status: 'open' });
     app.services.accounts.update('careful', { require_confirmation: true }, 'test');
     expect((await fail(plain, 'place_order', order('conf-on-again'))).code).toBe('CONFIRMATION_REQUIRED');
+  });
+});
+
+describe('over Streamable HTTP (the elicitation travels on the GET stream)', () => {
+  it('accept places, decline places nothing', async () => {
+    const token = 'confirm-token-0123456789abcdef';
+    const handler = createMcpHttpHandler({ services: app.services, token, logger: silentLogger() });
+    const server = http.createServer((req, res) => void handler.handle(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+    const client = new Client({ name: 'http-human', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    const seen: string[] = [];
+    let reply: ElicitResult['action'] = 'accept';
+    client.setRequestHandler(ElicitRequestSchema, (req) => {
+      seen.push(req.params.message);
+      return reply === 'accept' ? { action: 'accept', content: {} } : { action: reply };
+    });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      expect((await ok(client, 'place_order', order('http-accept'))).order).toMatchObject({ client_order_id: 'http-accept', status: 'open' });
+      reply = 'decline';
+      expect(await fail(client, 'place_order', order('http-decline'))).toMatchObject({ code: 'CONFIRMATION_DECLINED', details: { action: 'decline' } });
+      expect(await stored('http-decline')).toBe(false);
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toMatch(/client_order_id http-accept/);
+    } finally {
+      await client.close().catch(() => undefined);
+      await handler.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 20_000);
+});
+
+/** The client end of a stdio pipe (newline-delimited JSON-RPC), as a spawned server would be spoken to. */
+class PipeClientTransport implements Transport {
+  onmessage?: (m: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (e: Error) => void;
+  private readonly buffer = new ReadBuffer();
+  constructor(
+    private readonly fromServer: PassThrough,
+    private readonly toServer: PassThrough,
+  ) {}
+  async start(): Promise<void> {
+    this.fromServer.on('data', (d: Buffer) => {
+      this.buffer.append(d);
+      for (let m = this.buffer.readMessage(); m; m = this.buffer.readMessage()) this.onmessage?.(m);
+    });
+  }
+  async send(m: JSONRPCMessage): Promise<void> {
+    this.toServer.write(serializeMessage(m));
+  }
+  async close(): Promise<void> {
+    this.toServer.end();
+    this.onclose?.();
+  }
+}
+
+describe('over stdio (serveStdio, newline-delimited JSON-RPC)', () => {
+  it('accept places, decline places nothing', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const session = await serveStdio({ services: app.services, readOnly: false, logger: silentLogger(), stdin, stdout });
+    const client = new Client({ name: 'stdio-human', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    let reply: ElicitResult['action'] = 'accept';
+    client.setRequestHandler(ElicitRequestSchema, () => (reply === 'accept' ? { action: 'accept', content: {} } : { action: reply }));
+    await client.connect(new PipeClientTransport(stdout, stdin));
+    try {
+      expect((await ok(client, 'place_order', order('stdio-accept'))).order).toMatchObject({ client_order_id: 'stdio-accept', status: 'open' });
+      reply = 'decline';
+      expect((await fail(client, 'place_order', order('stdio-decline'))).code).toBe('CONFIRMATION_DECLINED');
+      expect(await stored('stdio-decline')).toBe(false);
+    } finally {
+      await client.close();
+      await session.closed;
+    }
+  });
+});
+
+describe('elicitationConfirmer', () => {
+  it('no answer in time is "unanswered" (not a yes); a client without the capability gets no confirmer', async () => {
+    const server = new Server({ name: 's', version: '1' }, { capabilities: {} });
+    const client = new Client({ name: 'slow-human', version: '1' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, () => new Promise<never>(() => undefined));
+    const [c, t] = InMemoryTransport.createLinkedPair();
+    await server.connect(t);
+    await client.connect(c);
+    const confirm = elicitationConfirmer(server, undefined, 50)!;
+    expect(await confirm({ account: 'paper:x', message: 'BUY 1 BTC' })).toBe('unanswered');
+    await client.close();
+    await server.close();
+
+    const bare = new Server({ name: 's', version: '1' }, { capabilities: {} });
+    const [c2, t2] = InMemoryTransport.createLinkedPair();
+    await bare.connect(t2);
+    const noCap = new Client({ name: 'plain', version: '1' });
+    await noCap.connect(c2);
+    expect(elicitationConfirmer(bare)).toBeUndefined();
+    await noCap.close();
+    await bare.close();
   });
 });
