@@ -156,6 +156,14 @@ export class OrdersServiceImpl implements OrdersService {
     const req = parse(orderRequestSchema, request);
     const record = this.deps.directory.resolve(account);
     const problems: Problem[] = [];
+    // place_order looks at a reused client_order_id first: other parameters are a conflict.
+    const existing = req.client_order_id !== undefined ? this.deps.runtime.findByClientOrderId(record.key, req.client_order_id) : undefined;
+    try {
+      if (existing) replayOf(existing, req);
+    } catch (e) {
+      if (e instanceof DomainError) problems.push({ code: e.code, field: 'client_order_id', message: e.message });
+      else throw e;
+    }
     try {
       this.assertCanTrade(record);
     } catch (e) {

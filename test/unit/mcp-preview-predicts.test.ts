@@ -57,6 +57,16 @@ describe('preview_order predicts the paper venue', () => {
     expect((await previewThenPlace('pp-table', sellCross)).preview.code).toBe('EXCHANGE_REJECTED');
   });
 
+  it('a reused client_order_id with other parameters: preview says CLIENT_ORDER_ID_CONFLICT, as place_order does', async () => {
+    const first = { account: 'pp-table', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.001', price: '30000', client_order_id: 'pp-reused' };
+    await ok(env.client, 'place_order', first);
+    const other = { ...first, price: '30001' };
+    const p = await ok(env.client, 'preview_order', other);
+    expect(p).toMatchObject({ valid: false, problems: [{ code: 'CLIENT_ORDER_ID_CONFLICT', field: 'client_order_id' }] });
+    const r = await call(env.client, 'place_order', other);
+    expect(r.ok ? 'ok' : r.error.code).toBe('CLIENT_ORDER_ID_CONFLICT');
+  });
+
   it('a market order with no price at all: preview says the venue cannot take it, and place_order never places it', async () => {
     env.app.services.accounts.create({ name: 'pp-noprice', exchange: 'paper', exchange_account_id: 'pp-noprice', initial_balances: { USD: '1000', LTC: '10' } }, 'test');
     const order = { market: 'ltcusd', side: 'sell', type: 'market', amount: '1' };
