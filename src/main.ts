@@ -47,7 +47,7 @@ import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
 import { RevokedSessionsImpl } from './services/revoked-sessions.ts';
 import { PaperExchangeAdapter } from './exchanges/paper.ts';
-import type { ExchangeAdapter } from './exchanges/adapter.ts';
+import type { ExchangeAdapter, PlaceOrderCommand } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
 import { fetchKeyUserId } from './exchanges/bitstamp/identity.ts';
@@ -253,6 +253,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       feeRates: async (account: string, market: string) => {
         const f = await fees.get(account, market).catch(() => undefined);
         return f?.fees[0] ?? BASE_FEE_TIER;
+      },
+      // Paper and backtest venues are local: they check the order by the rules they place it by.
+      venueProblems: async (record: AccountRecord, cmd: PlaceOrderCommand) => {
+        if (record.account.exchange !== 'paper') return undefined;
+        return registry.get(record).checkOrder?.(cmd);
       },
       // Paper and backtest venues are local: ask them (current reservations included, nothing recorded);
       // a live exchange is asked only when nothing is cached.

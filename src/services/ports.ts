@@ -21,6 +21,8 @@ export interface AccountInput {
   mode?: AccountMode; // default: live for bitstamp, paper for paper
   enabled?: boolean;
   limits?: RiskLimits;
+  /** place_order asks a human to confirm each order of this account (MCP elicitation). */
+  require_confirmation?: boolean;
   /** Paper only: starting balances, e.g. {USD: "10000"}. */
   initial_balances?: Record<string, string>;
 }
@@ -133,6 +135,20 @@ export interface PlacedOrder {
   replayed: boolean;
 }
 
+/** What place_order shows a human on an account with require_confirmation. */
+export interface OrderConfirmationRequest {
+  account: string;
+  /** One readable line: side, amount, market, price or type, time in force, estimated value. */
+  message: string;
+}
+/** The human's answer; "unanswered" = no answer in time (the order is not placed either). */
+export type ConfirmationAnswer = 'accept' | 'decline' | 'cancel' | 'unanswered';
+/** Asks the human (MCP elicitation); absent when the client cannot ask. */
+export type OrderConfirmer = (request: OrderConfirmationRequest) => Promise<ConfirmationAnswer>;
+export interface PlaceOptions {
+  confirm?: OrderConfirmer;
+}
+
 export interface OrdersService {
   /** Validates (market rules, risk caps, kill switch), then creates the order actor. Idempotent per client_order_id. */
   place(account: string, request: OrderRequest, actor: Actor): Promise<OrderView>;
@@ -141,7 +157,7 @@ export interface OrdersService {
    * parameters returns the existing order (replayed: true); with other parameters it fails with
    * CLIENT_ORDER_ID_CONFLICT naming the existing order.
    */
-  placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder>;
+  placeOrder(account: string, request: OrderRequest, actor: Actor, opts?: PlaceOptions): Promise<PlacedOrder>;
   /** How much of its risk caps the account has used today (UTC; simulated day for a backtest). */
   riskUsage(account: string): RiskUsage;
   preview(account: string, request: OrderRequest): Promise<OrderPreview>;

@@ -100,6 +100,8 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         if (patch.name !== undefined) next.name = patch.name;
         if (patch.mode !== undefined) next.mode = patch.mode;
         if (patch.enabled !== undefined) next.enabled = patch.enabled;
+        if (patch.require_confirmation === true) next.require_confirmation = true;
+        if (patch.require_confirmation === false) delete next.require_confirmation;
         if (patch.parent !== undefined) { if (patch.parent === '') delete next.parent; else next.parent = patch.parent; }
         let key = accountRef(a);
         if (patch.exchange_account_id !== undefined) {
