@@ -56,6 +56,8 @@ export interface SerializedOrder {
   fills: FillReport[];
   reason?: string;
   updated_at: number;
+  /** Queue model "at_touch": volume ahead of a resting order ("Infinity" = unknown). */
+  queue_ahead?: string;
 }
 
 export interface EngineState {
@@ -101,6 +103,7 @@ export function serializeSimOrder(o: SimOrder, rank: number): SerializedOrder {
   if (o.price !== undefined) s.price = o.price;
   if (o.expireAt !== undefined) s.expire_at = o.expireAt;
   if (o.reason !== undefined) s.reason = o.reason;
+  if (o.queueAhead !== undefined) s.queue_ahead = o.queueAhead.toFixed();
   return s;
 }
 
@@ -215,6 +218,7 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
     if (so.price !== undefined) o.price = so.price;
     if (so.expire_at !== undefined) o.expireAt = so.expire_at;
     if (so.reason !== undefined) o.reason = so.reason;
+    if (so.queue_ahead !== undefined) o.queueAhead = new D(so.queue_ahead);
     e.track(o);
     if (so.rest_rank >= 0) resting.push({ o, rank: so.rest_rank });
     else if (so.arrived && so.state === 'open') e.restTaker(o);
