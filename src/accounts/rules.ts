@@ -11,6 +11,7 @@ import {
 import { DomainError, invalidArgumentFromIssues } from '../domain/errors.ts';
 import { exchangeAccountIdProblem } from '../domain/exchange-identity.ts';
 import { decimalString } from '../domain/money.ts';
+import { paperSimulationSchema } from '../domain/paper-simulation.ts';
 
 /** Validation of account input from every edge (MCP never writes accounts; dashboard and CLI do). */
 const name = z.string().trim().pipe(accountNameSchema);
@@ -39,6 +40,7 @@ export const accountInputSchema = z
     enabled: z.boolean().optional(),
     limits: riskLimitsSchema.optional(),
     initial_balances: balances.optional(),
+    simulation: paperSimulationSchema.optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
