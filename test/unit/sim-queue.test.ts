@@ -109,6 +109,16 @@ describe('queue "at_touch" on trade data', () => {
     expect(fills(r)).toEqual([['sim-o-1', '0.2', '59990', 'maker']]);
   });
 
+  it('the window of recent prints survives a snapshot / restore too', () => {
+    const e = engine();
+    e.onTrade(trade(T0, '59990', '0.3', 'sell'));
+    e.onTrade(trade(T0 + 2, '60000', '1', 'buy'));
+    const r = new MatchingEngine({ getMarket: bundledMarket, slippageBps: 0, queue: 'at_touch' }, JSON.parse(JSON.stringify(e.toState(true))));
+    r.place(bid('59990', '0.5')); // 0.3 ahead
+    r.onTrade(trade(T0 + 3, '59990', '0.4', 'sell'));
+    expect(fills(r)).toEqual([['sim-o-1', '0.1', '59990', 'maker']]);
+  });
+
   it('refuses a fraction outside [0, 100]', () => {
     expect(() => engine({ queueTouchFraction: -1 })).toThrow(/queue_touch_fraction/);
   });
