@@ -4,9 +4,9 @@
  * ahead of it; only prints at p by the other side (those that would fill it at the touch) consume
  * it, and a book snapshot can only lower it (cancels happen behind us). The order fills at p only
  * from the part of a print that passes the queue ahead; prints strictly through p fill it regardless.
- * Volume ahead when it rests: the observed book's amount at p (0 inside the spread); without a book,
+ * Volume ahead when it rests: the observed book's amount at p (0 inside the spread); where no book shows p,
  * on a trade tape, `touchFraction` × the volume printed at p in the last `windowMs`; on price-only
- * marks (no sizes) it is unknown (Infinity): only prints through the price fill the order.
+ * marks only (no sized print seen) it is unknown (Infinity): only prints through the price fill it.
  * With `queue: "none"` (default) nothing here runs: fills and digests are as before.
  */
 import { D, type Dec } from '../src/domain/money.ts';
