@@ -20,7 +20,7 @@ import { TimerHeap } from './heap.ts';
 import { Ledger } from './ledger.ts';
 import { REASONS, type SimOrder } from './order.ts';
 import { SimRandom } from './random.ts';
-import { DEFAULT_FEES, type BookSnapshot, type EngineOptions, type SimEvent, type TradePrint } from './types.ts';
+import { DEFAULT_FEES, type BookSnapshot, type EngineOptions, type QueueOptions, type SimEvent, type TradePrint } from './types.ts';
 import { restoreEngine, snapshotEngine, type EngineState } from './engine-state.ts';
 import { toObserved } from './liquidity.ts';
 import type { MarketState } from './market-state.ts';
@@ -29,6 +29,7 @@ import { crosses, fillResting, rearriveOnBook, serveWaitingTakers } from './matc
 import { addTaker, notePrint, removeTaker } from './taker-tape.ts';
 import { checkOrder, placeOrder } from './order-intake.ts';
 import { runTimersUntil, scheduleTimer } from './order-timers.ts';
+import { capQueues, noteQueuePrint, queueOptions } from './queue.ts';
 
 export type { MarketState } from './market-state.ts';
 
@@ -56,6 +57,7 @@ export class MatchingEngine implements EngineCore {
   readonly slippageBps: number;
   readonly touch: boolean;
   readonly participation: number;
+  readonly queue: QueueOptions | undefined;
   readonly record: boolean;
 
   constructor(
@@ -68,6 +70,7 @@ export class MatchingEngine implements EngineCore {
     this.touch = opts.fillAtTouch ?? true;
     this.participation = opts.participation ?? 1;
     if (!(this.participation > 0 && this.participation <= 1)) throw new DomainError('INVALID_ARGUMENT', 'participation must be in (0, 1]');
+    this.queue = queueOptions(opts);
     this.record = opts.recordEvents ?? true;
     this.nowMs = opts.startAt ?? 0;
     this.rng = new SimRandom(opts.seed ?? 1);
@@ -95,6 +98,7 @@ export class MatchingEngine implements EngineCore {
     ms.last = t.price;
     ms.lastKey = t.key;
     notePrint(ms, t);
+    if (this.queue !== undefined) noteQueuePrint(this.queue, ms, t);
     if (ms.takers.length !== 0) serveWaitingTakers(this, ms, t);
     const bids = ms.bids.levels;
     if (bids.length !== 0) {
@@ -113,6 +117,7 @@ export class MatchingEngine implements EngineCore {
     this.advanceTo(b.ts);
     const ms = this.market(b.market);
     ms.book = toObserved(b);
+    if (this.queue !== undefined) capQueues(ms, ms.book);
     if (ms.takers.length !== 0) rearriveOnBook(this, ms);
   }
 

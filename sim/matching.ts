@@ -15,6 +15,7 @@ import { slippedPrice, takerLevels, type TakerLevel } from './liquidity.ts';
 import { addTaker, fokCovered, printCap, serveTakers, takeInstant } from './taker-tape.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
+import { fillRestingQueued, queueAtRest, type QueueFillOps } from './queue.ts';
 
 export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Level): boolean {
   const c = comparePrice(t.key, t.price, level.key, level.price);
@@ -26,6 +27,7 @@ export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Lev
 
 /** Fills resting orders of one side, best first, at their limit price, for at most the trade's size. */
 export function fillResting(e: EngineCore, side: BookSide, t: TradePrint): void {
+  if (e.queue !== undefined) return fillRestingQueued(e, side, t, queueOps);
   let q: Dec | null = printCap(e, t);
   while (q === null || q.gt(0)) {
     const level = side.best();
@@ -132,9 +134,13 @@ export function rearriveOnBook(e: EngineCore, ms: MarketState): void {
 const takerExec = (e: EngineCore, o: SimOrder, want: Dec, price: string): Dec => execute(e, o, want, price, 'taker');
 const cutShort = (e: EngineCore, o: SimOrder): void => e.close(o, 'cancelled', REASONS.insufficientFunds);
 
+const queueOps: QueueFillOps = { exec: (e, o, want, price) => execute(e, o, want, price, 'maker'), cutShort, crosses };
+
 function rest(e: EngineCore, ms: MarketState, o: SimOrder): void {
   o.restSeq = ++e.restCount;
-  (o.side === 'buy' ? ms.bids : ms.asks).insert(o);
+  const side = o.side === 'buy' ? ms.bids : ms.asks;
+  if (e.queue !== undefined) queueAtRest(e, e.queue, ms, side, o);
+  side.insert(o);
   e.emitUpdate(o);
 }
 

@@ -32,6 +32,8 @@ export interface SimOrder {
    * persisted on its own (the paper exchange stores each open order as a row).
    */
   restSeq?: number;
+  /** Queue model "at_touch" (queue.ts): market volume still ahead of it at its price. */
+  queueAhead?: Dec;
   state: ExchangeOrderState;
   /** Funds held for this order, in reserveCurrency (quote for buys, base for sells). */
   reserveCurrency: string;

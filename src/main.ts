@@ -211,10 +211,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       clock,
       audit,
       vault,
-      onPaperAccountCreated: (record, balances) => {
+      onPaperAccountCreated: (record, balances, simulation) => {
         if (record.account.mode === 'backtest') return; // backtests register their own simulator
         const adapter = registry.get(record);
-        if (adapter instanceof PaperExchangeAdapter) adapter.fund(balances);
+        if (adapter instanceof PaperExchangeAdapter) {
+          if (simulation) adapter.configure(simulation);
+          adapter.fund(balances);
+        }
       },
       openOrderCount: (key) => runtime.openOrderCount(key),
       // Setting a key asks Bitstamp whose it is: one signed read-only call (offline: refused unsent).

@@ -11,6 +11,7 @@ import {
 import { DomainError, invalidArgumentFromIssues } from '../domain/errors.ts';
 import { exchangeAccountIdProblem } from '../domain/exchange-identity.ts';
 import { decimalString } from '../domain/money.ts';
+import { paperSimulationSchema } from '../domain/paper-simulation.ts';
 
 /** Validation of account input from every edge (MCP never writes accounts; dashboard and CLI do). */
 const name = z.string().trim().pipe(accountNameSchema);
@@ -40,6 +41,7 @@ export const accountInputSchema = z
     limits: riskLimitsSchema.optional(),
     require_confirmation: z.boolean().optional(),
     initial_balances: balances.optional(),
+    simulation: paperSimulationSchema.optional(),
   })
   .strict()
   .superRefine((v, ctx) => {

@@ -30,7 +30,7 @@ const USAGE = commandHelp('accounts').trimEnd();
 const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {
   list: { refs: 0, flags: ['json'] },
   show: { refs: 1, flags: ['json'] },
-  add: { refs: 0, flags: ['name', 'exchange', 'exchange-account-id', 'parent', 'mode', 'balance', 'require-confirmation'] },
+  add: { refs: 0, flags: ['name', 'exchange', 'exchange-account-id', 'parent', 'mode', 'balance', 'require-confirmation', 'participation', 'queue', 'queue-touch-fraction'] },
   update: { refs: 1, flags: ['name', 'exchange-account-id', 'parent', 'mode', 'require-confirmation'] },
   enable: { refs: 1, flags: [] },
   disable: { refs: 1, flags: [] },
@@ -105,6 +105,8 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
         if (mode !== undefined) input.mode = mode;
         if (parsed.multi.balance) input.initial_balances = parseBalances(parsed.multi.balance);
         if (requireConfirmation !== undefined) input.require_confirmation = requireConfirmation;
+        const simulation = parseSimulation(str('participation'), str('queue'), str('queue-touch-fraction'));
+        if (simulation) input.simulation = simulation;
         const a = accounts.create(input as unknown as AccountInput, ACTOR);
         io.stdout.write(`created account ${a.name} (${a.exchange}:${a.exchange_account_id}, mode ${a.mode})\n`);
         break;
@@ -175,6 +177,19 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
   } finally {
     await app?.close();
   }
+}
+
+/** Paper fill-model flags; numbers are checked here for form, their bounds by the service. */
+function parseSimulation(participation?: string, queue?: string, fraction?: string): Record<string, unknown> | undefined {
+  const num = (flag: string, v: string): number => {
+    if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${flag} ${v} must be a number, e.g. 0.25`);
+    return Number(v);
+  };
+  const out: Record<string, unknown> = {};
+  if (participation !== undefined) out.participation = num('participation', participation);
+  if (queue !== undefined) out.queue = queue;
+  if (fraction !== undefined) out.queue_touch_fraction = num('queue-touch-fraction', fraction);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** CUR=AMOUNT pairs; amounts are validated by the service (decimal strings). */

@@ -41,7 +41,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     forms: [
       'list [--json]',
       'show REF [--json]',
-      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off]',
+      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off] [--participation P] [--queue none|at_touch] [--queue-touch-fraction F]',
       'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M] [--require-confirmation on|off]',
       'enable REF',
       'disable REF',

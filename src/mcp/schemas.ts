@@ -249,6 +249,8 @@ export const backtestCreateInput = z
       .max(1)
       .optional()
       .describe('Share of each trade print the account can fill (default 1): a taker gets at most participation x print, at its price'),
+    queue: z.enum(['none', 'at_touch']).optional().describe('Resting-order queue model (default none)'),
+    queue_touch_fraction: z.number().min(0).max(100).optional().describe('at_touch on trades: share of recent volume at the price ahead (default 1)'),
   })
   .strict();
 export const backtestAdvanceInput = z

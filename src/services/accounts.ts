@@ -11,6 +11,7 @@ import { storeFaultsOf } from '../db/store-faults.ts';
 import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { PaperSimulation } from '../domain/paper-simulation.ts';
 import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
 import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck } from './ports.ts';
 
@@ -26,7 +27,7 @@ export interface AccountsServiceDeps {
    * record.account.mode) with its starting balances, inside the creating transaction: synchronous
    * db writes join it, and a throw rolls the account back. This is how the paper exchange is funded.
    */
-  onPaperAccountCreated?: (record: AccountRecord, balances: Record<string, string>) => void;
+  onPaperAccountCreated?: (record: AccountRecord, balances: Record<string, string>, simulation?: PaperSimulation) => void;
   /** Called inside the removing transaction, before the row goes (e.g. to drop paper exchange state). */
   onAccountRemoved?: (record: AccountRecord) => void;
   /**
@@ -117,6 +118,8 @@ export class AccountsServiceImpl implements AccountsService {
     checkModeForExchange(v.exchange, mode);
     if (v.initial_balances !== undefined && v.exchange !== 'paper')
       throw invalid('initial_balances', `initial balances are only for paper accounts; ${v.exchange} balances come from the exchange`);
+    if (v.simulation !== undefined && v.exchange !== 'paper')
+      throw invalid('simulation', `simulation settings are only for paper accounts; ${v.exchange} fills come from the exchange`);
     const created: { rec?: AccountRecord } = {};
     const account = this.tx(() => {
       this.assertNameFree(v.name);
@@ -132,9 +135,9 @@ export class AccountsServiceImpl implements AccountsService {
         actor,
         action: 'account.create',
         subject: rec.ref,
-        payload: { ...fields, ...(v.initial_balances && { initial_balances: v.initial_balances }) },
+        payload: { ...fields, ...(v.initial_balances && { initial_balances: v.initial_balances }), ...(v.simulation && { simulation: v.simulation }) },
       });
-      if (rec.account.exchange === 'paper') this.deps.onPaperAccountCreated?.(rec, v.initial_balances ?? {});
+      if (rec.account.exchange === 'paper') this.deps.onPaperAccountCreated?.(rec, v.initial_balances ?? {}, v.simulation);
       created.rec = rec;
       return rec.account;
     });

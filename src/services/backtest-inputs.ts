@@ -32,6 +32,9 @@ export const backtestCreateSchema = z
     slippage_bps: z.number().int().min(0).max(10_000).optional(),
     /** Share of each trade print the account can trade, (0, 1] (sim/README.md "bounded fills"). */
     participation: z.number().gt(0).max(1).optional(),
+    /** Queue model of resting orders and its trade-data fraction (sim/queue.ts). */
+    queue: z.enum(['none', 'at_touch']).optional(),
+    queue_touch_fraction: z.number().min(0).max(100).optional(),
   })
   .strict();
 export type BacktestCreateInput = z.infer<typeof backtestCreateSchema>;

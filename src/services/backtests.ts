@@ -97,6 +97,8 @@ export class BacktestsServiceImpl implements BacktestsService {
       seed: v.seed ?? 1,
       slippageBps: v.slippage_bps ?? 5,
       ...(v.participation !== undefined ? { participation: v.participation } : {}),
+      ...(v.queue !== undefined ? { queue: v.queue } : {}),
+      ...(v.queue_touch_fraction !== undefined ? { queueTouchFraction: v.queue_touch_fraction } : {}),
       ...(v.fees ? { fees: v.fees } : {}),
     };
     const session = new BacktestSession(data, engineOptions, balances);
@@ -116,6 +118,8 @@ export class BacktestsServiceImpl implements BacktestsService {
       latency_ms: engineOptions.latencyMs,
       seed: engineOptions.seed,
       slippage_bps: engineOptions.slippageBps,
+      ...(v.queue !== undefined ? { queue: v.queue } : {}),
+      ...(v.queue_touch_fraction !== undefined ? { queue_touch_fraction: v.queue_touch_fraction } : {}),
     };
     this.deps.db
       .prepare('INSERT INTO backtests (backtest_id, account_id, config_json, created_at) VALUES (?, ?, ?, ?)')

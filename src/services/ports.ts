@@ -8,6 +8,7 @@ import type { Account, AccountMode, ExchangeId, RiskLimits } from '../domain/acc
 import type { Currency, Market } from '../domain/market.ts';
 import type { FillView, OrderRequest, OrderStatus, OrderView, Side } from '../domain/order.ts';
 import type { Problem } from '../domain/errors.ts';
+import type { PaperSimulation } from '../domain/paper-simulation.ts';
 
 /** Who did it, for the audit log: "mcp:<session>", "dashboard:admin", "cli", "system". */
 export type Actor = string;
@@ -25,8 +26,10 @@ export interface AccountInput {
   require_confirmation?: boolean;
   /** Paper only: starting balances, e.g. {USD: "10000"}. */
   initial_balances?: Record<string, string>;
+  /** Paper only: fill-model settings of its simulator (participation, queue), fixed at creation. */
+  simulation?: PaperSimulation;
 }
-export type AccountPatch = Partial<Omit<AccountInput, 'exchange' | 'initial_balances'>>;
+export type AccountPatch = Partial<Omit<AccountInput, 'exchange' | 'initial_balances' | 'simulation'>>;
 
 export interface AccountDetail extends Account {
   has_credentials: boolean;

@@ -20,9 +20,12 @@ const SECRET = 'PLANTED-SECRET-cli-4f9a';
 
 let dir: string;
 let opened: Config[];
+/** What each new paper account's simulator was configured with (onPaperAccountCreated). */
+let simulations: unknown[];
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-cli-accounts-'));
   opened = [];
+  simulations = [];
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -34,7 +37,10 @@ async function openApp(config: Config): Promise<AccountsApp> {
   const clock = new ManualClock(Date.UTC(2026, 0, 3));
   const vault = new CredentialVault(db, loadMasterKey({ dataDir: config.dataDir, ...(config.masterKey && { masterKey: config.masterKey }) }), clock);
   vault.checkMasterKey();
-  const accounts = new AccountsServiceImpl({ db, clock, audit: new AuditLog(db, clock), vault, openOrderCount: () => 0 });
+  const accounts = new AccountsServiceImpl({
+    db, clock, audit: new AuditLog(db, clock), vault, openOrderCount: () => 0,
+    onPaperAccountCreated: (_record, _balances, simulation) => simulations.push(simulation),
+  });
   return { services: { accounts }, close: async () => closeDb(db) };
 }
 
@@ -115,6 +121,16 @@ describe('exec-mcp accounts (in process, real service and database)', () => {
     expect(vault.signer(key as never)!.sign('m')).toBe(crypto.createHmac('sha256', SECRET).update('m').digest('hex'));
     expect(JSON.stringify(db.prepare('SELECT * FROM audit_log').all())).not.toContain(SECRET);
     closeDb(db);
+  });
+
+  it('add takes the fill-model settings of a paper account', async () => {
+    const args = ['add', '--name', 'sim', '--exchange', 'paper', '--exchange-account-id', 'sim1', '--participation', '0.25', '--queue', 'at_touch', '--queue-touch-fraction', '0.5'];
+    expect((await run(args)).code).toBe(0);
+    expect((await run(['add', '--name', 'plain', '--exchange', 'paper', '--exchange-account-id', 'sim2'])).code).toBe(0);
+    expect(simulations).toEqual([{ participation: 0.25, queue: 'at_touch', queue_touch_fraction: 0.5 }, undefined]);
+    const bad = await run(['add', '--name', 'b', '--exchange', 'paper', '--exchange-account-id', 'sim3', '--participation', '2']);
+    expect(bad.stderr).toMatch(/^error INVALID_ARGUMENT: simulation\.participation: /);
+    expect((await run(['add', '--name', 'c', '--exchange', 'paper', '--exchange-account-id', 'sim4', '--participation', 'half'])).code).toBe(2);
   });
 
   it('refuses an empty secret before touching anything, and bad usage, with exit 2', async () => {

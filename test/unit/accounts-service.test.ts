@@ -126,6 +126,9 @@ describe('AccountsService: create and read', () => {
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', initial_balances: { USD: '-1' } }, /^initial_balances\.USD:/],
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', initial_balances: { usd: '1' } }, /currency codes/],
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', id: 7 }, /Unrecognized key/i],
+      [{ name: 'x', exchange: 'bitstamp', exchange_account_id: '1', simulation: { participation: 0.5 } }, /^simulation settings are only for paper accounts/],
+      [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', simulation: { participation: 0 } }, /^simulation\.participation:/],
+      [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', simulation: { queue: 'fifo' } }, /^simulation\.queue:/],
     ];
     for (const [input, message] of cases) {
       const e = errorOf(() => service.create(input as never, 'cli'));
