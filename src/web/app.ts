@@ -21,6 +21,7 @@ import { accountSettingsRoutes } from './routes/account-settings.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { balanceRoutes } from './routes/balances.ts';
 import { landingRoutes } from './routes/landing.ts';
+import { liveRoutes } from './routes/live.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -141,6 +142,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
     balanceRoutes(routeDeps),
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),
+    liveRoutes({ ...routeDeps, ended }),
   ];
   ROUTERS.set(app, [health, ...routers]);
 
