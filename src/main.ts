@@ -40,6 +40,7 @@ import { AuditServiceImpl } from './services/audit.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
+import { PortfolioServiceImpl } from './services/portfolio.ts';
 import { PositionsServiceImpl } from './services/positions.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
@@ -273,20 +274,21 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
     });
+    const marketOf = (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market);
+    // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
+    const markPrice = async (r: AccountRecord, market: string): Promise<string | undefined> => {
+      if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);
+      if (r.account.exchange !== 'paper' && config.offline && config.priceMcp === undefined) return undefined;
+      const fromSource = await priceSource.price(market).catch(() => undefined);
+      if (fromSource !== undefined || r.account.exchange !== 'paper') return fromSource;
+      const venue = registry.get(r);
+      return venue instanceof PaperExchangeAdapter ? venue.engine.lastPrice(market) : undefined;
+    };
     const positions = new PositionsServiceImpl({
-      db, clock, directory,
-      marketOf: (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market),
-      // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
-      markPrice: async (r: AccountRecord, market: string): Promise<string | undefined> => {
-        if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);
-        if (r.account.exchange !== 'paper' && config.offline && config.priceMcp === undefined) return undefined;
-        const fromSource = await priceSource.price(market).catch(() => undefined);
-        if (fromSource !== undefined || r.account.exchange !== 'paper') return fromSource;
-        const venue = registry.get(r);
-        return venue instanceof PaperExchangeAdapter ? venue.engine.lastPrice(market) : undefined;
-      },
+      db, clock, directory, marketOf, markPrice,
       nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
     });
+    const portfolio = new PortfolioServiceImpl({ db, clock, directory, balances, positions, marketOf, markPrice });
     const auditService = new AuditServiceImpl(audit);
 
     const ready = (): ReadyReport & { streams_down: string[] } => {
@@ -314,7 +316,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       storeVersion: () => dbChangeStamp(db),
     };
     const sessions = new RevokedSessionsImpl({ db, clock });
-    const services: Services = { accounts, orders, markets, balances, fees, positions, backtests, audit: auditService, status, sessions };
+    const services: Services = { accounts, orders, markets, balances, fees, positions, portfolio, backtests, audit: auditService, status, sessions };
 
     const app: App = {
       config,

@@ -23,6 +23,7 @@ import { balanceRoutes } from './routes/balances.ts';
 import { landingRoutes } from './routes/landing.ts';
 import { liveRoutes } from './routes/live.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { portfolioRoutes } from './routes/portfolio.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
 
@@ -143,6 +144,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),
     liveRoutes({ ...routeDeps, ended }),
+    portfolioRoutes(routeDeps),
   ];
   ROUTERS.set(app, [health, ...routers]);
 

@@ -13,6 +13,7 @@ const ASSETS: Record<string, { file: () => string; type: string }> = {
   '/static/uplot.iife.min.js': { file: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   '/static/app.css': { file: () => OWN('app.css'), type: 'text/css; charset=utf-8' },
   '/static/balance-chart.js': { file: () => OWN('balance-chart.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/portfolio-chart.js': { file: () => OWN('portfolio-chart.js'), type: 'text/javascript; charset=utf-8' },
   '/static/live.js': { file: () => OWN('live.js'), type: 'text/javascript; charset=utf-8' },
 };
 

@@ -41,7 +41,8 @@ describe.skipIf(!HAVE_CHROMIUM)('live dashboard pages in a browser', () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // A browser far from UTC: the pages (and the portfolio chart's axis) must still say UTC.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'America/New_York' });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
     page.on('console', (m) => {
@@ -93,6 +94,18 @@ describe.skipIf(!HAVE_CHROMIUM)('live dashboard pages in a browser', () => {
     const order = await app.services.orders.place(REF, { market: 'ethusd', side: 'buy', type: 'limit', amount: '0.1', price: '100', client_order_id: 'live-e2e-2' }, 'test:e2e');
     await expect(statusCell(order.order_id).textContent({ timeout: 10_000 })).resolves.toBe('open');
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it('the portfolio page draws its value chart, with PnL from the fills above', async () => {
+    const res = await page.goto(`${web.base}/dashboard/accounts/paper/live-1/portfolio`);
+    expect(res?.status()).toBe(200);
+    await page.waitForSelector('#portfolio-chart[data-rendered]');
+    expect(await page.locator('#portfolio-chart .uplot canvas').count()).toBeGreaterThan(0);
+    await expect(page.locator('#portfolio-chart .u-title').textContent()).resolves.toBe('Value in USD (UTC)');
+    const pos = await app.services.positions.get(REF);
+    const btc = pos.positions.find((p) => p.market === 'btcusd')!;
+    await expect(page.locator('#positions tr[data-market="btcusd"] td').nth(4).textContent()).resolves.toBe(btc.realized_pnl);
+    await expect(page.locator('#portfolio-points tbody tr').first().locator('td').first().textContent()).resolves.toMatch(/UTC$/);
   });
 
   it('the event stream is session-only, not cached, and ends at logout', async () => {
