@@ -362,7 +362,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
           stops.push(job.stop);
         }
-        snapshots = startBalanceSnapshots({ services, logger, intervalMs: config.balanceSnapshotMs });
+        // watchMs: accounts the CLI creates or gives credentials while this process runs get their first snapshot too.
+        snapshots = startBalanceSnapshots({ services, logger, intervalMs: config.balanceSnapshotMs, watchMs: 5_000, storeVersion: () => dbChangeStamp(db) });
         stops.push(snapshots.stop);
         const feeRefresh = startFeeRefresh({ accounts, fees, logger });
         stops.push(feeRefresh.stop);
