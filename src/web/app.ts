@@ -10,6 +10,7 @@ import type { Services } from '../services/ports.ts';
 import { EndedSessions, LoginRateLimiter, isLoggedIn, refuseEndedSessions, requireLogin, takeFlash } from './auth.ts';
 import { controlMount } from './control.ts';
 import { errorMiddleware } from './errors.ts';
+import { modeChoicesState } from './mode-choices.ts';
 import { hostGuard } from './host-guard.ts';
 import { healthRouter, type ReadyReport } from './health.ts';
 import { isPasswordHash } from './password.ts';
@@ -170,6 +171,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   app.use(requireLogin('/dashboard'));
   app.use(csrfMiddleware());
   app.use(pageState());
+  app.use(modeChoicesState(deps.services));
   for (const r of routers) app.use(r.routes());
   return app;
 }

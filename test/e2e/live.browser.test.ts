@@ -67,6 +67,17 @@ describe.skipIf(!HAVE_CHROMIUM)('live dashboard pages in a browser', () => {
     expect(new URL(page.url()).pathname).toBe('/dashboard');
   });
 
+  it('the add-account form offers only the modes of the chosen exchange', async () => {
+    await page.click('#add-account > summary');
+    const enabledModes = () => page.$$eval('#f-mode option', (os) => os.filter((o) => !(o.parentElement as HTMLOptGroupElement).disabled).map((o) => (o as HTMLOptionElement).value));
+    await page.selectOption('#f-exchange', 'bitstamp');
+    expect(await enabledModes()).toEqual(['', 'live']);
+    await page.selectOption('#f-mode', 'live');
+    await page.selectOption('#f-exchange', 'paper');
+    expect(await enabledModes()).toEqual(['', 'paper']);
+    expect(await page.inputValue('#f-mode')).toBe(''); // live is not a paper mode: back to the default
+  });
+
   it('shows an order filled after the market moved, without a reload', async () => {
     // A limit buy under the market rests on the paper book.
     const order = await app.services.orders.place(REF, { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '49000', client_order_id: 'live-e2e-1' }, 'test:e2e');

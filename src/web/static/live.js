@@ -10,8 +10,11 @@
     '/dashboard/orders': [['orders', 'no-orders'], ['brakes']],
     '/dashboard/status': [['connections', 'no-connections'], ['metadata']],
   };
+  // The order page (/dashboard/orders/<order_id>): its status, fields, fills and trail.
+  var ORDER_PAGE = [['order-status'], ['status-reason'], ['order-fields'], ['order-fills', 'no-fills'], ['order-trail', 'no-trail']];
+  REGIONS['/dashboard/fills'] = [['fills', 'no-fills']];
   var body = document.body;
-  var groups = (REGIONS[location.pathname] || []).slice();
+  var groups = (REGIONS[location.pathname] || (location.pathname.indexOf('/dashboard/orders/') === 0 ? ORDER_PAGE : [])).slice();
   // Any page can opt in: an element with an id and data-live is swapped too.
   Array.prototype.forEach.call(document.querySelectorAll('[data-live][id]'), function (el) { groups.push([el.id]); });
   if (groups.length === 0) return;
