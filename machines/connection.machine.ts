@@ -13,6 +13,7 @@
  * as events. Time lives only in named delays (from context, overridable with `.provide({delays})`)
  * and jitter comes from a seeded PRNG kept in context, so runs are reproducible.
  * Every time the machine reaches `live` it emits reconcileAccount: events during a gap are lost.
+ * A single channel's failure (CHANNEL_FAILED) does not hold the stream back: the driver retries it.
  */
 import { assign, setup } from 'xstate';
 
@@ -60,6 +61,8 @@ export type ConnectionEvent =
   | { type: 'SOCKET_CLOSED'; reason: string }
   | { type: 'SUBSCRIBED'; channel: string }
   | { type: 'SUBSCRIBE_FAILED'; error: string }
+  /** One channel refused or unanswered: the driver retries it alone; the others go on. */
+  | { type: 'CHANNEL_FAILED'; channel: string }
   | { type: 'INBOUND' }
   | { type: 'REQUEST_RECONNECT' };
 
@@ -110,7 +113,7 @@ export const connectionMachine = setup({
       event.type === 'TOKEN_OK' ? { token: event.token, userId: event.userId, channels: event.channels, pending: [...event.channels] } : {},
     ),
     markSubscribed: assign(({ context, event }) =>
-      event.type === 'SUBSCRIBED' ? { pending: context.pending.filter((c) => c !== event.channel) } : {},
+      event.type === 'SUBSCRIBED' || event.type === 'CHANNEL_FAILED' ? { pending: context.pending.filter((c) => c !== event.channel) } : {},
     ),
     scheduleBackoff: assign(({ context }) => {
       const [u, rng] = nextRandom(context.rng);
@@ -186,6 +189,7 @@ export const connectionMachine = setup({
       always: { guard: 'allSubscribed', target: 'live' },
       on: {
         SUBSCRIBED: { actions: 'markSubscribed' },
+        CHANNEL_FAILED: { actions: 'markSubscribed' },
         SUBSCRIBE_FAILED: { target: 'backoff', actions: { type: 'recordError', params: ({ event }) => ({ reason: `subscribe: ${event.error}` }) } },
         SOCKET_CLOSED: { target: 'backoff', actions: { type: 'recordError', params: ({ event }) => ({ reason: event.reason }) } },
         REQUEST_RECONNECT: { target: 'fetching_token', actions: { type: 'closeSocket', params: { reason: 'server requested reconnect' } } },

@@ -10,7 +10,7 @@
  * expiry); they reach the state below through the structural EngineCore interface.
  */
 import { D, type Dec, decStr } from '../src/domain/money.ts';
-import { DomainError } from '../src/domain/errors.ts';
+import { DomainError, type Problem } from '../src/domain/errors.ts';
 import { isoAt } from '../src/domain/clock.ts';
 import type { Market } from '../src/domain/market.ts';
 import type { FillReport, OrderAck, OrderLocator, OrderStatusReport, PlaceOrderCommand } from '../src/exchanges/adapter.ts';
@@ -27,7 +27,7 @@ import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 import { crosses, fillResting, rearriveOnBook, serveWaitingTakers } from './matching.ts';
 import { addTaker, notePrint, removeTaker } from './taker-tape.ts';
-import { placeOrder } from './order-intake.ts';
+import { checkOrder, placeOrder } from './order-intake.ts';
 import { runTimersUntil, scheduleTimer } from './order-timers.ts';
 
 export type { MarketState } from './market-state.ts';
@@ -134,6 +134,11 @@ export class MatchingEngine implements EngineCore {
   /** Validates like Bitstamp, reserves funds, and schedules arrival. Throws DomainError; nothing is kept then. */
   place(cmd: PlaceOrderCommand): OrderAck {
     return placeOrder(this, cmd);
+  }
+
+  /** What the venue would refuse of `cmd` (order-intake.ts checkOrder); places nothing. */
+  check(cmd: PlaceOrderCommand): Problem[] {
+    return checkOrder(this, cmd);
   }
 
   cancel(locator: OrderLocator): OrderStatusReport {

@@ -43,7 +43,8 @@ export interface SimOrder {
 
 /** Why an order ended without filling completely (reported as status_reason). */
 export const REASONS = {
-  postOnlyWouldTake: 'post_only order would have taken liquidity; cancelled like Bitstamp does',
+  // Coded like a refusal ("CODE: message"): nothing was placed, and place_order answers it as an error.
+  postOnlyWouldTake: 'EXCHANGE_REJECTED: post_only order would have taken liquidity; cancelled like Bitstamp does',
   iocRemainder: 'ioc: the unfilled rest was cancelled',
   fokNotFillable: 'fok: the whole amount could not be filled at once; nothing was filled',
   noLiquidity: 'market order: the observed book had no more liquidity; the rest was cancelled',

@@ -23,6 +23,19 @@ const flagBool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''], { message: 'must be 1 or 0' })
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
+/** "100001=btcusd,ethusd;*=xrpusd": markets whose private channels an account always keeps ("*" = every account). */
+const streamMarketsSchema = z
+  .string()
+  .regex(/^\s*(\*|\d+)\s*=\s*[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*\s*(;\s*(\*|\d+)\s*=\s*[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*\s*)*;?\s*$/, 'must look like "100001=btcusd,ethusd;*=xrpusd" (Bitstamp user id or *, then lowercase markets)')
+  .transform((v) => {
+    const out: Record<string, string[]> = {};
+    for (const part of v.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+      const [id = '', list = ''] = part.split('=').map((x) => x.trim());
+      out[id] = [...new Set([...(out[id] ?? []), ...list.split(',').map((m) => m.trim())])];
+    }
+    return out;
+  });
+
 export const configSchema = z.object({
   EXEC_MCP_PORT: portSchema.default(8787),
   EXEC_MCP_HOST: z.string().regex(/^\S+$/, 'must be a host name or IP address (no spaces)').default('127.0.0.1'),
@@ -36,6 +49,7 @@ export const configSchema = z.object({
     .optional(),
   BITSTAMP_API_URL: urlSchema(['http:', 'https:']).default('https://www.bitstamp.net'),
   BITSTAMP_WS_URL: urlSchema(['ws:', 'wss:']).default('wss://ws.bitstamp.net'),
+  BITSTAMP_STREAM_MARKETS: streamMarketsSchema.optional(),
   EXEC_MCP_PRICE_MCP: notBlank(': give a command line or an http(s) URL').optional(),
   EXEC_MCP_PRICE_TOOL: z.string().regex(/^\S+$/, 'must be a tool name (no spaces)').default('get_price'),
   EXEC_MCP_OFFLINE: flagBool.default(false),
@@ -76,6 +90,8 @@ export interface Config {
   masterKey?: Buffer;
   bitstampApiUrl: string;
   bitstampWsUrl: string;
+  /** Markets whose private channels a Bitstamp account keeps even without live orders, by exchange_account_id ("*" = all). */
+  bitstampStreamMarkets?: Record<string, string[]>;
   priceMcp?: string;
   priceTool: string;
   offline: boolean;
@@ -114,6 +130,7 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'master-key': 'EXEC_MCP_MASTER_KEY',
   'bitstamp-api-url': 'BITSTAMP_API_URL',
   'bitstamp-ws-url': 'BITSTAMP_WS_URL',
+  'bitstamp-stream-markets': 'BITSTAMP_STREAM_MARKETS',
   'price-mcp': 'EXEC_MCP_PRICE_MCP',
   'price-tool': 'EXEC_MCP_PRICE_TOOL',
   offline: 'EXEC_MCP_OFFLINE',
@@ -190,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   if (c.EXEC_MCP_ADMIN_PASSWORD) config.adminPassword = c.EXEC_MCP_ADMIN_PASSWORD;
   if (c.EXEC_MCP_MASTER_KEY) config.masterKey = Buffer.from(c.EXEC_MCP_MASTER_KEY, 'base64');
   if (c.EXEC_MCP_PRICE_MCP) config.priceMcp = c.EXEC_MCP_PRICE_MCP;
+  if (c.BITSTAMP_STREAM_MARKETS) config.bitstampStreamMarkets = c.BITSTAMP_STREAM_MARKETS;
   if (c.EXEC_MCP_BACKTEST_DATA_DIR) config.backtestDataDir = path.resolve(c.EXEC_MCP_BACKTEST_DATA_DIR);
   return config;
 }

@@ -30,6 +30,7 @@ import { MarketsServiceImpl } from './services/markets.ts';
 import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstamp/metadata.ts';
 import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
 import type { Services, StatusService } from './services/ports.ts';
+import { quarantinedFillViews } from './services/quarantined-fills.ts';
 import { dbChangeStamp } from './db/change-stamp.ts';
 import { ClosedVenueAdapter, endedBacktestReason } from './exchanges/closed-venue.ts';
 import { expireOrdersOfEndedBacktest, retireEndedBacktests } from './services/backtest-retire.ts';
@@ -37,6 +38,7 @@ import { DEFAULT_BACKTEST_RETENTION, type BacktestRetentionLimits } from './serv
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
+import { HistoryServiceImpl } from './services/history.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
@@ -46,7 +48,7 @@ import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
 import { RevokedSessionsImpl } from './services/revoked-sessions.ts';
 import { PaperExchangeAdapter } from './exchanges/paper.ts';
-import type { ExchangeAdapter } from './exchanges/adapter.ts';
+import type { ExchangeAdapter, PlaceOrderCommand } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
 import { fetchKeyUserId } from './exchanges/bitstamp/identity.ts';
@@ -150,7 +152,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const connections = new ConnectionStatusStore(db, clock, metrics);
     // Offline means nothing leaves this machine: an exchange on loopback (the emulator) stays reachable.
     const exchangeOffline = config.offline && !isLoopbackUrl(config.bitstampApiUrl);
-    const registry = new AdapterRegistry({
+    const registry: AdapterRegistry = new AdapterRegistry({
       paper: paperAdapter,
       bitstamp: createBitstampAdapterFactory({
         apiUrl: config.bitstampApiUrl,
@@ -158,7 +160,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         clock,
         random,
         signerFor: (record: AccountRecord) => vault.signer(record.key),
-        marketsFor: () => markets.listMarkets('bitstamp').filter((m) => m.trading_enabled).map((m) => m.market),
+        // Bounded stream: markets with live orders plus the configured ones; others subscribe on demand.
+        marketsFor: (record: AccountRecord): string[] => {
+          const configured = config.bitstampStreamMarkets ?? {};
+          const live: Array<string | undefined> = runtime.liveOrders(record.key).map((o) => runtime.get(o.orderId)?.market.toLowerCase());
+          const wanted = [...live, ...(configured['*'] ?? []), ...(configured[record.account.exchange_account_id] ?? [])];
+          return [...new Set(wanted.filter((m): m is string => m !== undefined))];
+        },
+        onStreamChannels: (record: AccountRecord, count: number) => connections.recordChannels(record, count),
         quoteOf: (market: string) => markets.findMarket('bitstamp', market)?.quote,
         logger,
         metrics,
@@ -196,7 +205,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     };
     /** Started by start(): a CLI process (no start) changes accounts without touching any connection. */
     let watcher: AccountWatcher | undefined;
-    const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
+    const runtime: OrderRuntime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
     let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
       db,
@@ -245,6 +254,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       feeRates: async (account: string, market: string) => {
         const f = await fees.get(account, market).catch(() => undefined);
         return f?.fees[0] ?? BASE_FEE_TIER;
+      },
+      // Paper and backtest venues are local: they check the order by the rules they place it by.
+      venueProblems: async (record: AccountRecord, cmd: PlaceOrderCommand) => {
+        if (record.account.exchange !== 'paper') return undefined;
+        return registry.get(record).checkOrder?.(cmd);
       },
       // Paper and backtest venues are local: ask them (current reservations included, nothing recorded);
       // a live exchange is asked only when nothing is cached.
@@ -311,12 +325,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     };
     const status: StatusService = {
       connections: () => connections.list(),
+      quarantinedFills: () => quarantinedFillViews(runtime.quarantinedFills()),
       metadata: () => markets.status(),
       ready,
       storeVersion: () => dbChangeStamp(db),
     };
     const sessions = new RevokedSessionsImpl({ db, clock });
-    const services: Services = { accounts, orders, markets, balances, fees, positions, portfolio, backtests, audit: auditService, status, sessions };
+    const history = new HistoryServiceImpl({ db, directory, reads: runtime.reads });
+    const services: Services = { accounts, orders, markets, balances, fees, positions, portfolio, backtests, audit: auditService, status, sessions, history };
 
     const app: App = {
       config,

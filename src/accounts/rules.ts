@@ -38,6 +38,7 @@ export const accountInputSchema = z
     mode: mode.optional(),
     enabled: z.boolean().optional(),
     limits: riskLimitsSchema.optional(),
+    require_confirmation: z.boolean().optional(),
     initial_balances: balances.optional(),
   })
   .strict()
@@ -55,6 +56,7 @@ export const accountPatchSchema = z
     mode: mode.optional(),
     enabled: z.boolean().optional(),
     limits: riskLimitsSchema.optional(),
+    require_confirmation: z.boolean().optional(),
   })
   .strict();
 export type ValidAccountPatch = z.infer<typeof accountPatchSchema>;

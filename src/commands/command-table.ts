@@ -41,15 +41,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     forms: [
       'list [--json]',
       'show REF [--json]',
-      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...]',
-      'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M]',
+      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off]',
+      'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M] [--require-confirmation on|off]',
       'enable REF',
       'disable REF',
       'remove REF   (refuses accounts with order history: disable those)',
       'set-credentials REF --api-key K   (API secret on standard input)',
       'forget-credentials REF|--all   (deletes stored credentials unread: the way out of a lost master key)',
     ],
-    notes: ['REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D'],
+    notes: [
+      'REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D',
+      '--require-confirmation on: place_order asks a human to confirm each order (MCP elicitation)',
+    ],
   },
   { name: 'migrate', summary: 'apply database migrations and exit', forms: [DATA_DIR] },
   {

@@ -90,6 +90,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
           has_credentials: d.has_credentials,
           ...(d.credentials_set_at !== undefined ? { credentials_set_at: d.credentials_set_at } : {}),
           limits: d.limits,
+          require_confirmation: d.require_confirmation === true,
           ...(d.last_balance_at !== undefined ? { last_balance_at: d.last_balance_at } : {}),
         };
       },
@@ -169,7 +170,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'preview_order',
       title: 'Preview order',
       description:
-        'Checks place_order arguments against market rules, risk limits and balances WITHOUT sending anything: valid, every problem with its error code, the normalized order, estimated notional and fee.',
+        'Checks place_order arguments against market rules, risk limits and balances WITHOUT sending anything (paper/backtest: by the venue rules): valid, every problem with its error code, the normalized order, estimated notional and fee.',
       input: placeOrderInput,
       output: previewOutput,
       // May fetch a reference price, the fee schedule and (for a live account with none cached) the balances from outside.

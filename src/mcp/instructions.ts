@@ -20,6 +20,8 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   OUTCOME_UNKNOWN:
     'the request may or may not have reached the exchange; do NOT place a new order, check get_order by client_order_id (the server reconciles it)',
   CLIENT_ORDER_ID_CONFLICT: 'that client_order_id is already used on the account by an order with other parameters (details.existing_order); use a new id, or resend the same parameters to get the existing order',
+  CONFIRMATION_REQUIRED: 'the account requires a human to confirm each order and this client cannot ask (no elicitation capability); nothing was placed',
+  CONFIRMATION_DECLINED: 'the human declined or dismissed the order confirmation (details.action); nothing was placed; do not retry unasked',
   INTERNAL: 'a server bug; the server log has details',
 };
 

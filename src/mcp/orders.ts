@@ -6,6 +6,7 @@ import type { OrderRequest } from '../domain/order.ts';
 import type { Services } from '../services/ports.ts';
 import { codedReason, DomainError, type ErrorCode } from '../domain/errors.ts';
 import type { OrderView } from '../domain/order.ts';
+import { D } from '../domain/money.ts';
 import { cancelAllOutput, fillsOutput, orderOutput, ordersOutput, placedOrderOutput } from './output-schemas.ts';
 import {
   cancelAllInput,
@@ -32,6 +33,13 @@ export function refusalOf(order: OrderView): DomainError {
   const { code, message } = codedReason(reason);
   const definite = code !== undefined && DEFINITE_REFUSALS.has(code);
   return new DomainError(definite ? code : 'EXCHANGE_REJECTED', `order ${order.order_id} was not placed: ${definite ? message : reason}`, { order });
+}
+
+/** A new order the venue cancelled on arrival without a fill for a coded refusal (a post_only that would take): not placed either. */
+function cancelledOnArrival(order: OrderView): boolean {
+  if (order.status !== 'cancelled' || !new D(order.filled_amount).isZero()) return false;
+  const { code } = codedReason(order.status_reason ?? '');
+  return code !== undefined && DEFINITE_REFUSALS.has(code);
 }
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -90,16 +98,16 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       name: 'place_order',
       title: 'Place order',
       description:
-        'Places an order (live account: real money; run preview_order first). Pass a client_order_id to make retries safe: same id + same parameters returns the existing order (replayed: true), other parameters fail with CLIENT_ORDER_ID_CONFLICT. A refused order (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored order in error.details.order. Status: submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while reconciling).',
+        'Places an order (live account: real money; run preview_order first). Pass a client_order_id to make retries safe: same id + same parameters returns the existing order (replayed: true), other parameters fail with CLIENT_ORDER_ID_CONFLICT. A refused order (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored order in error.details.order. With require_confirmation on the account a human accepts each order (elicitation). Status: submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while reconciling).',
       input: placeOrderInput,
       output: placedOrderOutput,
       // Not idempotent by itself: only a client_order_id makes a repeat return the first order.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       handler: async (a, ctx) => {
         const { account, request } = splitOrderArgs(a);
-        const { order, replayed } = await services.orders.placeOrder(account, request, ctx.actor);
+        const { order, replayed } = await services.orders.placeOrder(account, request, ctx.actor, ctx.confirm ? { confirm: ctx.confirm } : {});
         if (replayed) return { order, replayed: true };
-        if (order.status === 'rejected') throw refusalOf(order);
+        if (order.status === 'rejected' || cancelledOnArrival(order)) throw refusalOf(order);
         return { order };
       },
     }),

@@ -47,6 +47,7 @@ export const getAccountOutput = account.extend({
   has_credentials: z.boolean(),
   credentials_set_at: z.string().optional(),
   limits: riskLimitsSchema.strip(),
+  require_confirmation: z.boolean().optional(),
   last_balance_at: z.string().optional(),
 });
 export const balancesOutput = z.object({ account: z.string(), as_of: z.string(), balances: z.array(balance) });

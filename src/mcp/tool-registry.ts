@@ -19,12 +19,16 @@ import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { OrderConfirmer } from '../services/ports.ts';
 import { checkArgumentDepth } from './argument-depth.ts';
+import { elicitationConfirmer } from './confirm.ts';
 import { invalidArguments, successResult, toToolError } from './errors.ts';
 
 export interface ToolContext {
   /** Audit actor, e.g. "mcp:stdio" or "mcp:<session id>". */
   actor: string;
+  /** Asks the human to confirm an order (present when the client declared elicitation). */
+  confirm?: OrderConfirmer;
 }
 
 type InputSchema = z.ZodObject<z.ZodRawShape>;
@@ -176,7 +180,7 @@ export class ToolRegistry {
   }
 
   /** Validates, runs and maps one call; never throws for a known tool. */
-  async call(name: string, rawArgs: unknown): Promise<CallToolResult> {
+  async call(name: string, rawArgs: unknown, extra: Omit<ToolContext, 'actor'> = {}): Promise<CallToolResult> {
     const spec = this.tools.get(name);
     if (!spec) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; call tools/list for the available tools`);
     const started = performance.now();
@@ -185,7 +189,7 @@ export class ToolRegistry {
       checkArgumentDepth(rawArgs);
       const parsed = spec.input.safeParse(rawArgs ?? {});
       if (!parsed.success) throw invalidArguments(parsed.error.issues, Object.keys(spec.input.shape));
-      const out = await spec.handler(parsed.data, { actor: this.opts.actor() });
+      const out = await spec.handler(parsed.data, { ...extra, actor: this.opts.actor() });
       // Parsing strips anything undocumented; a mismatch is our bug, reported as INTERNAL.
       const checked = spec.output.safeParse(out);
       if (!checked.success) {
@@ -207,6 +211,9 @@ export class ToolRegistry {
     server.registerCapabilities({ tools: { listChanged: false } });
     let listed: Tool[] | undefined; // built on first request: JSON schemas cost a little
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (listed ??= this.list()) }));
-    server.setRequestHandler(CallToolRequestSchema, (req) => this.call(req.params.name, req.params.arguments));
+    server.setRequestHandler(CallToolRequestSchema, (req, extra) => {
+      const confirm = elicitationConfirmer(server, extra.signal);
+      return this.call(req.params.name, req.params.arguments, confirm ? { confirm } : {});
+    });
   }
 }

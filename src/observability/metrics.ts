@@ -28,6 +28,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean; accountLabels?: 
     /** Registered only with accountLabels: its label is the account reference. */
     connectionState: new Gauge({ name: 'exec_mcp_connection_live', help: '1 when the account connection is live', labelNames: ['account'], registers: accountLabels ? [registry] : [] }),
     connectionsLive: new Gauge({ name: 'exec_mcp_connections_live', help: 'Account connections of this process that are live, per exchange', labelNames: ['exchange'], registers: [registry] }),
+    /** Registered only with accountLabels: its label is the account reference. */
+    streamChannels: new Gauge({ name: 'exec_mcp_stream_channels', help: 'Private exchange stream channels subscribed now, per account (markets with live orders, configured ones, on demand)', labelNames: ['account'], registers: accountLabels ? [registry] : [] }),
+    streamChannelsTotal: new Gauge({ name: 'exec_mcp_stream_channels_total', help: 'Private exchange stream channels subscribed now, all accounts of this process', registers: [registry] }),
     accountsStreamDown: new Gauge({ name: 'exec_mcp_accounts_stream_down', help: 'Accounts whose exchange stream this process started and that is not live now (backoff, reconnecting)', registers: [registry] }),
     mcpCalls: new Counter({ name: 'exec_mcp_mcp_calls_total', help: 'MCP tool calls', labelNames: ['tool', 'result'], registers: [registry] }),
     // Memory itself: exec_mcp_process_resident_memory_bytes and exec_mcp_nodejs_heap_size_used_bytes (default metrics).

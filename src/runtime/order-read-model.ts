@@ -74,7 +74,7 @@ export interface FillPosition {
  * The account reference comes from the same statement (accountRef(): "<exchange>:<exchange_account_id>"),
  * a primary-key lookup per row, instead of one directory call (a statement) per row in JS.
  */
-const VIEW_COLS =
+export const VIEW_COLS =
   'order_id, account_id, client_order_id, exchange_order_id, market, side, type, time_in_force, amount, price, status, ' +
   'filled_amount, average_price, fee_total, status_reason, created_at, updated_at, ' +
   "(SELECT a.exchange || ':' || a.exchange_account_id FROM accounts a WHERE a.id = orders.account_id) AS account_ref";

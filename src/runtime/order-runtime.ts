@@ -61,7 +61,9 @@ export class OrderRuntime {
     this.live = new LiveOrderIndex(this.store);
     this.changes = new OrderChangeFeed(deps.logger);
     const scheduler = deps.scheduler ?? realScheduler;
+    this.quarantine = new FillQuarantine({ audit: deps.audit, logger: deps.logger, nowIso: () => this.nowIso(), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
     this.host = createRuntimeHost({
+      quarantine: this.quarantine,
       index: this.live,
       directory: deps.directory,
       registry: deps.registry,
@@ -90,10 +92,8 @@ export class OrderRuntime {
       ...(deps.inflight ? { options: deps.inflight } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
-    this.quarantine = new FillQuarantine({ audit: deps.audit, logger: deps.logger, nowIso: () => this.nowIso(), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
     this.reconciler = new Reconciler({
       host: this.host,
-      quarantine: this.quarantine,
       logger: deps.logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       outboxBusy,
@@ -106,8 +106,7 @@ export class OrderRuntime {
       directory: deps.directory,
       logger: deps.logger,
       scheduler,
-      quarantine: this.quarantine,
-      reconcile: (record, trigger) => void this.reconcileAccount(record, trigger).catch(() => undefined),
+      reconcile: (record, trigger, market) => void this.reconcileAccount(record, trigger, market).catch(() => undefined),
     });
   }
 
@@ -188,8 +187,9 @@ export class OrderRuntime {
     return this.deliver(orderId, event, actor);
   }
 
-  reconcileAccount(record: AccountRecord, trigger: string): Promise<ReconcileResult> {
-    return this.reconciler.reconcileAccount(record, trigger);
+  /** Reconciles the account (or only its orders and fills on `market`). */
+  reconcileAccount(record: AccountRecord, trigger: string, market?: string): Promise<ReconcileResult> {
+    return this.reconciler.reconcileAccount(record, trigger, market);
   }
 
   // ------------------------------------------------------------------ reads

@@ -124,7 +124,7 @@ export class AccountsServiceImpl implements AccountsService {
       const parent = v.parent ? this.resolveParent(v.parent, v.exchange) : undefined;
       const limits = v.limits ?? {};
       const rec = this.repository.insert(
-        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }) },
+        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }), ...(v.require_confirmation && { require_confirmation: true }) },
         this.now(),
       );
       const { created_at: _c, updated_at: _u, ...fields } = rec.account;
@@ -189,6 +189,10 @@ export class AccountsServiceImpl implements AccountsService {
       if (p.limits !== undefined && canonicalJson(p.limits) !== canonicalJson(a.limits)) {
         changes.limits = p.limits;
         diff.limits = { from: a.limits, to: p.limits };
+      }
+      if (p.require_confirmation !== undefined && p.require_confirmation !== (a.require_confirmation ?? false)) {
+        changes.require_confirmation = p.require_confirmation;
+        diff.require_confirmation = { from: a.require_confirmation ?? false, to: p.require_confirmation };
       }
       if (Object.keys(diff).length === 0) return a; // nothing changed: no write, no audit row
       const updated = this.repository.update(rec.key, changes, this.now());

@@ -272,7 +272,8 @@ function sameBalances(a: BalanceView[], b: BalanceView[]): boolean {
 
 const storedBalances = z.array(z.object({ currency: z.string(), total: z.string(), available: z.string(), reserved: z.string() }));
 
-function parseBalances(json: string): BalanceView[] {
+/** Stored snapshot JSON -> balances ([] when unreadable). */
+export function parseBalances(json: string): BalanceView[] {
   try {
     const r = storedBalances.safeParse(JSON.parse(json));
     return r.success ? r.data.map(view) : [];

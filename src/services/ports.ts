@@ -6,7 +6,7 @@
  */
 import type { Account, AccountMode, ExchangeId, RiskLimits } from '../domain/account.ts';
 import type { Currency, Market } from '../domain/market.ts';
-import type { FillView, OrderRequest, OrderStatus, OrderView } from '../domain/order.ts';
+import type { FillView, OrderRequest, OrderStatus, OrderView, Side } from '../domain/order.ts';
 import type { Problem } from '../domain/errors.ts';
 
 /** Who did it, for the audit log: "mcp:<session>", "dashboard:admin", "cli", "system". */
@@ -21,6 +21,8 @@ export interface AccountInput {
   mode?: AccountMode; // default: live for bitstamp, paper for paper
   enabled?: boolean;
   limits?: RiskLimits;
+  /** place_order asks a human to confirm each order of this account (MCP elicitation). */
+  require_confirmation?: boolean;
   /** Paper only: starting balances, e.g. {USD: "10000"}. */
   initial_balances?: Record<string, string>;
 }
@@ -133,6 +135,20 @@ export interface PlacedOrder {
   replayed: boolean;
 }
 
+/** What place_order shows a human on an account with require_confirmation. */
+export interface OrderConfirmationRequest {
+  account: string;
+  /** One readable line: side, amount, market, price or type, time in force, estimated value. */
+  message: string;
+}
+/** The human's answer; "unanswered" = no answer in time (the order is not placed either). */
+export type ConfirmationAnswer = 'accept' | 'decline' | 'cancel' | 'unanswered';
+/** Asks the human (MCP elicitation); absent when the client cannot ask. */
+export type OrderConfirmer = (request: OrderConfirmationRequest) => Promise<ConfirmationAnswer>;
+export interface PlaceOptions {
+  confirm?: OrderConfirmer;
+}
+
 export interface OrdersService {
   /** Validates (market rules, risk caps, kill switch), then creates the order actor. Idempotent per client_order_id. */
   place(account: string, request: OrderRequest, actor: Actor): Promise<OrderView>;
@@ -141,7 +157,7 @@ export interface OrdersService {
    * parameters returns the existing order (replayed: true); with other parameters it fails with
    * CLIENT_ORDER_ID_CONFLICT naming the existing order.
    */
-  placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder>;
+  placeOrder(account: string, request: OrderRequest, actor: Actor, opts?: PlaceOptions): Promise<PlacedOrder>;
   /** How much of its risk caps the account has used today (UTC; simulated day for a backtest). */
   riskUsage(account: string): RiskUsage;
   preview(account: string, request: OrderRequest): Promise<OrderPreview>;
@@ -317,9 +333,31 @@ export interface ConnectionStatusView {
   state: string;
   since: string;
   last_error?: string;
+  /** Private channels subscribed now (absent until this process's stream reported them). */
+  channels?: number;
+}
+/** An exchange fill kept aside, not applied: its market or side differs from its order's, or its price is worse than the limit. */
+export interface QuarantinedFillView {
+  account: string;
+  order_id: string;
+  fill_id: string;
+  exchange_order_id: string;
+  market: string;
+  side: Side;
+  amount: string;
+  price: string;
+  /** When the exchange says the fill happened. */
+  fill_at: string;
+  reason: string;
+  /** Who brought it: exchange (stream or command answer), system:reconcile, system:inflight-check. */
+  source: string;
+  /** When it was kept aside. */
+  at: string;
 }
 export interface StatusService {
   connections(): ConnectionStatusView[];
+  /** Fills kept aside since this process started, newest first (bounded; each also has a `fill.quarantined` audit row). */
+  quarantinedFills(): QuarantinedFillView[];
   metadata(): MetadataStatus[];
   ready(): { ready: boolean; checks: Record<string, boolean | string> };
   /**
@@ -327,6 +365,61 @@ export interface StatusService {
    * equal values mean nothing changed in between, so a page built from the store may be reused.
    */
   storeVersion(): string;
+}
+
+// ---------------------------------------------------------------- history (src/services/history.ts)
+/** Time range of a history read: ISO instants, `since` inclusive, `until` exclusive. */
+export interface HistoryRange {
+  since?: string;
+  until?: string;
+}
+/** One page, newest first; `next` is the opaque cursor of the following (older) page, absent on the last. */
+export interface HistoryPage<T> {
+  items: T[];
+  next?: string;
+}
+export interface OrderHistoryFilter extends HistoryRange {
+  account?: string;
+  market?: string;
+  statuses?: readonly OrderStatus[];
+  cursor?: string;
+  limit?: number; // default 100, max 1000
+}
+/** A fill with the reference of its account (the dashboard lists fills across accounts). */
+export interface AccountFillView extends FillView {
+  account: string;
+}
+export interface FillHistoryFilter extends HistoryRange {
+  account?: string;
+  market?: string;
+  cursor?: string;
+  limit?: number;
+}
+export interface AuditHistoryFilter extends HistoryRange {
+  /** The seq to page below (the cursor of the audit log, also shown on the page). */
+  before?: number;
+  limit?: number; // default 50, max 500
+}
+export interface BalanceHistoryFilter extends HistoryRange {
+  currency?: string;
+  cursor?: string;
+  limit?: number;
+}
+export interface OrderDetail {
+  order: OrderView;
+  /** Oldest first. */
+  fills: AccountFillView[];
+  /** Every audit row about the order (creation, each transition, quarantined fills), oldest first. */
+  audit: AuditEntryView[];
+}
+/** Dashboard reads of the stored history: one order with its trail, and paged, date-ranged lists for pages and CSV. */
+export interface HistoryService {
+  /** By public order_id, whatever the account; ORDER_NOT_FOUND otherwise. */
+  order(orderId: string): OrderDetail;
+  orders(filter: OrderHistoryFilter): HistoryPage<OrderView>;
+  fills(filter: FillHistoryFilter): HistoryPage<AccountFillView>;
+  audit(filter: AuditHistoryFilter): HistoryPage<AuditEntryView>;
+  balances(account: string, filter: BalanceHistoryFilter): HistoryPage<{ at: string; balances: BalanceView[] }>;
 }
 
 /** Dashboard sessions ended by logout, remembered across restarts (services/revoked-sessions.ts). */
@@ -350,4 +443,5 @@ export interface Services {
   status: StatusService;
   /** Unset (tests with fake services): logouts are remembered in memory only. */
   sessions?: RevokedSessions;
+  history: HistoryService;
 }

@@ -25,6 +25,8 @@ import { landingRoutes } from './routes/landing.ts';
 import { liveRoutes } from './routes/live.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { portfolioRoutes } from './routes/portfolio.ts';
+import { orderPageRoutes } from './routes/order-page.ts';
+import { fillRoutes } from './routes/fills.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
 
@@ -141,6 +143,8 @@ export function createWebApp(deps: WebAppDeps): Koa {
     accountRoutes(routeDeps),
     accountSettingsRoutes(routeDeps),
     orderRoutes(routeDeps),
+    orderPageRoutes(routeDeps),
+    fillRoutes(routeDeps),
     balanceRoutes(routeDeps),
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),

@@ -23,6 +23,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   OUTCOME_UNKNOWN: 504,
   CLIENT_ORDER_ID_CONFLICT: 409,
+  CONFIRMATION_REQUIRED: 409,
+  CONFIRMATION_DECLINED: 409,
   INTERNAL: 500,
 };
 
@@ -116,7 +118,12 @@ async function handleDomainError(ctx: Context, e: DomainError, logger: Logger): 
       logger.error({ err: renderErr, path: ctx.path }, 'could not re-render the form');
     }
   }
-  await renderErrorPage(ctx, status, titleFor(status), e.message, e.code);
+  await renderErrorPage(ctx, status, titleFor(status), dashboardWording(e.message), e.code);
+}
+
+/** Service messages are written for MCP clients; on the dashboard the list to look in is a page, not a tool. */
+export function dashboardWording(message: string): string {
+  return message.replace(/ as listed by list_accounts\b/, ' as listed on the Accounts page').replace(/ as listed by list_orders\b/, ' as listed on the Orders page');
 }
 
 function titleFor(status: number): string {

@@ -23,7 +23,16 @@ export interface Faults {
   badSignature?: FaultRule;
   /** 200 with a body that is not the documented shape. */
   malformed?: FaultRule;
-  ws: { dropRate: number; duplicateRate: number; reorderRate: number; muteHeartbeat: boolean };
+  ws: {
+    dropRate: number;
+    duplicateRate: number;
+    reorderRate: number;
+    muteHeartbeat: boolean;
+    /** Subscribes of these channels (exact names, or markets: "btcusd") get a bts:error (channel ""), as Bitstamp answers a refused subscribe. */
+    failChannels?: string[];
+    /** Subscribes of these channels (or markets) are never answered. */
+    silentChannels?: string[];
+  };
   tokenValidSec: number;
   /** Server-side limits per API key (BITSTAMP.md §4). */
   rateLimit: { perSecond: number; perTenMinutes: number };

@@ -23,6 +23,7 @@ let dataDir: string;
 let serve: ChildProcess | undefined;
 let client: Client;
 let logs = '';
+let baseUrl = '';
 
 function env(): NodeJS.ProcessEnv {
   return {
@@ -34,6 +35,8 @@ function env(): NodeJS.ProcessEnv {
     BITSTAMP_API_URL: emulator.apiUrl,
     BITSTAMP_WS_URL: emulator.wsUrl,
     EXEC_MCP_LOG_LEVEL: 'info',
+    // No live orders yet: only the configured market's channels come up at connect.
+    BITSTAMP_STREAM_MARKETS: '424242=btcusd',
   };
 }
 
@@ -86,6 +89,7 @@ beforeAll(async () => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
+        baseUrl = m[1] ?? '';
         resolve(`${m[1]}/mcp`);
       }
     });
@@ -114,6 +118,12 @@ describe('service against the Bitstamp emulator', () => {
     await until('the private my_trades subscription', async () =>
       emulator.wsServer.subscriptions().some((c) => c.startsWith('private-my_trades_btcusd-424242')) ? true : undefined,
     );
+    // Only what is needed: the configured market's two channels, counted in /metrics (no account label by default).
+    expect(emulator.wsServer.subscriptions().sort()).toEqual(['private-my_orders_btcusd-424242', 'private-my_trades_btcusd-424242']);
+    await until('the channel gauge', async () => {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      return text.includes('exec_mcp_stream_channels_total 2') ? true : undefined;
+    });
 
     const placed = await call<{ order: Order }>('place_order', {
       account: 'bitstamp:424242', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '59000', client_order_id: 'e2e-fill',

@@ -82,6 +82,24 @@ describe('exec-mcp accounts (in process, real service and database)', () => {
     expect(opened.every((c) => c.dataDir === dir)).toBe(true);
   });
 
+  it('--require-confirmation on|off on add and update: stored, shown, audited; other values are usage errors', async () => {
+    expect((await run(['add', '--name', 'main', '--exchange', 'bitstamp', '--exchange-account-id', '5', '--require-confirmation', 'on'])).code).toBe(0);
+    expect(JSON.parse((await run(['show', 'main', '--json'])).stdout)).toMatchObject({ require_confirmation: true });
+    expect((await run(['show', 'main'])).stdout).toMatch(/^confirmation\s+required/m);
+    expect((await run(['update', 'main', '--require-confirmation', 'off'])).stdout).toBe('updated account main (bitstamp:5)\n');
+    expect(JSON.parse((await run(['show', 'main', '--json'])).stdout).require_confirmation).toBeUndefined();
+    expect((await run(['show', 'main'])).stdout).toMatch(/^confirmation\s+not required/m);
+    const db = openDb(path.join(dir, 'exec-mcp.sqlite'));
+    const rows = db.prepare("SELECT action, payload FROM audit_log WHERE action IN ('account.create', 'account.update') ORDER BY seq").all() as { action: string; payload: string }[];
+    closeDb(db);
+    expect(rows.map((r) => r.action)).toEqual(['account.create', 'account.update']);
+    expect(JSON.parse(rows[0]!.payload)).toMatchObject({ require_confirmation: true });
+    expect(JSON.parse(rows[1]!.payload)).toEqual({ changes: { require_confirmation: { from: true, to: false } } });
+    const bad = await run(['update', 'main', '--require-confirmation', 'maybe']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^--require-confirmation takes on or off/);
+  });
+
   it('set-credentials reads the secret from stdin; it never reaches stdout, stderr or the audit log', async () => {
     await run(['add', '--name', 'main', '--exchange', 'bitstamp', '--exchange-account-id', '1']);
     const r = await run(['set-credentials', 'main', '--api-key', 'abcdKEY000000000wxyz'], `${SECRET}\n`);

@@ -12,6 +12,7 @@ import { OPEN_STATUSES } from '../../src/domain/order.ts';
 import type {
   AccountDetail, AccountInput, AccountPatch, AuditEntryView, BalanceView, BalancesResult, MetadataStatus, Services,
 } from '../../src/services/ports.ts';
+import { fakeHistory } from './web-fake-history.ts';
 
 function invalid(field: string, message: string): DomainError {
   return new DomainError('INVALID_ARGUMENT', message, { fields: [field] });
@@ -99,6 +100,8 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         if (patch.name !== undefined) next.name = patch.name;
         if (patch.mode !== undefined) next.mode = patch.mode;
         if (patch.enabled !== undefined) next.enabled = patch.enabled;
+        if (patch.require_confirmation === true) next.require_confirmation = true;
+        if (patch.require_confirmation === false) delete next.require_confirmation;
         if (patch.parent !== undefined) { if (patch.parent === '') delete next.parent; else next.parent = patch.parent; }
         let key = accountRef(a);
         if (patch.exchange_account_id !== undefined) {
@@ -274,12 +277,14 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       verify: () => ({ ok: true, rows: audit.length }),
     },
     status: {
-      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now() })),
+      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now(), channels: 6 })),
+      quarantinedFills: () => [],
       metadata: () => [{ ...metadata }],
       ready: () => ({ ready: true, checks: { db: true, migrations: true, actors: true } }),
       // The fake keeps no change counter: a new value on every call, so nothing is ever reused.
       storeVersion: () => String(++storeVersion),
     },
+    history: fakeHistory({ orders, audit, snapshots, resolve }),
   };
   return services;
 }

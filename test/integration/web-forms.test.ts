@@ -87,6 +87,24 @@ describe('edit, enable/disable, delete', () => {
     expect(last?.actor).toBe('dashboard:admin');
   });
 
+  it('require_confirmation is a switch of the edit form: on, shown checked, off again, each change audited', async () => {
+    const form = async (): Promise<string> => /<form[^>]*id="account-form"[^>]*>([\s\S]*?)<\/form>/.exec((await admin.get('/dashboard/accounts/bitstamp/998877/edit')).text)?.[1] ?? '';
+    expect(await form()).toMatch(/name="require_confirmation" role="switch"\s*>/);
+    const base = { name: 'live-one', exchange_account_id: '998877', mode: 'live', enabled: 'on' };
+    expect((await admin.post('/dashboard/accounts/bitstamp/998877/edit', { ...base, require_confirmation: 'on' })).status).toBe(303);
+    expect(services.accounts.get('bitstamp:998877').require_confirmation).toBe(true);
+    expect(services.audit.page({ limit: 1 })[0]?.payload).toEqual({ changes: { require_confirmation: true } });
+    expect(await form()).toMatch(/name="require_confirmation" role="switch" checked/);
+    // The form sends only what changed (an empty patch here); unchecked (absent) turns it off.
+    const rows = services.audit.page({ limit: 1000 }).length;
+    await admin.post('/dashboard/accounts/bitstamp/998877/edit', { ...base, require_confirmation: 'on' });
+    expect(services.audit.page({ limit: 1000 }).length).toBe(rows + 1);
+    expect(services.audit.page({ limit: 1 })[0]?.payload).toEqual({ changes: {} });
+    await admin.post('/dashboard/accounts/bitstamp/998877/edit', base);
+    expect(services.accounts.get('bitstamp:998877').require_confirmation).toBeUndefined();
+    expect(services.audit.page({ limit: 1 })[0]?.payload).toEqual({ changes: { require_confirmation: false } });
+  });
+
   it('the edit form carries every account form field (exchange read-only); another exchange is refused, not ignored', async () => {
     const page = await admin.get('/dashboard/accounts/bitstamp/998877/edit');
     const form = /<form[^>]*id="account-form"[^>]*>([\s\S]*?)<\/form>/.exec(page.text)?.[1] ?? '';
@@ -268,6 +286,8 @@ describe('read pages', () => {
   it('status: connections, metadata and "refresh now"', async () => {
     const page = await admin.get('/dashboard/status');
     expect(page.text).toContain('bitstamp:998877');
+    // The stream's subscribed channel count, per account.
+    expect(page.text).toMatch(/<td>bitstamp:998877<\/td>.*?<td class="num">6<\/td>/s);
     expect(page.text).toContain('bundled-snapshot');
     const r = await admin.post('/dashboard/status/refresh', { exchange: 'bitstamp' });
     expect(r.status).toBe(303);

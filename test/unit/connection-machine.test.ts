@@ -52,6 +52,16 @@ describe('connection machine (pure transitions)', () => {
     expect(snap.context.pending).toEqual(['private-my_trades_btcusd-7']);
   });
 
+  it('a failed channel (CHANNEL_FAILED) leaves pending without a backoff: the rest go live; a 4009 (SUBSCRIBE_FAILED) still backs off', () => {
+    const { snap, actions } = run([...LIVE_PATH.slice(0, 4), { type: 'CHANNEL_FAILED', channel: 'private-my_trades_btcusd-7' }]);
+    expect(snap.matches('live')).toBe(true);
+    expect(actions).not.toContain('closeSocket');
+    expect(snap.context.attempt).toBe(0);
+    expect(run([...LIVE_PATH.slice(0, 4), { type: 'SUBSCRIBE_FAILED', error: '4009 Connection is unauthorized.' }]).snap.value).toBe('backoff');
+    // Once live, a channel's failure is the driver's business: the machine stays live.
+    expect(run([...LIVE_PATH, { type: 'CHANNEL_FAILED', channel: 'private-my_orders_ethusd-7' }]).snap.matches('live')).toBe(true);
+  });
+
   it('passes the effect data as action params', () => {
     let [snap] = initialTransition(connectionMachine, input);
     [snap] = transition(connectionMachine, snap, { type: 'START' });

@@ -275,7 +275,14 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
       report: async () => ({ backtest_id: 'BT1', clock: now(), balances: [], fills: [], fees_paid: {}, pnl: { quote_currency: 'USD', value: '0' }, equity_curve: [], digest: '0'.repeat(64) }),
     },
     audit: { page: () => [], verify: () => ({ ok: true, rows: 0 }) },
-    status: { connections: () => [], metadata: () => [], ready: () => ({ ready: true, checks: {} }), storeVersion: () => String(mutations) },
+    status: { connections: () => [], quarantinedFills: () => [], metadata: () => [], ready: () => ({ ready: true, checks: {} }), storeVersion: () => String(mutations) },
+    history: {
+      order: () => { throw new Error('not in fake'); },
+      orders: () => ({ items: [] }),
+      fills: () => ({ items: [] }),
+      audit: () => ({ items: [] }),
+      balances: () => ({ items: [] }),
+    },
   };
   return services;
 }

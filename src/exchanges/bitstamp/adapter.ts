@@ -47,6 +47,8 @@ export const INSTANT_BUY_SENT_AS: 'market' | 'instant' = 'market';
 const FEE_RATES_TTL_MS = 3_600_000;
 const FILL_PAGE = 1000;
 const MAX_FILL_PAGES = 20;
+/** How long an order waits for its market's channels before it is sent anyway (reconciliation covers it). */
+const STREAM_WAIT_MS = 5_000;
 
 export interface BitstampAdapterOptions {
   account: string; // account reference "bitstamp:<id>", for logs
@@ -62,6 +64,8 @@ export interface BitstampAdapterOptions {
   identity?: IdentityGate;
   /** Connection state reported without the stream (a refused account is `stopped` with the reason). */
   reportState?: (state: string, lastError?: string) => void;
+  /** Bound of the wait for a market's channels before its first order (default 5 s). */
+  streamWaitMs?: number;
 }
 
 export interface ConnectionStatus {
@@ -101,6 +105,7 @@ export class BitstampAdapter implements ExchangeAdapter {
   async placeOrder(cmd: PlaceOrderCommand): Promise<OrderAck> {
     await this.requireCredentials();
     const pair = cmd.market.toLowerCase();
+    await this.ensureStream(pair);
     const base = { amount: cmd.amount, client_order_id: cmd.clientOrderId };
     let ack;
     if (cmd.type === 'limit') ack = await this.o.rest.placeLimit(cmd.side, pair, limitParams(cmd));
@@ -108,6 +113,22 @@ export class BitstampAdapter implements ExchangeAdapter {
     else ack = await this.o.rest.placeInstant(cmd.side, pair, base);
     this.hints.remember({ exchangeOrderId: ack.id, clientOrderId: cmd.clientOrderId }, { market: pair, side: cmd.side });
     return { exchangeOrderId: ack.id, at: (ack.datetime !== undefined ? bitstampDatetimeToIso(ack.datetime) : undefined) ?? isoAt(this.o.clock.now()) };
+  }
+
+  /**
+   * Subscribes the market's private channels before its first order goes out, so its events are
+   * not missed (the stream reconciles the market once acked). Bounded: on a timeout or a channel
+   * error the order is sent anyway; fills then arrive through reconciliation and the channel retries.
+   */
+  private async ensureStream(market: string): Promise<void> {
+    if (!this.started) return;
+    const ok = await this.o.stream.ensureMarket(market, this.o.streamWaitMs ?? STREAM_WAIT_MS);
+    if (!ok) this.o.logger.warn({ account: this.o.account, market }, 'market channels not subscribed in time; order sent anyway');
+  }
+
+  /** Private channels subscribed now (status page, /metrics). */
+  get streamChannels(): number {
+    return this.o.stream.channelCount;
   }
 
   /**

@@ -6,7 +6,7 @@ import { onFormError } from '../errors.ts';
 import { checkbox, formFields } from '../forms.ts';
 import { accountFormValues, accountFormValuesOf, accountInputFromForm, accountPatchFromForm, limitsFormValuesOf } from './account-form.ts';
 import { DASHBOARD_ACTOR, accountPath, refFromParams, seeOther, type RouteDeps } from './common.ts';
-import { accountChoices, dashboardData } from './dashboard-data.ts';
+import { accountChoices, dashboardData, withBacktestFilter } from './dashboard-data.ts';
 
 const ACCOUNT = '/dashboard/accounts/:exchange/:exchange_account_id';
 
@@ -19,7 +19,7 @@ export function accountRoutes({ services }: RouteDeps): Router {
   const router = new Router();
 
   router.get('/dashboard', async (ctx) => {
-    await ctx.render('dashboard.njk', { title: 'Accounts', nav: 'accounts', ...dashboardData(services), values: { enabled: true }, errors: {} });
+    await ctx.render('dashboard.njk', { title: 'Accounts', nav: 'accounts', ...withBacktestFilter(dashboardData(services), ctx.query['backtests'] === 'show'), values: { enabled: true }, errors: {} });
   });
 
   router.post('/dashboard/accounts', async (ctx) => {
@@ -27,7 +27,7 @@ export function accountRoutes({ services }: RouteDeps): Router {
     onFormError(ctx, {
       view: 'dashboard.njk',
       values: accountFormValues(f),
-      locals: () => ({ title: 'Accounts', nav: 'accounts', add_open: true, ...dashboardData(services) }),
+      locals: () => ({ title: 'Accounts', nav: 'accounts', add_open: true, ...withBacktestFilter(dashboardData(services), false) }),
     });
     const a = services.accounts.create(accountInputFromForm(f), DASHBOARD_ACTOR);
     flash(ctx, 'ok', `Account ${a.name} (${accountRef(a)}) created.`);
