@@ -107,6 +107,21 @@ describe.skipIf(!HAVE_CHROMIUM)('live dashboard pages in a browser', () => {
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
+  it("an order's own page shows its fill without a reload", async () => {
+    const order = await app.services.orders.place(REF, { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.02', price: '47000', client_order_id: 'live-e2e-3' }, 'test:e2e');
+    expect(order.status).toBe('open');
+    await page.goto(`${web.base}/dashboard/orders/${encodeURIComponent(order.order_id)}`);
+    await expect(page.locator('#order-status').textContent()).resolves.toBe('open');
+    await page.waitForSelector('body[data-live="on"]');
+    await page.evaluate(() => {
+      (window as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+    prices.set('btcusd', '46000');
+    await page.waitForFunction(() => document.getElementById('order-status')?.textContent === 'filled', undefined, { timeout: 20_000 });
+    await page.waitForSelector('#order-fills tbody tr');
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
   it('the portfolio page draws its value chart, with PnL from the fills above', async () => {
     const res = await page.goto(`${web.base}/dashboard/accounts/paper/live-1/portfolio`);
     expect(res?.status()).toBe(200);
