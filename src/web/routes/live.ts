@@ -4,6 +4,8 @@ import { sessionOf, type EndedSessions } from '../auth.ts';
 import { LiveHub, type LiveClient } from '../live-hub.ts';
 import type { RouteDeps } from './common.ts';
 
+const MAX_BUFFERED = 64 * 1024;
+
 /**
  * GET /dashboard/events: the live channel (text/event-stream) of a logged-in session, behind the
  * same login gate as every dashboard route; ended at once when that session logs out.
@@ -16,7 +18,9 @@ export function liveRoutes(deps: RouteDeps & { ended: EndedSessions; hub?: LiveH
     const stream = new PassThrough();
     const client: LiveClient = {
       sid: sessionOf(ctx)?.sid,
-      write: (text) => void stream.write(text),
+      // A reader that stopped reading (a frozen tab): events are dropped past this, never buffered
+      // without bound; its next event after it catches up makes the page re-fetch the newest state.
+      write: (text) => void (stream.writableLength < MAX_BUFFERED ? stream.write(text) : undefined),
       close: () => void stream.end(),
     };
     if (!hub.add(client)) ctx.throw(503, 'too many live streams are open; the page still works, reload it to see changes');
