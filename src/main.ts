@@ -42,6 +42,7 @@ import { HistoryServiceImpl } from './services/history.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
+import { PortfolioServiceImpl } from './services/portfolio.ts';
 import { PositionsServiceImpl } from './services/positions.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
@@ -290,20 +291,21 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
     });
+    const marketOf = (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market);
+    // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
+    const markPrice = async (r: AccountRecord, market: string): Promise<string | undefined> => {
+      if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);
+      if (r.account.exchange !== 'paper' && config.offline && config.priceMcp === undefined) return undefined;
+      const fromSource = await priceSource.price(market).catch(() => undefined);
+      if (fromSource !== undefined || r.account.exchange !== 'paper') return fromSource;
+      const venue = registry.get(r);
+      return venue instanceof PaperExchangeAdapter ? venue.engine.lastPrice(market) : undefined;
+    };
     const positions = new PositionsServiceImpl({
-      db, clock, directory,
-      marketOf: (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market),
-      // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
-      markPrice: async (r: AccountRecord, market: string): Promise<string | undefined> => {
-        if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);
-        if (r.account.exchange !== 'paper' && config.offline && config.priceMcp === undefined) return undefined;
-        const fromSource = await priceSource.price(market).catch(() => undefined);
-        if (fromSource !== undefined || r.account.exchange !== 'paper') return fromSource;
-        const venue = registry.get(r);
-        return venue instanceof PaperExchangeAdapter ? venue.engine.lastPrice(market) : undefined;
-      },
+      db, clock, directory, marketOf, markPrice,
       nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
     });
+    const portfolio = new PortfolioServiceImpl({ db, clock, directory, balances, positions, marketOf, markPrice });
     const auditService = new AuditServiceImpl(audit);
 
     const ready = (): ReadyReport & { streams_down: string[] } => {
@@ -333,7 +335,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     };
     const sessions = new RevokedSessionsImpl({ db, clock });
     const history = new HistoryServiceImpl({ db, directory, reads: runtime.reads });
-    const services: Services = { accounts, orders, markets, balances, fees, positions, backtests, audit: auditService, status, sessions, history };
+    const services: Services = { accounts, orders, markets, balances, fees, positions, portfolio, backtests, audit: auditService, status, sessions, history };
 
     const app: App = {
       config,
@@ -379,7 +381,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
           stops.push(job.stop);
         }
-        snapshots = startBalanceSnapshots({ services, logger, intervalMs: config.balanceSnapshotMs });
+        // watchMs: accounts the CLI creates or gives credentials while this process runs get their first snapshot too.
+        snapshots = startBalanceSnapshots({ services, logger, intervalMs: config.balanceSnapshotMs, watchMs: 5_000, storeVersion: () => dbChangeStamp(db) });
         stops.push(snapshots.stop);
         const feeRefresh = startFeeRefresh({ accounts, fees, logger });
         stops.push(feeRefresh.stop);

@@ -2,7 +2,8 @@
  * Balance snapshots: every enabled live/paper account at start and then every `intervalMs`
  * (EXEC_MCP_BALANCE_SNAPSHOT_S, default 5 min), and shortly after fills (an order's filled_amount
  * grew) or an account change (created, credentials set, enabled), debounced per account so a burst
- * costs one snapshot: a new account shows its balances at once, not 5 minutes later. Backtest accounts are skipped (their time is simulated), as are live accounts without
+ * costs one snapshot: a new account shows its balances at once, not 5 minutes later (also one
+ * created or given credentials by the CLI while serve runs: `watchMs`). Backtest accounts are skipped (their time is simulated), as are live accounts without
  * credentials (the fetch could only fail).
  */
 import { accountRef, type Account } from '../domain/account.ts';
@@ -23,6 +24,14 @@ export interface BalanceSnapshotDeps {
   scheduler?: Scheduler;
   /** Take one snapshot of every eligible account when the job starts (default true). */
   snapshotAtStart?: boolean;
+  /**
+   * Every `watchMs`, look for accounts created or whose credentials/enabled state changed in
+   * another process (the CLI, on a host where serve runs) and snapshot them as accountChanged()
+   * does; unset or 0: off (this process's own changes call accountChanged directly).
+   */
+  watchMs?: number;
+  /** Differs whenever stored data may have changed (status.storeVersion): the watch skips when equal. */
+  storeVersion?: () => string;
 }
 
 export interface BalanceSnapshotJob {
@@ -114,9 +123,31 @@ export function startBalanceSnapshots(deps: BalanceSnapshotDeps): BalanceSnapsho
     soon(accountRef(account), 'fill');
   };
 
+  // What the watch compares: an account that appears or changes these is snapshotted.
+  const fingerprints = (): Map<string, string> =>
+    new Map(services.accounts.listDetails().map((d) => [accountRef(d), JSON.stringify([d.enabled, d.created_at, d.credentials_set_at ?? null])]));
+  let watchTimer: TimerHandle | undefined;
+  const watch = (seen: Map<string, string>, stamp: string | undefined): void => {
+    watchTimer = scheduler.after(deps.watchMs ?? 0, () => {
+      if (stopped) return;
+      let next = seen;
+      const nowStamp = deps.storeVersion?.();
+      try {
+        if (nowStamp === undefined || nowStamp !== stamp) {
+          next = fingerprints();
+          for (const [ref, fp] of next) if (seen.get(ref) !== fp) accountChanged(ref);
+        }
+      } catch (err) {
+        logger.warn({ err: String(err) }, 'balance snapshot account watch failed');
+      }
+      watch(next, nowStamp);
+    });
+  };
+
   const unsubscribe = services.orders.onOrderChange(onOrderChange);
   if (deps.snapshotAtStart ?? true) track(runOnce());
   arm();
+  if ((deps.watchMs ?? 0) > 0) watch(fingerprints(), deps.storeVersion?.());
 
   return {
     runOnce,
@@ -125,6 +156,7 @@ export function startBalanceSnapshots(deps: BalanceSnapshotDeps): BalanceSnapsho
       stopped = true;
       unsubscribe();
       tickTimer?.cancel();
+      watchTimer?.cancel();
       for (const t of pendingByAccount.values()) t.cancel();
       pendingByAccount.clear();
       await Promise.allSettled([...inFlight]);

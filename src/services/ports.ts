@@ -268,6 +268,37 @@ export interface PositionsService {
   get(account: string): Promise<PositionsResult>;
 }
 
+// ---------------------------------------------------------------- portfolio (src/services/portfolio.ts)
+export interface PortfolioPoint {
+  at: string;
+  /** Sum of the valued currencies, in quote_currency. */
+  value: string;
+}
+
+export interface PortfolioResult {
+  account: string;
+  as_of: string;
+  quote_currency: string;
+  /** Other quote currencies the account could be shown in (its positions' quotes and held fiat). */
+  quote_choices: string[];
+  /** Oldest first; the last point is now (current balances at the marks), when balances are known. */
+  points: PortfolioPoint[];
+  value_now: string | null;
+  /** Held currencies left out of the value: no market against the quote, or no price. */
+  unvalued: string[];
+  /** Sums of get_positions' positions quoted in quote_currency. */
+  realized_pnl: string;
+  /** null when a position in this quote has no mark price. */
+  unrealized_pnl: string | null;
+  fees_paid: string;
+  /** Every position, exactly as get_positions answers. */
+  positions: PositionView[];
+}
+
+export interface PortfolioService {
+  get(account: string, opts?: { quote?: string; limit?: number }): Promise<PortfolioResult>;
+}
+
 // ---------------------------------------------------------------- backtests (src/services/backtests.ts)
 export interface BacktestsService {
   create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }>;
@@ -408,6 +439,8 @@ export interface Services {
   balances: BalancesService;
   fees: FeesService;
   positions: PositionsService;
+  /** Dashboard portfolio view (services/portfolio.ts); unset (tests with fake services): the page is 404. */
+  portfolio?: PortfolioService;
   backtests: BacktestsService;
   audit: AuditService;
   status: StatusService;

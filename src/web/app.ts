@@ -10,6 +10,7 @@ import type { Services } from '../services/ports.ts';
 import { EndedSessions, LoginRateLimiter, isLoggedIn, refuseEndedSessions, requireLogin, takeFlash } from './auth.ts';
 import { controlMount } from './control.ts';
 import { errorMiddleware } from './errors.ts';
+import { modeChoicesState } from './mode-choices.ts';
 import { hostGuard } from './host-guard.ts';
 import { healthRouter, type ReadyReport } from './health.ts';
 import { isPasswordHash } from './password.ts';
@@ -21,7 +22,9 @@ import { accountSettingsRoutes } from './routes/account-settings.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { balanceRoutes } from './routes/balances.ts';
 import { landingRoutes } from './routes/landing.ts';
+import { liveRoutes } from './routes/live.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { portfolioRoutes } from './routes/portfolio.ts';
 import { orderPageRoutes } from './routes/order-page.ts';
 import { fillRoutes } from './routes/fills.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -145,6 +148,8 @@ export function createWebApp(deps: WebAppDeps): Koa {
     balanceRoutes(routeDeps),
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),
+    liveRoutes({ ...routeDeps, ended }),
+    portfolioRoutes(routeDeps),
   ];
   ROUTERS.set(app, [health, ...routers]);
 
@@ -170,6 +175,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   app.use(requireLogin('/dashboard'));
   app.use(csrfMiddleware());
   app.use(pageState());
+  app.use(modeChoicesState(deps.services));
   for (const r of routers) app.use(r.routes());
   return app;
 }

@@ -114,6 +114,7 @@ export class LoginRateLimiter {
  */
 export class EndedSessions {
   private readonly ended = new Map<string, number>(); // sid -> when the cookie expires at the latest
+  private readonly endListeners = new Set<(sid: string) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -125,7 +126,13 @@ export class EndedSessions {
   /** Ends `sid` in memory at once; throws only if the store could not record it (it stays ended until a restart). */
   end(sid: string): void {
     this.endInMemory(sid);
+    for (const l of this.endListeners) l(sid); // e.g. the session's live streams (web/live-hub.ts) close now
     this.persisted?.revoke(sid, this.clock.now() + this.maxAgeMs);
+  }
+
+  /** Told each ended sid (in this process), right after it is refused in memory. */
+  onEnd(listener: (sid: string) => void): void {
+    this.endListeners.add(listener);
   }
 
   has(sid: string): boolean {

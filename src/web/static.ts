@@ -13,6 +13,9 @@ const ASSETS: Record<string, { file: () => string; type: string }> = {
   '/static/uplot.iife.min.js': { file: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   '/static/app.css': { file: () => OWN('app.css'), type: 'text/css; charset=utf-8' },
   '/static/balance-chart.js': { file: () => OWN('balance-chart.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/portfolio-chart.js': { file: () => OWN('portfolio-chart.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/mode-choices.js': { file: () => OWN('mode-choices.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/live.js': { file: () => OWN('live.js'), type: 'text/javascript; charset=utf-8' },
 };
 
 /** Loads the assets into memory once (a handful of small files) and serves them with a cache header. */
