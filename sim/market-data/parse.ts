@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { MarketEvent } from '../types.ts';
+import { spreadCandles } from './candles.ts';
 import { KIND_COLUMNS, KIND_HELP, kindOfColumns, rowProblem, rowToEvents, schemaOf, type DataKind } from './rows.ts';
 
 export interface MarketData {
@@ -16,6 +17,8 @@ export interface MarketData {
   markets: string[];
   first: number; // ms of the first event
   last: number;
+  /** Candles: the interval each candle spans (ms), see candles.ts. */
+  interval?: number;
 }
 
 export interface ParseOptions {
@@ -25,6 +28,8 @@ export interface ParseOptions {
   market: string;
   /** Echo offending values in messages (inline data only). */
   echo?: boolean;
+  /** Candle interval in ms (default: the spacing of the data). */
+  interval?: number;
 }
 
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
@@ -75,12 +80,14 @@ class Collector {
 
   result(): MarketData {
     if (this.events.length === 0) throw new DomainError('INVALID_ARGUMENT', `${this.opts.source}: no data rows`);
+    const interval = this.kind === 'candles' ? spreadCandles(this.events, this.opts.interval, this.opts.source) : undefined;
     return {
       kind: this.kind,
       events: this.events,
       markets: [...this.markets].sort(),
       first: this.events[0]!.ts,
       last: this.events[this.events.length - 1]!.ts,
+      ...(interval !== undefined ? { interval } : {}),
     };
   }
 }
@@ -176,8 +183,8 @@ export function parseMarketDataFile(file: string, opts: Omit<ParseOptions, 'sour
 }
 
 /** Inline `{trades:[...]}` / `{candles:[...]}` / `{quotes:[...]}` from backtest_create. */
-export function parseInlineMarketData(kind: DataKind, rows: unknown[], market: string): MarketData {
-  const opts: ParseOptions = { source: `data.${kind}`, market, echo: true };
+export function parseInlineMarketData(kind: DataKind, rows: unknown[], market: string, interval?: number): MarketData {
+  const opts: ParseOptions = { source: `data.${kind}`, market, echo: true, ...(interval !== undefined ? { interval } : {}) };
   const c = new Collector(kind, opts);
   rows.forEach((r, i) => {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) throw bad(opts, i + 1, 'row', 'expected an object');

@@ -32,6 +32,8 @@ export const backtestCreateSchema = z
     slippage_bps: z.number().int().min(0).max(10_000).optional(),
     /** Share of each trade print the account can trade, (0, 1] (sim/README.md "bounded fills"). */
     participation: z.number().gt(0).max(1).optional(),
+    /** Candle interval ("1m", "1h", ms); default the spacing of the data (sim/market-data/candles.ts). */
+    interval: z.union([z.string().max(16), z.number().int()]).optional(),
   })
   .strict();
 export type BacktestCreateInput = z.infer<typeof backtestCreateSchema>;

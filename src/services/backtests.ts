@@ -20,6 +20,7 @@ import { BacktestSession } from '../../sim/backtest-session.ts';
 import { SimExchangeAdapter } from '../../sim/sim-adapter.ts';
 import { marketFromFileName, parseInlineMarketData, parseMarketDataFile, type MarketData } from '../../sim/market-data/parse.ts';
 import type { DataKind } from '../../sim/market-data/rows.ts';
+import { parseInterval } from '../../sim/market-data/candles.ts';
 import type { AccountsService, Actor, BacktestReport, BacktestsService, OrdersService } from './ports.ts';
 import { backtestAdvanceSchema, backtestCreateSchema, backtestReportSchema, parseInput, type BacktestCreateInput } from './backtest-inputs.ts';
 import { BacktestRetention, type BacktestRetentionLimits } from './backtest-retention.ts';
@@ -108,6 +109,7 @@ export class BacktestsServiceImpl implements BacktestsService {
       latency_ms: engineOptions.latencyMs,
       seed: engineOptions.seed,
       slippage_bps: engineOptions.slippageBps,
+      ...(data.interval !== undefined ? { interval_ms: data.interval } : {}),
     };
     this.deps.db
       .prepare('INSERT INTO backtests (backtest_id, account_id, config_json, created_at) VALUES (?, ?, ?, ?)')
@@ -196,13 +198,14 @@ export class BacktestsServiceImpl implements BacktestsService {
   }
 
   private loadData(v: BacktestCreateInput): MarketData {
+    const interval = v.interval === undefined ? undefined : parseInterval(v.interval);
     if (typeof v.data === 'string') {
       const file = v.data;
       const market = v.market ?? marketFromFileName(file, (m) => this.knownMarket(m)) ?? DEFAULT_MARKET;
-      return parseMarketDataFile(this.allowedPath(file), { market });
+      return parseMarketDataFile(this.allowedPath(file), { market, ...(interval !== undefined ? { interval } : {}) });
     }
     const [kind, rows] = Object.entries(v.data)[0] as [DataKind, unknown[]];
-    return parseInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET);
+    return parseInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET, interval);
   }
 
   private knownMarket(m: string): boolean {
