@@ -173,7 +173,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'connection start failed');
       }
     };
-    const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
+    // Backtest accounts live on their simulated clock (order times, audit rows, balances' as_of).
+    const simNow = (record: AccountRecord): number | undefined => (record.account.mode === 'backtest' ? backtests.clockOf(record.ref) : undefined);
+    const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids, nowFor: (key) => backtests.clockOfKey(key) });
     let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
       db,
@@ -212,7 +214,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (record.account.mode === 'backtest') return backtests.referencePrice(record.ref, market);
         return record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined;
       },
-      nowFor: (record: AccountRecord) => (record.account.mode === 'backtest' ? backtests.clockOf(record.ref) : undefined),
+      nowFor: simNow,
       // Preview only estimates: without a fee schedule (no credentials, exchange down) use the base tier.
       feeRates: async (account: string, market: string) => {
         const f = await fees.get(account, market).catch(() => undefined);
@@ -227,7 +229,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       tradingClosedReason: (record: AccountRecord) =>
         record.account.mode === 'backtest' && backtests.clockOf(record.ref) === undefined ? endedBacktestReason(record.account.name) : undefined,
     });
-    const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger });
+    const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger, nowFor: simNow });
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
       db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
       ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),

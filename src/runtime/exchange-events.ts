@@ -126,7 +126,7 @@ export class ExchangeEvents {
       void this.deps.host.track(this.completeThenDeliver(record, orderId, report));
       return;
     }
-    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: reconciledReportOf(this.sane(record, orderId, report)) });
+    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, report.at), report: reconciledReportOf(this.sane(record, orderId, report)) });
   }
 
   private sane(record: AccountRecord, orderId: string, report: OrderStatusReport): OrderStatusReport {
@@ -155,7 +155,7 @@ export class ExchangeEvents {
         const locator = { exchangeOrderId: report.exchangeOrderId, market: report.market, ...(report.clientOrderId !== undefined ? { clientOrderId: report.clientOrderId } : {}) };
         const full = await this.deps.host.adapter(record).queryOrder(locator);
         if (full && full.state !== 'open' && full.fills.reduce((a, f) => a.plus(f.amount), new D(0)).gte(wanted)) {
-          this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: reconciledReportOf(this.sane(record, orderId, full)) });
+          this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, full.at), report: reconciledReportOf(this.sane(record, orderId, full)) });
           return;
         }
       } catch (err) {

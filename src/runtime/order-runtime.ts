@@ -64,7 +64,8 @@ export class OrderRuntime {
       index: this.live,
       directory: deps.directory,
       registry: deps.registry,
-      nowIso: () => this.nowIso(),
+      nowIso: (key) => this.nowIso(key),
+      eventIso: (key, venueAt) => (this.simIso(key) !== undefined ? venueAt : this.nowIso()),
       enqueue: (w) => this.enqueue(w),
       deliver: (orderId, event, actor, outboxId, wantView) => this.deliver(orderId, event, actor, outboxId, wantView),
       inFlight: (delta) => void (this.tracked += delta),
@@ -76,7 +77,8 @@ export class OrderRuntime {
       store: this.store,
       audit: deps.audit,
       directory: deps.directory,
-      nowIso: () => this.nowIso(),
+      nowIso: (key) => this.nowIso(key),
+      simIso: (key) => this.simIso(key),
       slot: (orderId) => this.live.slotOf(orderId),
       existing: (key, cid) => this.live.orderIdByClientId(key, cid),
       view: (orderId) => this.get(orderId),
@@ -312,8 +314,14 @@ export class OrderRuntime {
     for (const key of newlyKnownExchangeIds) this.events.retryOrphans(key);
   }
 
-  private nowIso(): string {
-    return this.iso(this.deps.clock.now());
+  private nowIso(key?: AccountKey): string {
+    return (key !== undefined ? this.simIso(key) : undefined) ?? this.iso(this.deps.clock.now());
+  }
+
+  /** The account's simulated time (backtests), undefined on the wall clock. */
+  private simIso(key: AccountKey): string | undefined {
+    const sim = this.deps.nowFor?.(key);
+    return sim === undefined ? undefined : this.iso(sim);
   }
 }
 

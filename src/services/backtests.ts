@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/connection.ts';
-import type { AccountDirectory, AccountRecord } from '../domain/account.ts';
+import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
 import { isoAt, type Clock, type Random } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
 import { createIdFactory, type IdFactory } from '../domain/ids.ts';
@@ -71,6 +71,7 @@ const DEFAULT_MARKET = 'btcusd';
 export class BacktestsServiceImpl implements BacktestsService {
   private readonly sessions = new Map<string, Session>();
   private readonly byAccount = new Map<string, Session>();
+  private readonly byKey = new Map<AccountKey, Session>();
   private readonly ids: IdFactory;
   private readonly retention: BacktestRetention;
 
@@ -117,6 +118,7 @@ export class BacktestsServiceImpl implements BacktestsService {
     const s: Session = { id, accountName, record, session, adapter, orderIds: new Map(), fillCursor: 0, lock: Promise.resolve() };
     this.sessions.set(id, s);
     this.byAccount.set(record.ref, s);
+    this.byKey.set(record.key, s);
     this.retention.add(id, data.events.length);
     this.deps.logger?.info({ backtest_id: id, events: data.events.length, markets: data.markets }, 'backtest created');
     for (const victim of this.retention.beyondLimits(id)) await this.end(victim);
@@ -168,6 +170,11 @@ export class BacktestsServiceImpl implements BacktestsService {
   /** Simulated time of a backtest account ("paper:bt-<id>"), for checks such as a gtd expire_time. */
   clockOf(accountRef: string): number | undefined {
     return this.byAccount.get(accountRef)?.session.clock();
+  }
+
+  /** clockOf by account key (the order runtime's per-account clock: one map lookup per transition). */
+  clockOfKey(key: AccountKey): number | undefined {
+    return this.byKey.get(key)?.session.clock();
   }
 
   /** Last replayed price of a market in a backtest account (to value market orders), if any. */
@@ -236,6 +243,7 @@ export class BacktestsServiceImpl implements BacktestsService {
     if (!s) return;
     this.sessions.delete(id);
     this.byAccount.delete(s.record.ref);
+    this.byKey.delete(s.record.key);
     this.retention.remove(id);
     await s.lock;
     await this.deps.onEnded?.(s.record);

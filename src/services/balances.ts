@@ -19,6 +19,8 @@ export interface BalancesDeps {
   directory: AccountDirectory;
   adapterFor: (record: AccountRecord) => ExchangeAdapter;
   logger: Logger;
+  /** The account's own "now" when it is not the wall clock (a backtest's simulated time): as_of and history. */
+  nowFor?: (record: AccountRecord) => number | undefined;
 }
 
 export const HISTORY_DEFAULT_LIMIT = 100;
@@ -145,7 +147,7 @@ export class BalancesServiceImpl implements BalancesService {
       throw new DomainError('ACCOUNT_DISABLED', `account ${record.account.name} is disabled; enable it on the dashboard to fetch balances`);
     const reports = await this.deps.adapterFor(record).getBalances();
     const balances = reports.map(view).sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
-    const asOf = isoAt(this.deps.clock.now());
+    const asOf = isoAt(this.deps.nowFor?.(record) ?? this.deps.clock.now());
     const { db } = this.deps;
     try {
       db.transaction(() => {
