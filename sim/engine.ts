@@ -23,6 +23,7 @@ import { SimRandom } from './random.ts';
 import { DEFAULT_FEES, type BookSnapshot, type EngineOptions, type SimEvent, type TradePrint } from './types.ts';
 import { restoreEngine, snapshotEngine, type EngineState } from './engine-state.ts';
 import { toObserved } from './liquidity.ts';
+import { bookMid } from './equity.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 import { crosses, fillResting, rearriveOnBook, serveWaitingTakers } from './matching.ts';
@@ -94,6 +95,7 @@ export class MatchingEngine implements EngineCore {
     if (ms === undefined || ms.id !== t.market) ms = this.cur = this.market(t.market);
     ms.last = t.price;
     ms.lastKey = t.key;
+    if (ms.mid !== undefined) ms.mid = undefined;
     notePrint(ms, t);
     if (ms.takers.length !== 0) serveWaitingTakers(this, ms, t);
     const bids = ms.bids.levels;
@@ -113,6 +115,7 @@ export class MatchingEngine implements EngineCore {
     this.advanceTo(b.ts);
     const ms = this.market(b.market);
     ms.book = toObserved(b);
+    ms.mid = bookMid(ms.book);
     if (ms.takers.length !== 0) rearriveOnBook(this, ms);
   }
 
@@ -127,6 +130,12 @@ export class MatchingEngine implements EngineCore {
 
   lastPrice(market: string): string | undefined {
     return this.markets.get(market)?.last;
+  }
+
+  /** Valuation mark: the mid of the latest book snapshot if no trade printed since, else the last trade. */
+  markPrice(market: string): string | undefined {
+    const ms = this.markets.get(market);
+    return ms?.mid ?? ms?.last;
   }
 
   // ------------------------------------------------------------------ commands

@@ -37,7 +37,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_report',
       title: 'Backtest report',
       description:
-        'Balances, fills, fees paid, PnL in the quote currency, equity curve, and a sha256 digest of the fills (identical inputs give an identical digest).',
+        'Balances, fills, fees paid, PnL (pnl_by_currency: per quote), equity curve, and a sha256 digest of the fills (identical inputs give an identical digest).',
       input: backtestReportInput,
       output: backtestReportOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

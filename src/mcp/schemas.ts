@@ -247,7 +247,7 @@ export const backtestCreateInput = z
       .max(1)
       .optional()
       .describe('Share of each trade print the account can take or be filled by (default 1): on trade data a taker fills at most participation × each print, at its price'),
-    interval: z.union([z.string(), z.number().int()]).optional().describe('Candle length ("1m", "1h" or ms; default: data spacing)'),
+    interval: z.string().optional().describe('Candle length, e.g. "1h" (default: data spacing)'),
   })
   .strict();
 export const backtestAdvanceInput = z

@@ -52,7 +52,7 @@ export function runSimOnly(o: BacktestCliOptions, getMarket: (m: string) => Mark
   const { report, rejected } = runScript(session, steps);
   // Without the service there are no public order ids: the simulator's own order id stands in.
   const fills = report.fills.map((f) => fillViewOf(f, f.exchangeOrderId));
-  return { backtest_id: 'sim-only', clock: report.clock, balances: report.balances, fills, fees_paid: report.fees_paid, pnl: report.pnl, equity_curve: report.equity_curve, digest: fillsDigest(report.fills), rejected, engine: 'sim-only' };
+  return { backtest_id: 'sim-only', clock: report.clock, balances: report.balances, fills, fees_paid: report.fees_paid, pnl: report.pnl, pnl_by_currency: report.pnl_by_currency, equity_curve: report.equity_curve, digest: fillsDigest(report.fills), rejected, engine: 'sim-only' };
 }
 
 export interface AppLike {

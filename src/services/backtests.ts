@@ -161,6 +161,7 @@ export class BacktestsServiceImpl implements BacktestsService {
         fills: this.fillViews(s, r.fills),
         fees_paid: r.fees_paid,
         pnl: r.pnl,
+        pnl_by_currency: r.pnl_by_currency,
         equity_curve: r.equity_curve,
         digest: r.digest,
       };
