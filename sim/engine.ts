@@ -29,7 +29,7 @@ import type { EngineCore } from './engine-core.ts';
 import { crosses, fillResting, rearriveOnBook, serveWaitingTakers } from './matching.ts';
 import { addTaker, notePrint, removeTaker } from './taker-tape.ts';
 import { placeOrder } from './order-intake.ts';
-import { runTimersUntil, scheduleTimer } from './order-timers.ts';
+import { drawLatency, runTimersUntil, scheduleTimer } from './order-timers.ts';
 
 export type { MarketState } from './market-state.ts';
 
@@ -56,6 +56,7 @@ export class MatchingEngine implements EngineCore {
   readonly jitterMs: number;
   readonly slippageBps: number;
   readonly touch: boolean;
+  readonly touchProb: number;
   readonly participation: number;
   readonly record: boolean;
 
@@ -67,6 +68,8 @@ export class MatchingEngine implements EngineCore {
     this.jitterMs = opts.latencyJitterMs ?? 0;
     this.slippageBps = opts.slippageBps ?? 5;
     this.touch = opts.fillAtTouch ?? true;
+    this.touchProb = opts.probFillOnTouch ?? 1;
+    if (!(this.touchProb >= 0 && this.touchProb <= 1)) throw new DomainError('INVALID_ARGUMENT', 'prob_fill_on_touch must be in [0, 1]');
     this.participation = opts.participation ?? 1;
     if (!(this.participation > 0 && this.participation <= 1)) throw new DomainError('INVALID_ARGUMENT', 'participation must be in (0, 1]');
     this.record = opts.recordEvents ?? true;
@@ -151,7 +154,7 @@ export class MatchingEngine implements EngineCore {
       const what = locator.exchangeOrderId ?? locator.clientOrderId ?? '(no id)';
       throw new DomainError('ORDER_NOT_FOUND', `Order not found: ${what} is not an open order on the paper exchange`);
     }
-    this.close(o, 'cancelled', REASONS.userCancel);
+    this.requestCancel(o);
     return this.report(o);
   }
 
@@ -159,10 +162,29 @@ export class MatchingEngine implements EngineCore {
     const ids: string[] = [];
     for (const o of [...this.open.values()].sort((a, b) => a.seq - b.seq)) {
       if (market !== undefined && o.market !== market) continue;
-      this.close(o, 'cancelled', REASONS.userCancel);
+      this.requestCancel(o);
       ids.push(o.id);
     }
     return ids;
+  }
+
+  /** Is a cancel of this open order still in flight (latency)? */
+  cancelPending(locator: OrderLocator): boolean {
+    const o = this.find(locator);
+    return o !== undefined && o.state === 'open' && o.cancelAt !== undefined;
+  }
+
+  /**
+   * A cancel reaches the book after the same latency as an order (latencyMs + seeded jitter);
+   * meanwhile the order can still fill. Without latency it is cancelled at once. A second
+   * cancel of an order whose cancel is in flight changes nothing.
+   */
+  private requestCancel(o: SimOrder): void {
+    if (o.cancelAt !== undefined) return;
+    const latency = drawLatency(this);
+    if (latency === 0) return this.close(o, 'cancelled', REASONS.userCancel);
+    o.cancelAt = this.nowMs + latency;
+    scheduleTimer(this, { at: o.cancelAt, kind: 2, orderSeq: o.seq });
   }
 
   find(locator: OrderLocator): SimOrder | undefined {
@@ -238,6 +260,7 @@ export class MatchingEngine implements EngineCore {
     this.open.set(o.seq, o);
     if (!o.arrived) scheduleTimer(this, { at: o.arrivesAt, kind: 1, orderSeq: o.seq });
     if (o.expireAt !== undefined) scheduleTimer(this, { at: o.expireAt, kind: 0, orderSeq: o.seq });
+    if (o.cancelAt !== undefined) scheduleTimer(this, { at: o.cancelAt, kind: 2, orderSeq: o.seq });
   }
 
   /** Puts a restored resting order back on its book (in its original time priority). */

@@ -27,9 +27,14 @@ export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Lev
 /** Fills resting orders of one side, best first, at their limit price, for at most the trade's size. */
 export function fillResting(e: EngineCore, side: BookSide, t: TradePrint): void {
   let q: Dec | null = printCap(e, t);
+  let touchDraw: boolean | undefined; // one draw per print and side (probFillOnTouch)
   while (q === null || q.gt(0)) {
     const level = side.best();
     if (!level || !crosses(e, side, t, level)) return;
+    if (e.touchProb < 1 && comparePrice(t.key, t.price, level.key, level.price) === 0) {
+      touchDraw ??= e.rng.next() < e.touchProb;
+      if (!touchDraw) return;
+    }
     const o = level.orders[level.head]!;
     let want = o.remaining;
     if (q !== null) {

@@ -15,7 +15,7 @@ import { priceKey } from './price.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 import { arrive } from './matching.ts';
-import { applyExpiry } from './order-timers.ts';
+import { applyExpiry, drawLatency } from './order-timers.ts';
 
 /** Validates like Bitstamp, reserves funds, and schedules arrival. Throws DomainError; nothing is kept then. */
 export function placeOrder(e: EngineCore, cmd: PlaceOrderCommand): OrderAck {
@@ -59,7 +59,7 @@ export function placeOrder(e: EngineCore, cmd: PlaceOrderCommand): OrderAck {
   }
 
   const seq = ++e.orderSeq;
-  const latency = e.latencyMs + (e.jitterMs > 0 ? e.rng.int(e.jitterMs + 1) : 0);
+  const latency = drawLatency(e);
   const o: SimOrder = {
     seq,
     id: `sim-o-${seq}`,

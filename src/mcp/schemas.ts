@@ -246,8 +246,10 @@ export const backtestCreateInput = z
       .gt(0)
       .max(1)
       .optional()
-      .describe('Share of each trade print the account can take or be filled by (default 1): on trade data a taker fills at most participation × each print, at its price'),
+      .describe('Share of each trade print the account can trade (default 1)'),
     interval: z.string().optional().describe('Candle length, e.g. "1h" (default: data spacing)'),
+    latency_jitter_ms: z.number().int().min(0).max(60_000).optional(),
+    prob_fill_on_touch: z.number().min(0).max(1).optional(),
   })
   .strict();
 export const backtestAdvanceInput = z

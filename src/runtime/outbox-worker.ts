@@ -207,8 +207,9 @@ export class OutboxWorker {
   }
 
   private async cancel(row: QueuedRow, ctx: OrderContext, adapter: ExchangeAdapter, record: AccountRecord): Promise<Step> {
+    let pending = false;
     try {
-      await this.call(row, record, 'cancel_order', () => adapter.cancelOrder(locatorOf(ctx)));
+      pending = (await this.call(row, record, 'cancel_order', () => adapter.cancelOrder(locatorOf(ctx))))?.pending === true;
     } catch (e) {
       const code = codeOf(e);
       if (code === 'ORDER_NOT_FOUND' || (code !== undefined && DEFINITE_REJECTS.has(code)))
@@ -217,6 +218,13 @@ export class OutboxWorker {
         return this.retryOr(row, e, { type: 'CANCEL_REJECT', at: this.now(row), reason: `cancel not sent after ${row.tries} tries: ${errorText(e)}` });
       if (code === undefined) this.deps.logger.error({ err: e, orderId: row.orderId }, 'cancelOrder failed unexpectedly');
       return this.answer(row, { type: 'OUTCOME_UNKNOWN', at: this.now(row), reason: errorText(e) }, 'unknown');
+    }
+    if (pending) {
+      // Applied later (simulated latency): stay `cancelling`; the venue's pushed update (cancelled,
+      // or filled meanwhile) ends the order, with any fills before it.
+      await this.deps.host.finishOutbox(row.id, 'done');
+      this.count(row, 'ack_pending');
+      return undefined;
     }
     // A fill can land between the last event we saw and the cancel: a plain CANCEL_ACK would close
     // the order without it (terminal states absorb later events, so it would be lost for good).

@@ -91,6 +91,8 @@ export class BacktestsServiceImpl implements BacktestsService {
       seed: v.seed ?? 1,
       slippageBps: v.slippage_bps ?? 5,
       ...(v.participation !== undefined ? { participation: v.participation } : {}),
+      ...(v.latency_jitter_ms !== undefined ? { latencyJitterMs: v.latency_jitter_ms } : {}),
+      ...(v.prob_fill_on_touch !== undefined ? { probFillOnTouch: v.prob_fill_on_touch } : {}),
       ...(v.fees ? { fees: v.fees } : {}),
     };
     const session = new BacktestSession(data, engineOptions, balances);
@@ -111,6 +113,8 @@ export class BacktestsServiceImpl implements BacktestsService {
       seed: engineOptions.seed,
       slippage_bps: engineOptions.slippageBps,
       ...(data.interval !== undefined ? { interval_ms: data.interval } : {}),
+      ...(v.latency_jitter_ms !== undefined ? { latency_jitter_ms: v.latency_jitter_ms } : {}),
+      ...(v.prob_fill_on_touch !== undefined ? { prob_fill_on_touch: v.prob_fill_on_touch } : {}),
     };
     this.deps.db
       .prepare('INSERT INTO backtests (backtest_id, account_id, config_json, created_at) VALUES (?, ?, ?, ?)')

@@ -205,8 +205,15 @@ export class OrdersServiceImpl implements OrdersService {
     const view = this.find(record, lookup);
     if (isTerminal(view.status))
       throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${view.order_id} is ${view.status}; only live orders can be cancelled`);
-    const after = await this.deps.runtime.send(view.order_id, { type: 'CANCEL', at: isoAt(this.deps.nowFor?.(record) ?? this.deps.clock.now()) }, actor);
+    const simNow = this.deps.nowFor?.(record);
+    const after = await this.deps.runtime.send(view.order_id, { type: 'CANCEL', at: isoAt(simNow ?? this.deps.clock.now()) }, actor);
     if (after.status !== 'cancelling') return after;
+    if (simNow !== undefined) {
+      // Simulated time moves only on backtest_advance: once the simulator has the cancel, waiting
+      // longer changes nothing (a cancel with latency stays cancelling until an advance lands it).
+      await this.deps.runtime.whenIdle();
+      return this.get(account, { order_id: after.order_id });
+    }
     return (await this.deps.runtime.waitFor(after.order_id, (v) => v.status !== 'cancelling', this.cancelWaitMs)) ?? after;
   }
 

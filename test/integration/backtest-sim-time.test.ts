@@ -80,4 +80,26 @@ describe('a backtest account lives on simulated time', () => {
     expect(dipRows.at(-1)!.at).toBe('2026-01-01T00:02:00.000Z');
     expect(audit.verify().ok).toBe(true);
   });
+
+  it('with latency a cancel stays cancelling until it reaches the simulator; a fill meanwhile is kept', async () => {
+    const { backtests, orders } = app.services;
+    const longer = [...trades, { timestamp: '2026-01-01T00:04:00Z', price: '60300', amount: '1', side: 'buy' }];
+    const c = await backtests.create({ data: { trades: longer }, initial_balances: { USD: '40000' }, latency_ms: 40_000 }, 'test');
+    const o = await orders.place(c.account, { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.5', price: '59950', client_order_id: 'slow' }, 'test');
+    await backtests.advance({ backtest_id: c.backtest_id, until: '2026-01-01T00:01:30Z' }, 'test'); // arrived at 00:00:40, rests
+    const cancelling = await orders.cancel(c.account, { client_order_id: 'slow' }, 'test');
+    expect(cancelling.status).toBe('cancelling');
+    // The 00:02:00 sell print (1 BTC at 59800) fills it before the cancel lands at 00:02:10.
+    await backtests.advance({ backtest_id: c.backtest_id, until: '2026-01-01T00:02:30Z' }, 'test');
+    const after = orders.get(c.account, { order_id: o.order_id });
+    expect([after.status, after.filled_amount, after.updated_at]).toEqual(['filled', '0.5', '2026-01-01T00:02:00.000Z']);
+    // A resting one: cancelled when its cancel lands, not filled by a later print.
+    const p = await orders.place(c.account, { market: 'btcusd', side: 'sell', type: 'limit', amount: '0.4', price: '60050', client_order_id: 'part' }, 'test');
+    await backtests.advance({ backtest_id: c.backtest_id, until: '2026-01-01T00:02:59Z' }, 'test'); // arrives at 00:03:10: after the 00:03 print
+    expect((await orders.cancel(c.account, { client_order_id: 'part' }, 'test')).status).toBe('cancelling');
+    // It lands at 00:03:39, before the 00:04 print at 60300 that would have filled it.
+    await backtests.advance({ backtest_id: c.backtest_id }, 'test');
+    const part = orders.get(c.account, { order_id: p.order_id });
+    expect([part.status, part.filled_amount, part.updated_at]).toEqual(['cancelled', '0', '2026-01-01T00:03:39.000Z']);
+  });
 });
