@@ -235,9 +235,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),
       ...(opts.backtestRetention !== undefined ? { retention: opts.backtestRetention } : {}),
       // Ended to make room: the account's venue closes and its open orders expire, as after a restart.
-      onEnded: async (record) => {
+      onEnded: async (record, lastClockMs) => {
         await registry.remove(record.key);
-        const expired = await expireOrdersOfEndedBacktest(record, { orders, runtime, clock }, 'system');
+        // Expired at the backtest's last simulated time: its account never shows wall-clock times.
+        const expired = await expireOrdersOfEndedBacktest(record, { orders, runtime, clock: { now: () => lastClockMs } }, 'system');
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
     });

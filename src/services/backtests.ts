@@ -46,7 +46,7 @@ export interface BacktestsDeps {
    * Called after a backtest ended to make room (its session is gone): the composition root drops
    * the account's simulator adapter and expires its open orders, as after a restart.
    */
-  onEnded?: (account: AccountRecord) => Promise<void>;
+  onEnded?: (account: AccountRecord, lastClockMs: number) => Promise<void>;
   /**
    * EXEC_MCP_BACKTEST_DATA_DIR: when set, `data` paths are read only inside this folder (relative
    * ones from it), so a strategy client cannot make the server read arbitrary files.
@@ -251,7 +251,7 @@ export class BacktestsServiceImpl implements BacktestsService {
     this.byKey.delete(s.record.key);
     this.retention.remove(id);
     await s.lock;
-    await this.deps.onEnded?.(s.record);
+    await this.deps.onEnded?.(s.record, s.session.clock());
     const { maxSessions, maxEvents } = this.retention.limits;
     this.deps.logger?.info({ backtest_id: id, max_sessions: maxSessions, max_events: maxEvents }, 'backtest ended to make room for newer ones');
   }
