@@ -53,6 +53,8 @@ export class OrderRuntime {
   private hydrated = false;
   private lastCommitError: unknown;
   private readonly iso = isoCache();
+  /** Its own memo: simulated and wall-clock times interleaved would defeat a shared one. */
+  private readonly simIsoOf = isoCache();
 
   constructor(private readonly deps: OrderRuntimeDeps) {
     this.store = new OrderStore(deps.db);
@@ -321,7 +323,7 @@ export class OrderRuntime {
   /** The account's simulated time (backtests), undefined on the wall clock. */
   private simIso(key: AccountKey): string | undefined {
     const sim = this.deps.nowFor?.(key);
-    return sim === undefined ? undefined : this.iso(sim);
+    return sim === undefined ? undefined : this.simIsoOf(sim);
   }
 }
 
