@@ -125,7 +125,7 @@ export class MatchingEngine implements EngineCore {
   market(id: string): MarketState {
     let ms = this.markets.get(id);
     if (!ms) {
-      ms = { id, bids: new BookSide(true), asks: new BookSide(false), lastKey: NaN, tape: false, instTs: NaN, inst: [], instTakenBuy: ZERO, instTakenSell: ZERO, takers: [] };
+      ms = { id, bids: new BookSide(true), asks: new BookSide(false), lastKey: NaN, mid: undefined, tape: false, instTs: NaN, inst: [], instTakenBuy: ZERO, instTakenSell: ZERO, takers: [] };
       this.markets.set(id, ms);
     }
     return ms;
