@@ -61,6 +61,8 @@ async function timedCall(client: Client, name: string, args: Record<string, unkn
   return dt;
 }
 
+const TOOL_LIST_BUDGET_BYTES = 24 * 1024;
+
 /** Interleaves no-op and place_order calls; returns both series. */
 async function measure(client: Client, run: string): Promise<{ noop: Series; place: Series }> {
   for (let i = 0; i < WARMUP; i++) {
@@ -91,7 +93,12 @@ async function benchStdio(): Promise<BenchResult[]> {
   const client = new Client({ name: 'bench', version: '1' });
   try {
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', '--bench-noop'], env: env(dataDir), cwd: ROOT, stderr: 'inherit' }));
-    return results('stdio', await measure(client, 'stdio'));
+    // What a client pays before doing anything (issue 20 budget: 24 KB of JSON for the full surface).
+    // The bench-only no-op tool is left out, so this is the surface clients see.
+    const listed = await client.listTools();
+    const listBytes = Buffer.byteLength(JSON.stringify({ ...listed, tools: listed.tools.filter((t) => t.name !== 'bench_noop') }), 'utf8');
+    const size: BenchResult = { name: 'mcp stdio tools/list size', value: listBytes, unit: 'bytes', baseline: TOOL_LIST_BUDGET_BYTES, baselineName: 'budget (24 KB)', ratio: listBytes / TOOL_LIST_BUDGET_BYTES, target: '<= 1x budget', pass: listBytes <= TOOL_LIST_BUDGET_BYTES };
+    return [...results('stdio', await measure(client, 'stdio')), size];
   } finally {
     await client.close();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  *             ^                                   |          |
  *             +------------ backoff <-------------+----------+   (jittered exponential retry)
  *   any --DISABLE--> stopped --START--> fetching_token
+ *   any --REFUSED--> stopped (with the reason: the key is not the account's; no retry)
  *
  * It performs no I/O: every side effect is a named action with data (fetchToken, openSocket,
  * subscribeChannels, sendHeartbeat, closeSocket, reconcileAccount, notifyDisconnected) that the
@@ -12,6 +13,7 @@
  * as events. Time lives only in named delays (from context, overridable with `.provide({delays})`)
  * and jitter comes from a seeded PRNG kept in context, so runs are reproducible.
  * Every time the machine reaches `live` it emits reconcileAccount: events during a gap are lost.
+ * A single channel's failure (CHANNEL_FAILED) does not hold the stream back: the driver retries it.
  */
 import { assign, setup } from 'xstate';
 
@@ -44,17 +46,23 @@ export interface ConnectionContext {
   pending: string[];
   connects: number; // times `live` was reached
   lastError?: string;
+  /** Why the stream was refused (REFUSED), shown with `stopped` until the next START/DISABLE. */
+  refusal?: string;
 }
 
 export type ConnectionEvent =
   | { type: 'START' }
   | { type: 'DISABLE' }
+  /** A definite refusal (e.g. the API key belongs to another user): stop, do not retry. */
+  | { type: 'REFUSED'; error: string }
   | { type: 'TOKEN_OK'; token: string; userId: string; channels: string[] }
   | { type: 'TOKEN_FAILED'; error: string }
   | { type: 'SOCKET_OPEN' }
   | { type: 'SOCKET_CLOSED'; reason: string }
   | { type: 'SUBSCRIBED'; channel: string }
   | { type: 'SUBSCRIBE_FAILED'; error: string }
+  /** One channel refused or unanswered: the driver retries it alone; the others go on. */
+  | { type: 'CHANNEL_FAILED'; channel: string }
   | { type: 'INBOUND' }
   | { type: 'REQUEST_RECONNECT' };
 
@@ -105,7 +113,7 @@ export const connectionMachine = setup({
       event.type === 'TOKEN_OK' ? { token: event.token, userId: event.userId, channels: event.channels, pending: [...event.channels] } : {},
     ),
     markSubscribed: assign(({ context, event }) =>
-      event.type === 'SUBSCRIBED' ? { pending: context.pending.filter((c) => c !== event.channel) } : {},
+      event.type === 'SUBSCRIBED' || event.type === 'CHANNEL_FAILED' ? { pending: context.pending.filter((c) => c !== event.channel) } : {},
     ),
     scheduleBackoff: assign(({ context }) => {
       const [u, rng] = nextRandom(context.rng);
@@ -113,6 +121,8 @@ export const connectionMachine = setup({
     }),
     wentLive: assign(({ context }) => ({ attempt: 0, connects: context.connects + 1 })),
     forgetToken: assign(() => ({ token: undefined, userId: undefined })),
+    storeRefusal: assign(({ event }) => (event.type === 'REFUSED' ? { refusal: event.error, lastError: event.error } : {})),
+    clearRefusal: assign(() => ({ refusal: undefined })),
   },
   guards: {
     allSubscribed: ({ context }) => context.pending.length === 0,
@@ -141,7 +151,8 @@ export const connectionMachine = setup({
     connects: 0,
   }),
   on: {
-    DISABLE: { target: '.stopped' },
+    DISABLE: { target: '.stopped', actions: 'clearRefusal' },
+    REFUSED: { target: '.stopped', actions: 'storeRefusal' },
   },
   states: {
     idle: {
@@ -178,6 +189,7 @@ export const connectionMachine = setup({
       always: { guard: 'allSubscribed', target: 'live' },
       on: {
         SUBSCRIBED: { actions: 'markSubscribed' },
+        CHANNEL_FAILED: { actions: 'markSubscribed' },
         SUBSCRIBE_FAILED: { target: 'backoff', actions: { type: 'recordError', params: ({ event }) => ({ reason: `subscribe: ${event.error}` }) } },
         SOCKET_CLOSED: { target: 'backoff', actions: { type: 'recordError', params: ({ event }) => ({ reason: event.reason }) } },
         REQUEST_RECONNECT: { target: 'fetching_token', actions: { type: 'closeSocket', params: { reason: 'server requested reconnect' } } },
@@ -231,8 +243,11 @@ export const connectionMachine = setup({
       after: { backoff: 'fetching_token' },
     },
     stopped: {
-      entry: [{ type: 'closeSocket', params: { reason: 'disabled' } }, { type: 'notifyState', params: { state: 'stopped' } }],
-      on: { START: 'fetching_token' },
+      entry: [
+        { type: 'closeSocket', params: ({ context }) => ({ reason: context.refusal ?? 'disabled' }) },
+        { type: 'notifyState', params: ({ context }) => (context.refusal === undefined ? { state: 'stopped' } : { state: 'stopped', lastError: context.refusal }) },
+      ],
+      on: { START: { target: 'fetching_token', actions: 'clearRefusal' } },
     },
   },
 });

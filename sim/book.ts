@@ -43,6 +43,12 @@ export class BookSide {
     return { index: lo, found: false };
   }
 
+  /** The level at exactly this price, if any order rests there. */
+  levelAt(key: number, price: string): Level | undefined {
+    const { index, found } = this.find(key, price);
+    return found ? this.levels[index] : undefined;
+  }
+
   insert(o: SimOrder): void {
     const price = o.price!;
     const { index, found } = this.find(o.key, price);

@@ -11,7 +11,7 @@ import type { Ledger } from './ledger.ts';
 import type { MarketState } from './market-state.ts';
 import type { SimOrder } from './order.ts';
 import type { SimRandom } from './random.ts';
-import type { SimEvent } from './types.ts';
+import type { QueueOptions, SimEvent } from './types.ts';
 
 export interface EngineCore {
   nowMs: number;
@@ -35,6 +35,8 @@ export interface EngineCore {
   readonly touchProb: number;
   /** Share of each print's amount the account can trade, (0, 1]. */
   readonly participation: number;
+  /** Queue model of resting orders (queue.ts); undefined = none. */
+  readonly queue: QueueOptions | undefined;
   readonly record: boolean;
   market(id: string): MarketState;
   rulesOf(ms: MarketState): Market;

@@ -57,6 +57,8 @@ export interface SerializedOrder {
   fills: FillReport[];
   reason?: string;
   updated_at: number;
+  /** Queue model "at_touch": volume ahead of a resting order ("Infinity" = unknown). */
+  queue_ahead?: string;
 }
 
 export interface EngineState {
@@ -72,7 +74,9 @@ export interface EngineState {
     tape?: true;
     /** Prints of the current instant and what takers took of them (see taker-tape.ts). */
     inst?: { ts: number; prints: [string, string, Side][]; taken_buy: string; taken_sell: string };
-    book?: { bids: [string, string][]; asks: [string, string][] } }[];
+    book?: { bids: [string, string][]; asks: [string, string][] };
+    /** Queue model "at_touch": the sized prints of the recent window, [ts, price, amount] (queue.ts). */
+    queue_recent?: [number, string, string][] }[];
   orders: SerializedOrder[];
   fills?: FillReport[];
 }
@@ -103,6 +107,7 @@ export function serializeSimOrder(o: SimOrder, rank: number): SerializedOrder {
   if (o.expireAt !== undefined) s.expire_at = o.expireAt;
   if (o.cancelAt !== undefined) s.cancel_at = o.cancelAt;
   if (o.reason !== undefined) s.reason = o.reason;
+  if (o.queueAhead !== undefined) s.queue_ahead = o.queueAhead.toFixed();
   return s;
 }
 
@@ -145,6 +150,8 @@ export function snapshotEngineWithoutOrders(e: EngineInternals): EngineState {
             taken_buy: decStr(ms.instTakenBuy),
             taken_sell: decStr(ms.instTakenSell),
           };
+        const recent = ms.queueRecent;
+        if (recent && recent.head < recent.prints.length) m.queue_recent = recent.prints.slice(recent.head).map((t): [number, string, string] => [t.ts, t.price, t.amount!]);
         if (ms.book)
           m.book = {
             bids: ms.book.bids.map((l) => [l.price, decStr(l.size)]),
@@ -183,6 +190,8 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
       ms.instTakenBuy = new D(m.inst.taken_buy);
       ms.instTakenSell = new D(m.inst.taken_sell);
     }
+    if (m.queue_recent)
+      ms.queueRecent = { prints: m.queue_recent.map(([ts, price, amount]) => ({ kind: 'trade', ts, market: m.id, price, key: priceKey(price), amount, side: 'buy' })), head: 0 };
     if (m.book) {
       const lv = ([p, q]: [string, string]) => ({ price: p, key: priceKey(p), size: new D(q) });
       ms.book = { bids: m.book.bids.map(lv), asks: m.book.asks.map(lv) };
@@ -218,6 +227,7 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
     if (so.expire_at !== undefined) o.expireAt = so.expire_at;
     if (so.cancel_at !== undefined) o.cancelAt = so.cancel_at;
     if (so.reason !== undefined) o.reason = so.reason;
+    if (so.queue_ahead !== undefined) o.queueAhead = new D(so.queue_ahead);
     e.track(o);
     if (so.rest_rank >= 0) resting.push({ o, rank: so.rest_rank });
     else if (so.arrived && so.state === 'open') e.restTaker(o);

@@ -10,7 +10,7 @@
  * expiry); they reach the state below through the structural EngineCore interface.
  */
 import { D, type Dec, decStr } from '../src/domain/money.ts';
-import { DomainError } from '../src/domain/errors.ts';
+import { DomainError, type Problem } from '../src/domain/errors.ts';
 import { isoAt } from '../src/domain/clock.ts';
 import type { Market } from '../src/domain/market.ts';
 import type { FillReport, OrderAck, OrderLocator, OrderStatusReport, PlaceOrderCommand } from '../src/exchanges/adapter.ts';
@@ -20,7 +20,7 @@ import { TimerHeap } from './heap.ts';
 import { Ledger } from './ledger.ts';
 import { REASONS, type SimOrder } from './order.ts';
 import { SimRandom } from './random.ts';
-import { DEFAULT_FEES, type BookSnapshot, type EngineOptions, type SimEvent, type TradePrint } from './types.ts';
+import { DEFAULT_FEES, type BookSnapshot, type EngineOptions, type QueueOptions, type SimEvent, type TradePrint } from './types.ts';
 import { restoreEngine, snapshotEngine, type EngineState } from './engine-state.ts';
 import { toObserved } from './liquidity.ts';
 import { bookMid } from './equity.ts';
@@ -28,8 +28,9 @@ import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 import { crosses, fillResting, rearriveOnBook, serveWaitingTakers } from './matching.ts';
 import { addTaker, notePrint, removeTaker } from './taker-tape.ts';
-import { placeOrder } from './order-intake.ts';
+import { checkOrder, placeOrder } from './order-intake.ts';
 import { drawLatency, runTimersUntil, scheduleTimer } from './order-timers.ts';
+import { capQueues, noteQueuePrint, queueOptions } from './queue.ts';
 
 export type { MarketState } from './market-state.ts';
 
@@ -58,6 +59,7 @@ export class MatchingEngine implements EngineCore {
   readonly touch: boolean;
   readonly touchProb: number;
   readonly participation: number;
+  readonly queue: QueueOptions | undefined;
   readonly record: boolean;
 
   constructor(
@@ -72,6 +74,7 @@ export class MatchingEngine implements EngineCore {
     if (!(this.touchProb >= 0 && this.touchProb <= 1)) throw new DomainError('INVALID_ARGUMENT', 'prob_fill_on_touch must be in [0, 1]');
     this.participation = opts.participation ?? 1;
     if (!(this.participation > 0 && this.participation <= 1)) throw new DomainError('INVALID_ARGUMENT', 'participation must be in (0, 1]');
+    this.queue = queueOptions(opts);
     this.record = opts.recordEvents ?? true;
     this.nowMs = opts.startAt ?? 0;
     this.rng = new SimRandom(opts.seed ?? 1);
@@ -100,6 +103,7 @@ export class MatchingEngine implements EngineCore {
     ms.lastKey = t.key;
     if (ms.mid !== undefined) ms.mid = undefined;
     notePrint(ms, t);
+    if (this.queue !== undefined) noteQueuePrint(this.queue, ms, t);
     if (ms.takers.length !== 0) serveWaitingTakers(this, ms, t);
     const bids = ms.bids.levels;
     if (bids.length !== 0) {
@@ -119,6 +123,7 @@ export class MatchingEngine implements EngineCore {
     const ms = this.market(b.market);
     ms.book = toObserved(b);
     ms.mid = bookMid(ms.book);
+    if (this.queue !== undefined) capQueues(ms, ms.book);
     if (ms.takers.length !== 0) rearriveOnBook(this, ms);
   }
 
@@ -146,6 +151,11 @@ export class MatchingEngine implements EngineCore {
   /** Validates like Bitstamp, reserves funds, and schedules arrival. Throws DomainError; nothing is kept then. */
   place(cmd: PlaceOrderCommand): OrderAck {
     return placeOrder(this, cmd);
+  }
+
+  /** What the venue would refuse of `cmd` (order-intake.ts checkOrder); places nothing. */
+  check(cmd: PlaceOrderCommand): Problem[] {
+    return checkOrder(this, cmd);
   }
 
   cancel(locator: OrderLocator): OrderStatusReport {

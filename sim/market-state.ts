@@ -25,6 +25,8 @@ export interface MarketState {
   instTakenSell: Dec;
   /** Arrived taker orders waiting for later prints (market, GTC marketable limit), by seq. */
   readonly takers: SimOrder[];
+  /** Queue model "at_touch": the sized prints of the last window (queue.ts). */
+  queueRecent?: { prints: TradePrint[]; head: number };
   rules?: Market;
   rates?: { maker: Dec; taker: Dec; max: Dec };
 }

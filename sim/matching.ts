@@ -11,10 +11,11 @@ import { fillFee, floorToDecimals, ZERO } from './fees.ts';
 import { REASONS, type SimOrder } from './order.ts';
 import { comparePrice } from './price.ts';
 import type { TradePrint } from './types.ts';
-import { slippedPrice, takerLevels } from './liquidity.ts';
+import { slippedPrice, takerLevels, type TakerLevel } from './liquidity.ts';
 import { addTaker, fokCovered, printCap, serveTakers, takeInstant } from './taker-tape.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
+import { fillRestingQueued, queueAtRest, type QueueFillOps } from './queue.ts';
 
 export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Level): boolean {
   const c = comparePrice(t.key, t.price, level.key, level.price);
@@ -26,6 +27,7 @@ export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Lev
 
 /** Fills resting orders of one side, best first, at their limit price, for at most the trade's size. */
 export function fillResting(e: EngineCore, side: BookSide, t: TradePrint): void {
+  if (e.queue !== undefined) return fillRestingQueued(e, side, t, queueOps);
   let q: Dec | null = printCap(e, t);
   let touchDraw: boolean | undefined; // one draw per print and side (probFillOnTouch)
   while (q === null || q.gt(0)) {
@@ -61,7 +63,7 @@ export function arrive(e: EngineCore, o: SimOrder): void {
   if (!ms.book && ms.last === undefined && o.type !== 'limit' && !o.postOnly) return addTaker(ms, o);
   const levels = takerLevels(ms, o, slippedPrice(ms, o, e.slippageBps));
   if (o.postOnly) {
-    if (levels.length > 0) e.close(o, 'cancelled', REASONS.postOnlyWouldTake);
+    if (postOnlyWouldTake(e, ms, o, levels)) e.close(o, 'cancelled', REASONS.postOnlyWouldTake);
     else rest(e, ms, o);
     return;
   }
@@ -88,14 +90,25 @@ export function arrive(e: EngineCore, o: SimOrder): void {
   else rest(e, ms, o);
 }
 
+/**
+ * Would this post_only order take liquidity if it arrived now (so the venue cancels it)? The one rule
+ * arrival applies and order-intake's checkOrder reports. `levels`: what arrive() already computed.
+ */
+export function postOnlyWouldTake(e: EngineCore, ms: MarketState, o: SimOrder, levels?: readonly TakerLevel[]): boolean {
+  if (!ms.book && ms.tape) return tapeMarketable(ms, o);
+  return (levels ?? takerLevels(ms, o, slippedPrice(ms, o, e.slippageBps))).length > 0;
+}
+
+/** On a tape, marketable = strictly better than the last print: a limit at exactly the last price rests. */
+function tapeMarketable(ms: MarketState, o: SimOrder): boolean {
+  if (o.price === undefined) return true;
+  const c = comparePrice(ms.lastKey, ms.last!, o.key, o.price);
+  return o.side === 'buy' ? c < 0 : c > 0;
+}
+
 /** Trades-only data with sizes: bounded taking from the tape (taker-tape.ts). */
 function arriveOnTape(e: EngineCore, ms: MarketState, o: SimOrder): void {
-  // Marketable = strictly better than the last print: a limit at exactly the last price rests.
-  let marketable = o.price === undefined;
-  if (!marketable) {
-    const c = comparePrice(ms.lastKey, ms.last!, o.key, o.price!);
-    marketable = o.side === 'buy' ? c < 0 : c > 0;
-  }
+  const marketable = tapeMarketable(ms, o);
   if (!marketable) {
     if (o.postOnly || (o.tif !== 'ioc' && o.tif !== 'fok')) rest(e, ms, o);
     else e.close(o, 'cancelled', o.tif === 'fok' ? REASONS.fokNotFillable : REASONS.iocRemainder);
@@ -126,9 +139,13 @@ export function rearriveOnBook(e: EngineCore, ms: MarketState): void {
 const takerExec = (e: EngineCore, o: SimOrder, want: Dec, price: string): Dec => execute(e, o, want, price, 'taker');
 const cutShort = (e: EngineCore, o: SimOrder): void => e.close(o, 'cancelled', REASONS.insufficientFunds);
 
+const queueOps: QueueFillOps = { exec: (e, o, want, price) => execute(e, o, want, price, 'maker'), cutShort, crosses };
+
 function rest(e: EngineCore, ms: MarketState, o: SimOrder): void {
   o.restSeq = ++e.restCount;
-  (o.side === 'buy' ? ms.bids : ms.asks).insert(o);
+  const side = o.side === 'buy' ? ms.bids : ms.asks;
+  if (e.queue !== undefined) queueAtRest(e, e.queue, ms, side, o);
+  side.insert(o);
   e.emitUpdate(o);
 }
 

@@ -34,6 +34,8 @@ export interface SimOrder {
    * persisted on its own (the paper exchange stores each open order as a row).
    */
   restSeq?: number;
+  /** Queue model "at_touch" (queue.ts): market volume still ahead of it at its price. */
+  queueAhead?: Dec;
   state: ExchangeOrderState;
   /** Funds held for this order, in reserveCurrency (quote for buys, base for sells). */
   reserveCurrency: string;
@@ -45,7 +47,8 @@ export interface SimOrder {
 
 /** Why an order ended without filling completely (reported as status_reason). */
 export const REASONS = {
-  postOnlyWouldTake: 'post_only order would have taken liquidity; cancelled like Bitstamp does',
+  // Coded like a refusal ("CODE: message"): nothing was placed, and place_order answers it as an error.
+  postOnlyWouldTake: 'EXCHANGE_REJECTED: post_only order would have taken liquidity; cancelled like Bitstamp does',
   iocRemainder: 'ioc: the unfilled rest was cancelled',
   fokNotFillable: 'fok: the whole amount could not be filled at once; nothing was filled',
   noLiquidity: 'market order: the observed book had no more liquidity; the rest was cancelled',

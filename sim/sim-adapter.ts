@@ -18,7 +18,7 @@ import type {
   OrderStatusReport,
   PlaceOrderCommand,
 } from '../src/exchanges/adapter.ts';
-import { DomainError } from '../src/domain/errors.ts';
+import { DomainError, type Problem } from '../src/domain/errors.ts';
 import type { MatchingEngine } from './engine.ts';
 import type { SimEvent } from './types.ts';
 
@@ -84,6 +84,22 @@ export class SimExchangeAdapter implements ExchangeAdapter {
     const ack = this.engine.place(cmd);
     this.publish();
     return ack;
+  }
+
+  /**
+   * What the venue would refuse of `cmd`, placing nothing (preview_order asks this): brought up to
+   * date exactly as placeOrder does first, so a market order without any price is refused the same way.
+   */
+  async checkOrder(cmd: PlaceOrderCommand): Promise<Problem[]> {
+    this.ensureOpen();
+    try {
+      await this.sync(cmd.market, cmd.type !== 'limit');
+    } catch (e) {
+      if (e instanceof DomainError) return [{ code: e.code, message: e.message }];
+      throw e;
+    }
+    this.publish();
+    return this.engine.check(cmd);
   }
 
   async cancelOrder(locator: OrderLocator): Promise<void | CancelPending> {

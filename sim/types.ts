@@ -59,11 +59,23 @@ export interface EngineOptions {
   probFillOnTouch?: number;
   /** Share of each trade print's amount the account can trade (takers and makers), (0, 1]; default 1. */
   participation?: number;
+  /** Queue model of resting orders (sim/README.md "Queue"): default "none". */
+  queue?: 'none' | 'at_touch';
+  /** at_touch on trade data: volume ahead = this × the volume printed at the price in the window (default 1). */
+  queueTouchFraction?: number;
+  /** at_touch on trade data: that window, ms (default 60000). */
+  queueWindowMs?: number;
   seed?: number;
   /** Simulated start time (ms). */
   startAt?: number;
   /** Record events for drainEvents() (adapters); the bench turns this off. Default true. */
   recordEvents?: boolean;
+}
+
+/** Validated queue model options (queue.ts). */
+export interface QueueOptions {
+  readonly touchFraction: number;
+  readonly windowMs: number;
 }
 
 export type SimEvent = { type: 'fill'; fill: FillReport } | { type: 'order_update'; report: OrderStatusReport };

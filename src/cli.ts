@@ -19,6 +19,9 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   migrate: () => import('./commands/migrate.ts'),
   backup: () => import('./commands/backup.ts'),
   restore: () => import('./commands/restore.ts'),
+  orders: () => import('./commands/orders.ts'),
+  'kill-switch': () => import('./commands/kill-switch.ts'),
+  'risk-limits': () => import('./commands/risk-limits.ts'),
 };
 
 const isHelp = (a: string): boolean => a === '--help' || a === '-h';

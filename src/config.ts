@@ -23,6 +23,19 @@ const flagBool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''], { message: 'must be 1 or 0' })
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
+/** "100001=btcusd,ethusd;*=xrpusd": markets whose private channels an account always keeps ("*" = every account). */
+const streamMarketsSchema = z
+  .string()
+  .regex(/^\s*(\*|\d+)\s*=\s*[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*\s*(;\s*(\*|\d+)\s*=\s*[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*\s*)*;?\s*$/, 'must look like "100001=btcusd,ethusd;*=xrpusd" (Bitstamp user id or *, then lowercase markets)')
+  .transform((v) => {
+    const out: Record<string, string[]> = {};
+    for (const part of v.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+      const [id = '', list = ''] = part.split('=').map((x) => x.trim());
+      out[id] = [...new Set([...(out[id] ?? []), ...list.split(',').map((m) => m.trim())])];
+    }
+    return out;
+  });
+
 export const configSchema = z.object({
   EXEC_MCP_PORT: portSchema.default(8787),
   EXEC_MCP_HOST: z.string().regex(/^\S+$/, 'must be a host name or IP address (no spaces)').default('127.0.0.1'),
@@ -36,12 +49,25 @@ export const configSchema = z.object({
     .optional(),
   BITSTAMP_API_URL: urlSchema(['http:', 'https:']).default('https://www.bitstamp.net'),
   BITSTAMP_WS_URL: urlSchema(['ws:', 'wss:']).default('wss://ws.bitstamp.net'),
+  BITSTAMP_STREAM_MARKETS: streamMarketsSchema.optional(),
   EXEC_MCP_PRICE_MCP: notBlank(': give a command line or an http(s) URL').optional(),
   EXEC_MCP_PRICE_TOOL: z.string().regex(/^\S+$/, 'must be a tool name (no spaces)').default('get_price'),
   EXEC_MCP_OFFLINE: flagBool.default(false),
   EXEC_MCP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EXEC_MCP_READ_ONLY: flagBool.default(false),
   EXEC_MCP_BACKTEST_DATA_DIR: notBlank(': give the folder backtest_create may read market-data files from').optional(),
+  EXEC_MCP_BACKTEST_MAX_FILE_MB: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of MiB')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be 1-1024 MiB').max(1024, 'must be 1-1024 MiB'))
+    .default(256),
+  EXEC_MCP_BACKTEST_MAX_EVENTS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of events')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be 1-50000000 events').max(50_000_000, 'must be 1-50000000 events'))
+    .default(5_000_000),
   EXEC_MCP_BEHIND_TLS_PROXY: flagBool.default(false),
   EXEC_MCP_BALANCE_SNAPSHOT_S: z
     .string()
@@ -50,6 +76,7 @@ export const configSchema = z.object({
     .pipe(z.number().int().min(10, 'must be 10-86400 seconds').max(86_400, 'must be 10-86400 seconds'))
     .default(300),
   EXEC_MCP_INIT_EMPTY: flagBool.default(false),
+  EXEC_MCP_METRICS_ACCOUNT_LABELS: flagBool.default(false),
 });
 
 export interface Config {
@@ -63,6 +90,8 @@ export interface Config {
   masterKey?: Buffer;
   bitstampApiUrl: string;
   bitstampWsUrl: string;
+  /** Markets whose private channels a Bitstamp account keeps even without live orders, by exchange_account_id ("*" = all). */
+  bitstampStreamMarkets?: Record<string, string[]>;
   priceMcp?: string;
   priceTool: string;
   offline: boolean;
@@ -70,6 +99,13 @@ export interface Config {
   readOnly: boolean;
   /** When set, backtest_create reads market-data files only inside this folder. */
   backtestDataDir?: string;
+  /** Largest backtest_create data file, bytes (EXEC_MCP_BACKTEST_MAX_FILE_MB, in MiB): refused from its size, unread. */
+  backtestMaxFileBytes: number;
+  /**
+   * Market-data events all live backtests hold together (EXEC_MCP_BACKTEST_MAX_EVENTS); beyond it the
+   * least recently used end, and a backtest that alone holds more is refused while its data is read.
+   */
+  backtestMaxEvents: number;
   /**
    * The dashboard is reached only through one TLS-terminating reverse proxy: Secure session cookie,
    * HSTS, and X-Forwarded-Proto / the last X-Forwarded-For hop are trusted.
@@ -79,6 +115,8 @@ export interface Config {
   balanceSnapshotMs: number;
   /** A data dir used before whose database is missing or empty starts with an empty store (EXEC_MCP_INIT_EMPTY). */
   initEmpty: boolean;
+  /** /metrics (unauthenticated) labels series by account reference (EXEC_MCP_METRICS_ACCOUNT_LABELS); off: per exchange only. */
+  metricsAccountLabels: boolean;
 }
 
 /** Flag name -> variable it overrides. */
@@ -92,19 +130,23 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'master-key': 'EXEC_MCP_MASTER_KEY',
   'bitstamp-api-url': 'BITSTAMP_API_URL',
   'bitstamp-ws-url': 'BITSTAMP_WS_URL',
+  'bitstamp-stream-markets': 'BITSTAMP_STREAM_MARKETS',
   'price-mcp': 'EXEC_MCP_PRICE_MCP',
   'price-tool': 'EXEC_MCP_PRICE_TOOL',
   offline: 'EXEC_MCP_OFFLINE',
   'log-level': 'EXEC_MCP_LOG_LEVEL',
   'read-only': 'EXEC_MCP_READ_ONLY',
   'backtest-data-dir': 'EXEC_MCP_BACKTEST_DATA_DIR',
+  'backtest-max-file-mb': 'EXEC_MCP_BACKTEST_MAX_FILE_MB',
+  'backtest-max-events': 'EXEC_MCP_BACKTEST_MAX_EVENTS',
   'behind-tls-proxy': 'EXEC_MCP_BEHIND_TLS_PROXY',
   'balance-snapshot-s': 'EXEC_MCP_BALANCE_SNAPSHOT_S',
   'init-empty': 'EXEC_MCP_INIT_EMPTY',
+  'metrics-account-labels': 'EXEC_MCP_METRICS_ACCOUNT_LABELS',
 };
 
 /** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
-const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY', 'EXEC_MCP_BEHIND_TLS_PROXY', 'EXEC_MCP_INIT_EMPTY']);
+const BOOLEAN_VARS: ReadonlySet<string> = new Set(['EXEC_MCP_OFFLINE', 'EXEC_MCP_READ_ONLY', 'EXEC_MCP_BEHIND_TLS_PROXY', 'EXEC_MCP_INIT_EMPTY', 'EXEC_MCP_METRICS_ACCOUNT_LABELS']);
 
 /** Flag names of those switches (`offline`, `read-only`, ...), for argument parsers that must not eat the next word. */
 export const BOOLEAN_CONFIG_FLAGS: ReadonlySet<string> = new Set(Object.entries(FLAG_TO_VAR).filter(([, v]) => BOOLEAN_VARS.has(v)).map(([f]) => f));
@@ -153,15 +195,19 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
     offline: c.EXEC_MCP_OFFLINE,
     logLevel: c.EXEC_MCP_LOG_LEVEL,
     readOnly: c.EXEC_MCP_READ_ONLY,
+    backtestMaxFileBytes: c.EXEC_MCP_BACKTEST_MAX_FILE_MB * 1024 * 1024,
+    backtestMaxEvents: c.EXEC_MCP_BACKTEST_MAX_EVENTS,
     behindTlsProxy: c.EXEC_MCP_BEHIND_TLS_PROXY,
     balanceSnapshotMs: c.EXEC_MCP_BALANCE_SNAPSHOT_S * 1000,
     initEmpty: c.EXEC_MCP_INIT_EMPTY,
+    metricsAccountLabels: c.EXEC_MCP_METRICS_ACCOUNT_LABELS,
   };
   if (c.EXEC_MCP_TOKEN) config.token = c.EXEC_MCP_TOKEN;
   if (c.EXEC_MCP_READONLY_TOKEN) config.readonlyToken = c.EXEC_MCP_READONLY_TOKEN;
   if (c.EXEC_MCP_ADMIN_PASSWORD) config.adminPassword = c.EXEC_MCP_ADMIN_PASSWORD;
   if (c.EXEC_MCP_MASTER_KEY) config.masterKey = Buffer.from(c.EXEC_MCP_MASTER_KEY, 'base64');
   if (c.EXEC_MCP_PRICE_MCP) config.priceMcp = c.EXEC_MCP_PRICE_MCP;
+  if (c.BITSTAMP_STREAM_MARKETS) config.bitstampStreamMarkets = c.BITSTAMP_STREAM_MARKETS;
   if (c.EXEC_MCP_BACKTEST_DATA_DIR) config.backtestDataDir = path.resolve(c.EXEC_MCP_BACKTEST_DATA_DIR);
   return config;
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, isLoopbackUrl, type Config } from './config.ts';
 import { closeDb, type Db } from './db/connection.ts';
 import { openCheckedStore } from './db/store-integrity.ts';
+import { storeFaultsOf } from './db/store-faults.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -22,31 +23,40 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { CredentialVault, loadMasterKey } from './credentials/vault.ts';
 import { AdapterRegistry } from './runtime/adapter-registry.ts';
 import { ConnectionStatusStore } from './runtime/connection-status.ts';
+import { AccountWatcher } from './runtime/account-watcher.ts';
+import { realScheduler, type Scheduler } from './runtime/scheduler.ts';
+import { exchangeAccountIdProblem } from './domain/exchange-identity.ts';
 import { MarketsServiceImpl } from './services/markets.ts';
 import { BitstampMetadataSource, loadBundledSnapshot } from './exchanges/bitstamp/metadata.ts';
 import { startMetadataRefresh } from './jobs/metadata-refresh.ts';
 import type { Services, StatusService } from './services/ports.ts';
+import { quarantinedFillViews } from './services/quarantined-fills.ts';
 import { dbChangeStamp } from './db/change-stamp.ts';
 import { ClosedVenueAdapter, endedBacktestReason } from './exchanges/closed-venue.ts';
 import { expireOrdersOfEndedBacktest, retireEndedBacktests } from './services/backtest-retire.ts';
-import type { BacktestRetentionLimits } from './services/backtest-retention.ts';
+import { DEFAULT_BACKTEST_RETENTION, type BacktestRetentionLimits } from './services/backtest-retention.ts';
 import { AccountRepository } from './accounts/repository.ts';
 import { AccountsServiceImpl, ensureDefaultPaperAccount } from './services/accounts.ts';
 import { AuditServiceImpl } from './services/audit.ts';
+import { HistoryServiceImpl } from './services/history.ts';
 import { OrderRuntime } from './runtime/order-runtime.ts';
 import { OrdersServiceImpl } from './services/orders.ts';
 import { BalancesServiceImpl } from './services/balances.ts';
+import { PositionsServiceImpl } from './services/positions.ts';
 import { FeesServiceImpl } from './services/fees.ts';
 import { BacktestsServiceImpl } from './services/backtests.ts';
+import { RevokedSessionsImpl } from './services/revoked-sessions.ts';
 import { PaperExchangeAdapter } from './exchanges/paper.ts';
-import type { ExchangeAdapter } from './exchanges/adapter.ts';
+import type { ExchangeAdapter, PlaceOrderCommand } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
+import { fetchKeyUserId } from './exchanges/bitstamp/identity.ts';
 import { type BalanceSnapshotJob, startBalanceSnapshots } from './jobs/balance-snapshots.ts';
 import { startFeeRefresh } from './jobs/fee-refresh.ts';
 import { startPeriodicReconciliation } from './jobs/periodic-reconciliation.ts';
 import { createMcpHttpHandler } from './mcp/http.ts';
 import { createWebApp } from './web/app.ts';
+import type { ReadyReport } from './web/health.ts';
 import { ensureSessionKeys } from './first-run-secrets.ts';
 
 /** Bitstamp's base tier (bitstamp-samples/README.md): the default when no schedule is known. */
@@ -58,6 +68,8 @@ export interface AppOptions {
   logger?: Logger;
   /** pino destination fd (stdio MCP mode must log to 2, never stdout). Default 2. */
   logDestination?: number;
+  /** Timers of the account watcher (tests drive it by hand); default: real timers. */
+  scheduler?: Scheduler;
   /** Overrides the paper price source (tests). */
   priceSource?: PriceSource;
   /** Name recorded in the data dir lock by start() ("serve", "mcp", ...). */
@@ -86,7 +98,7 @@ export interface App {
   /** Records the HTTP URL in the data dir lock, so `exec-mcp mcp` can relay to this process. */
   advertiseUrl(url: string): void;
   /** streams_down: accounts whose exchange stream is down (ready, but /readyz says "degraded"). */
-  ready(): { ready: boolean; checks: Record<string, boolean | string>; streams_down?: string[] };
+  ready(): ReadyReport;
   close(): Promise<void>;
 }
 
@@ -94,7 +106,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination ?? 2 });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ accountLabels: config.metricsAccountLabels });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // new data dirs are private (existing ones are left as the operator set them)
   // Refused (damaged, or a used data dir without its database) before anything is created or started.
   const db = openCheckedStore({ dataDir: config.dataDir, dbFile: config.dbFile, initEmpty: config.initEmpty });
@@ -139,7 +151,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const connections = new ConnectionStatusStore(db, clock, metrics);
     // Offline means nothing leaves this machine: an exchange on loopback (the emulator) stays reachable.
     const exchangeOffline = config.offline && !isLoopbackUrl(config.bitstampApiUrl);
-    const registry = new AdapterRegistry({
+    const registry: AdapterRegistry = new AdapterRegistry({
       paper: paperAdapter,
       bitstamp: createBitstampAdapterFactory({
         apiUrl: config.bitstampApiUrl,
@@ -147,7 +159,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         clock,
         random,
         signerFor: (record: AccountRecord) => vault.signer(record.key),
-        marketsFor: () => markets.listMarkets('bitstamp').filter((m) => m.trading_enabled).map((m) => m.market),
+        // Bounded stream: markets with live orders plus the configured ones; others subscribe on demand.
+        marketsFor: (record: AccountRecord): string[] => {
+          const configured = config.bitstampStreamMarkets ?? {};
+          const live: Array<string | undefined> = runtime.liveOrders(record.key).map((o) => runtime.get(o.orderId)?.market.toLowerCase());
+          const wanted = [...live, ...(configured['*'] ?? []), ...(configured[record.account.exchange_account_id] ?? [])];
+          return [...new Set(wanted.filter((m): m is string => m !== undefined))];
+        },
+        onStreamChannels: (record: AccountRecord, count: number) => connections.recordChannels(record, count),
         quoteOf: (market: string) => markets.findMarket('bitstamp', market)?.quote,
         logger,
         metrics,
@@ -156,16 +175,26 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }),
     });
 
-    /** Live accounts hold an exchange connection (private WS) while enabled and credentialed. */
-    const syncConnection = async (record: AccountRecord): Promise<void> => {
+    /**
+     * Live accounts hold an exchange connection (private WS) while enabled and credentialed.
+     * `restart`: its key or id changed, so the old adapter (stream, identity check) must go.
+     */
+    let closing = false;
+    const syncConnection = async (record: AccountRecord, restart = false): Promise<void> => {
       if (record.account.exchange !== 'bitstamp') return;
       if (exchangeOffline) {
         connections.record(record, 'stopped', 'offline mode (EXEC_MCP_OFFLINE=1): no exchange connection');
         return;
       }
       try {
-        if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
-        else if (registry.has(record.key)) {
+        const had = registry.has(record.key);
+        if (restart && had) await registry.remove(record.key);
+        if (closing) return; // close() is taking the adapters down: build none
+        // An id kept from before ids were checked: shown stopped with the reason, never deleted.
+        const idProblem = exchangeAccountIdProblem('bitstamp', record.account.exchange_account_id);
+        if (idProblem && record.account.enabled) connections.record(record, 'stopped', `account ${record.ref} is stopped: ${idProblem}`);
+        else if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
+        else if (registry.has(record.key) || had) {
           await registry.remove(record.key);
           connections.record(record, 'stopped');
         }
@@ -173,23 +202,33 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'connection start failed');
       }
     };
+    /** Started by start(): a CLI process (no start) changes accounts without touching any connection. */
+    let watcher: AccountWatcher | undefined;
     // Backtest accounts live on their simulated clock (order times, audit rows, balances' as_of).
     const simNow = (record: AccountRecord): number | undefined => (record.account.mode === 'backtest' ? backtests.clockOf(record.ref) : undefined);
-    const runtime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids, nowFor: (key) => backtests.clockOfKey(key) });
+    const runtime: OrderRuntime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids, nowFor: (key) => backtests.clockOfKey(key) });
     let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
       db,
       clock,
       audit,
       vault,
-      onPaperAccountCreated: (record, balances) => {
+      onPaperAccountCreated: (record, balances, simulation) => {
         if (record.account.mode === 'backtest') return; // backtests register their own simulator
         const adapter = registry.get(record);
-        if (adapter instanceof PaperExchangeAdapter) adapter.fund(balances);
+        if (adapter instanceof PaperExchangeAdapter) {
+          if (simulation) adapter.configure(simulation);
+          adapter.fund(balances);
+        }
       },
       openOrderCount: (key) => runtime.openOrderCount(key),
+      // Setting a key asks Bitstamp whose it is: one signed read-only call (offline: refused unsent).
+      verifyCredentials: {
+        bitstamp: (_record, signer) =>
+          fetchKeyUserId({ apiUrl: config.bitstampApiUrl, clock, random, logger, readRetries: 1, ...(exchangeOffline ? { offline: true } : {}) }, signer),
+      },
       onConnectionSettingsChanged: (record) => {
-        void syncConnection(record);
+        void watcher?.checkNow(true);
         snapshots?.accountChanged(record.ref);
       },
       onAccountCreated: (record) => snapshots?.accountChanged(record.ref),
@@ -220,6 +259,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         const f = await fees.get(account, market).catch(() => undefined);
         return f?.fees[0] ?? BASE_FEE_TIER;
       },
+      // Paper and backtest venues are local: they check the order by the rules they place it by.
+      venueProblems: async (record: AccountRecord, cmd: PlaceOrderCommand) => {
+        if (record.account.exchange !== 'paper') return undefined;
+        return registry.get(record).checkOrder?.(cmd);
+      },
       // Paper and backtest venues are local: ask them (current reservations included, nothing recorded);
       // a live exchange is asked only when nothing is cached.
       balancesOf: async (account: string) => {
@@ -229,11 +273,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       tradingClosedReason: (record: AccountRecord) =>
         record.account.mode === 'backtest' && backtests.clockOf(record.ref) === undefined ? endedBacktestReason(record.account.name) : undefined,
     });
-    const balances = new BalancesServiceImpl({ db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger, nowFor: simNow });
+    const balances = new BalancesServiceImpl({
+      db, clock, directory, adapterFor: (r: AccountRecord) => registry.get(r), logger,
+      // Paper and backtest venues are in this process: read at once; live caches go stale on order changes.
+      localVenue: (r: AccountRecord) => r.account.exchange === 'paper',
+      onOrderChange: (listener) => orders.onOrderChange(listener),
+      nowFor: simNow,
+    });
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
       db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
       ...(config.backtestDataDir !== undefined ? { dataRoot: config.backtestDataDir } : {}),
-      ...(opts.backtestRetention !== undefined ? { retention: opts.backtestRetention } : {}),
+      retention: opts.backtestRetention ?? { ...DEFAULT_BACKTEST_RETENTION, maxEvents: config.backtestMaxEvents },
+      maxFileBytes: config.backtestMaxFileBytes,
       // Ended to make room: the account's venue closes and its open orders expire, as after a restart.
       onEnded: async (record, lastClockMs) => {
         await registry.remove(record.key);
@@ -242,9 +293,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
     });
+    const positions = new PositionsServiceImpl({
+      db, clock, directory,
+      marketOf: (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market),
+      // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
+      markPrice: async (r: AccountRecord, market: string): Promise<string | undefined> => {
+        if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);
+        if (r.account.exchange !== 'paper' && config.offline && config.priceMcp === undefined) return undefined;
+        const fromSource = await priceSource.price(market).catch(() => undefined);
+        if (fromSource !== undefined || r.account.exchange !== 'paper') return fromSource;
+        const venue = registry.get(r);
+        return venue instanceof PaperExchangeAdapter ? venue.engine.lastPrice(market) : undefined;
+      },
+      nowFor: simNow,
+    });
     const auditService = new AuditServiceImpl(audit);
 
-    const ready = (): { ready: boolean; checks: Record<string, boolean | string>; streams_down: string[] } => {
+    const ready = (): ReadyReport & { streams_down: string[] } => {
       const meta = markets.status();
       const checks: Record<string, boolean | string> = {
         db_open: db.open,
@@ -252,15 +317,26 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         actors_hydrated: hydrated,
       };
       for (const m of meta) checks[`metadata_${m.exchange}`] = m.last_error ? `stale: ${m.last_error}` : m.markets > 0;
-      return { ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0), checks, streams_down: connections.streamsDown() };
+      // Damaged store: not ready (trading halted); store cannot write: ready but degraded.
+      const store = storeFaultsOf(db).report();
+      checks['store'] = store.reason ?? true;
+      return {
+        ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0) && store.state !== 'damaged',
+        checks,
+        streams_down: connections.streamsDown(),
+        ...(store.state !== 'ok' && store.reason !== undefined ? { store: { state: store.state, reason: store.reason } } : {}),
+      };
     };
     const status: StatusService = {
       connections: () => connections.list(),
+      quarantinedFills: () => quarantinedFillViews(runtime.quarantinedFills()),
       metadata: () => markets.status(),
       ready,
       storeVersion: () => dbChangeStamp(db),
     };
-    const services: Services = { accounts, orders, markets, balances, fees, backtests, audit: auditService, status };
+    const sessions = new RevokedSessionsImpl({ db, clock });
+    const history = new HistoryServiceImpl({ db, directory, reads: runtime.reads });
+    const services: Services = { accounts, orders, markets, balances, fees, positions, backtests, audit: auditService, status, sessions, history };
 
     const app: App = {
       config,
@@ -283,7 +359,25 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         );
         if (expired > 0) logger.info({ expired }, 'orders of backtests that ended with the restart expired');
         hydrated = true;
-        for (const record of directory.all()) void syncConnection(record);
+        // Accounts and credentials changed by the CLI (another process) start or stop their streams too.
+        watcher = new AccountWatcher({
+          stamp: () => dbChangeStamp(db),
+          accounts: () =>
+            directory.allWithDetails({ exchange: 'bitstamp' }).map(({ record, credentialsApiKey, credentialsSetAt }) => ({
+              record,
+              fingerprint: JSON.stringify([record.ref, record.account.enabled, record.account.created_at, credentialsApiKey ?? null, credentialsSetAt ?? null]),
+            })),
+          sync: (record, first) => syncConnection(record, !first),
+          removed: async (key, ref) => {
+            await registry.remove(key);
+            connections.forget(ref);
+          },
+          scheduler: opts.scheduler ?? realScheduler,
+          logger,
+        });
+        const w = watcher;
+        stops.push(() => w.stop());
+        void w.start();
         if (!config.offline) {
           const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
           stops.push(job.stop);
@@ -305,6 +399,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         lockHandle?.update({ url });
       },
       async close() {
+        closing = true;
         for (const stop of stops.reverse()) await stop();
         await runtime.stop();
         await registry.closeAll();
@@ -344,6 +439,7 @@ export async function createHttpServer(app: App, adminPasswordHash: string, toke
     adminPasswordHash,
     sessionKeys: ensureSessionKeys(app.config.dataDir),
     mcpHandler: mcp,
+    controlToken: token, // the CLI's brake relays here (exec-mcp orders cancel|cancel-all)
     ready: app.ready,
     clock: app.clock,
     // Bound to loopback: answer only to loopback names, so a rebinding web page cannot reach it.

@@ -26,6 +26,7 @@ interface AccountRow {
   mode: AccountMode;
   enabled: number;
   limits_json: string;
+  require_confirmation: number;
   created_at: string;
   updated_at: string;
   parent_exchange: string | null;
@@ -40,6 +41,7 @@ export interface NewAccountFields {
   mode: AccountMode;
   enabled: boolean;
   limits: RiskLimits;
+  require_confirmation?: boolean;
 }
 export interface AccountFieldChanges {
   name?: string;
@@ -48,6 +50,7 @@ export interface AccountFieldChanges {
   mode?: AccountMode;
   enabled?: boolean;
   limits?: RiskLimits;
+  require_confirmation?: boolean;
 }
 
 /**
@@ -74,7 +77,8 @@ const SELECT_DETAILS_JSON = `SELECT json_group_array(json_array(
     a.id, a.name, a.exchange, a.exchange_account_id, a.mode, a.enabled, a.limits_json, a.created_at, a.updated_at,
     p.exchange, p.exchange_account_id, c.api_key, c.updated_at,
     NULLIF(MAX(COALESCE((SELECT MAX(as_of) FROM balances WHERE account_id = a.id), ''),
-               COALESCE((SELECT MAX(at) FROM balance_snapshots WHERE account_id = a.id), '')), '')
+               COALESCE((SELECT MAX(at) FROM balance_snapshots WHERE account_id = a.id), '')), ''),
+    a.require_confirmation
   ) ORDER BY a.name)
   FROM accounts a
   LEFT JOIN accounts p ON p.id = a.parent_id
@@ -86,7 +90,7 @@ type DetailTuple = [
   id: number, name: string, exchange: ExchangeId, exchange_account_id: string, mode: AccountMode, enabled: number,
   limits_json: string, created_at: string, updated_at: string, parent_exchange: string | null,
   parent_exchange_account_id: string | null, api_key: string | null, credentials_updated_at: string | null,
-  last_balance_at: string | null,
+  last_balance_at: string | null, require_confirmation: number,
 ];
 
 /**
@@ -109,7 +113,7 @@ function limitsOf(json: string): RiskLimits {
 }
 
 function detailFactsOf(t: DetailTuple): AccountDetailFacts {
-  const [id, name, exchange, exchangeAccountId, mode, enabled, limitsJson, createdAt, updatedAt, parentExchange, parentId, apiKey, credentialsAt, lastBalanceAt] = t;
+  const [id, name, exchange, exchangeAccountId, mode, enabled, limitsJson, createdAt, updatedAt, parentExchange, parentId, apiKey, credentialsAt, lastBalanceAt, confirm] = t;
   const account: Account = {
     name,
     exchange,
@@ -120,6 +124,7 @@ function detailFactsOf(t: DetailTuple): AccountDetailFacts {
     updated_at: updatedAt,
     limits: limitsOf(limitsJson),
   };
+  if (confirm === 1) account.require_confirmation = true;
   if (parentExchange !== null && parentId !== null) account.parent = `${parentExchange}:${parentId}`;
   const facts: AccountDetailFacts = { record: { key: id as AccountKey, ref: accountRef(account), account } };
   if (apiKey !== null) facts.credentialsApiKey = apiKey;
@@ -143,6 +148,7 @@ function toRecord(r: AccountRow): AccountRecord {
     updated_at: r.updated_at,
     limits: limitsOf(r.limits_json),
   };
+  if (r.require_confirmation === 1) account.require_confirmation = true;
   if (r.parent_exchange !== null && r.parent_exchange_account_id !== null)
     account.parent = `${r.parent_exchange}:${r.parent_exchange_account_id}`;
   return { key: r.id as AccountKey, ref: accountRef(account), account };
@@ -202,8 +208,8 @@ export class AccountRepository implements AccountDirectory {
   insert(fields: NewAccountFields, at: string): AccountRecord {
     const info = this.db
       .prepare(
-        `INSERT INTO accounts (name, exchange, exchange_account_id, parent_id, mode, enabled, limits_json, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO accounts (name, exchange, exchange_account_id, parent_id, mode, enabled, limits_json, require_confirmation, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         fields.name,
@@ -213,6 +219,7 @@ export class AccountRepository implements AccountDirectory {
         fields.mode,
         fields.enabled ? 1 : 0,
         JSON.stringify(fields.limits),
+        fields.require_confirmation ? 1 : 0,
         at,
         at,
       );
@@ -232,6 +239,7 @@ export class AccountRepository implements AccountDirectory {
     if (changes.mode !== undefined) put('mode', changes.mode);
     if (changes.enabled !== undefined) put('enabled', changes.enabled ? 1 : 0);
     if (changes.limits !== undefined) put('limits_json', JSON.stringify(changes.limits));
+    if (changes.require_confirmation !== undefined) put('require_confirmation', changes.require_confirmation ? 1 : 0);
     put('updated_at', at);
     statement(this.db, `UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...values, key);
     return this.byKey(key)!;

@@ -9,7 +9,9 @@ import {
   riskLimitsSchema,
 } from '../domain/account.ts';
 import { DomainError, invalidArgumentFromIssues } from '../domain/errors.ts';
+import { exchangeAccountIdProblem } from '../domain/exchange-identity.ts';
 import { decimalString } from '../domain/money.ts';
+import { paperSimulationSchema } from '../domain/paper-simulation.ts';
 
 /** Validation of account input from every edge (MCP never writes accounts; dashboard and CLI do). */
 const name = z.string().trim().pipe(accountNameSchema);
@@ -37,9 +39,15 @@ export const accountInputSchema = z
     mode: mode.optional(),
     enabled: z.boolean().optional(),
     limits: riskLimitsSchema.optional(),
+    require_confirmation: z.boolean().optional(),
     initial_balances: balances.optional(),
+    simulation: paperSimulationSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    const problem = exchangeAccountIdProblem(v.exchange, v.exchange_account_id);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['exchange_account_id'], message: problem });
+  });
 export type ValidAccountInput = z.infer<typeof accountInputSchema>;
 
 export const accountPatchSchema = z
@@ -50,6 +58,7 @@ export const accountPatchSchema = z
     mode: mode.optional(),
     enabled: z.boolean().optional(),
     limits: riskLimitsSchema.optional(),
+    require_confirmation: z.boolean().optional(),
   })
   .strict();
 export type ValidAccountPatch = z.infer<typeof accountPatchSchema>;
@@ -68,6 +77,12 @@ export const MODES_BY_EXCHANGE: Record<ExchangeId, readonly AccountMode[]> = {
 
 export function defaultMode(exchangeId: ExchangeId): AccountMode {
   return MODES_BY_EXCHANGE[exchangeId][0]!;
+}
+
+/** An exchange_account_id must be what that exchange calls the account (Bitstamp: the numeric user id). */
+export function checkExchangeAccountId(exchangeId: ExchangeId, exchangeAccountId: string): void {
+  const problem = exchangeAccountIdProblem(exchangeId, exchangeAccountId);
+  if (problem) throw new DomainError('INVALID_ARGUMENT', `exchange_account_id: ${problem}`, { fields: ['exchange_account_id'] });
 }
 
 export function checkModeForExchange(exchangeId: ExchangeId, m: AccountMode): void {

@@ -30,8 +30,8 @@ const USAGE = commandHelp('accounts').trimEnd();
 const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {
   list: { refs: 0, flags: ['json'] },
   show: { refs: 1, flags: ['json'] },
-  add: { refs: 0, flags: ['name', 'exchange', 'exchange-account-id', 'parent', 'mode', 'balance'] },
-  update: { refs: 1, flags: ['name', 'exchange-account-id', 'parent', 'mode'] },
+  add: { refs: 0, flags: ['name', 'exchange', 'exchange-account-id', 'parent', 'mode', 'balance', 'require-confirmation', 'participation', 'queue', 'queue-touch-fraction'] },
+  update: { refs: 1, flags: ['name', 'exchange-account-id', 'parent', 'mode', 'require-confirmation'] },
   enable: { refs: 1, flags: [] },
   disable: { refs: 1, flags: [] },
   remove: { refs: 1, flags: [] },
@@ -72,6 +72,8 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
       if (v === true) throw new UsageError(`--${flag} needs a value`);
       return v === false ? undefined : v;
     };
+    const confirmFlag = str('require-confirmation');
+    const requireConfirmation = confirmFlag === undefined ? undefined : onOff('require-confirmation', confirmFlag);
     const config = loadConfig(env, configFlags);
     // Read the secret before building the app, so a missing secret fails fast and changes nothing.
     const secret = sub === 'set-credentials' ? await readSecret(io) : undefined;
@@ -102,6 +104,9 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
         if (parent !== undefined && parent !== '') input.parent = parent;
         if (mode !== undefined) input.mode = mode;
         if (parsed.multi.balance) input.initial_balances = parseBalances(parsed.multi.balance);
+        if (requireConfirmation !== undefined) input.require_confirmation = requireConfirmation;
+        const simulation = parseSimulation(str('participation'), str('queue'), str('queue-touch-fraction'));
+        if (simulation) input.simulation = simulation;
         const a = accounts.create(input as unknown as AccountInput, ACTOR);
         io.stdout.write(`created account ${a.name} (${a.exchange}:${a.exchange_account_id}, mode ${a.mode})\n`);
         break;
@@ -116,7 +121,9 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
         if (exchangeAccountId !== undefined) patch.exchange_account_id = exchangeAccountId;
         if (parent !== undefined) patch.parent = parent; // "" removes the parent
         if (mode !== undefined) patch.mode = mode;
-        if (Object.keys(patch).length === 0) throw new UsageError('accounts update needs at least one of --name, --exchange-account-id, --parent, --mode');
+        if (requireConfirmation !== undefined) patch.require_confirmation = requireConfirmation;
+        if (Object.keys(patch).length === 0)
+          throw new UsageError('accounts update needs at least one of --name, --exchange-account-id, --parent, --mode, --require-confirmation');
         const a = accounts.update(ref, patch as AccountPatch, ACTOR);
         io.stdout.write(`updated account ${a.name} (${a.exchange}:${a.exchange_account_id})\n`);
         break;
@@ -136,9 +143,10 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
       case 'set-credentials': {
         const apiKey = str('api-key');
         if (apiKey === undefined) throw new UsageError('accounts set-credentials needs --api-key K (the secret comes on standard input)');
-        accounts.setCredentials(ref, { api_key: apiKey, api_secret: secret ?? '' }, ACTOR);
+        // One signed read-only call proves whose key it is; a key of another user is refused unstored.
+        const check = await accounts.setCredentialsChecked(ref, { api_key: apiKey, api_secret: secret ?? '' }, ACTOR);
         const d = accounts.get(ref);
-        io.stdout.write(`credentials set for ${d.name} (${d.exchange}:${d.exchange_account_id}), api key ${d.api_key_hint ?? ''}\n`);
+        io.stdout.write(`credentials set for ${d.name} (${d.exchange}:${d.exchange_account_id}), api key ${d.api_key_hint ?? ''}; ${check.message}\n`);
         break;
       }
       case 'forget-credentials': {
@@ -169,6 +177,19 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
   } finally {
     await app?.close();
   }
+}
+
+/** Paper fill-model flags; numbers are checked here for form, their bounds by the service. */
+function parseSimulation(participation?: string, queue?: string, fraction?: string): Record<string, unknown> | undefined {
+  const num = (flag: string, v: string): number => {
+    if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${flag} ${v} must be a number, e.g. 0.25`);
+    return Number(v);
+  };
+  const out: Record<string, unknown> = {};
+  if (participation !== undefined) out.participation = num('participation', participation);
+  if (queue !== undefined) out.queue = queue;
+  if (fraction !== undefined) out.queue_touch_fraction = num('queue-touch-fraction', fraction);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** CUR=AMOUNT pairs; amounts are validated by the service (decimal strings). */
@@ -224,6 +245,12 @@ function readHiddenLine(io: CliIo): Promise<string> {
   });
 }
 
+function onOff(flag: string, v: string): boolean {
+  if (v === 'on' || v === 'true' || v === 'yes') return true;
+  if (v === 'off' || v === 'false' || v === 'no') return false;
+  throw new UsageError(`--${flag} takes on or off, not ${v.slice(0, 40)}`);
+}
+
 function formatTable(accounts: Account[]): string {
   if (accounts.length === 0) return 'no accounts\n';
   const rows = [
@@ -243,6 +270,7 @@ function formatDetail(d: AccountDetail): string {
     ['parent', d.parent ?? '-'],
     ['credentials', d.has_credentials ? `set ${d.credentials_set_at ?? ''} (api key ${d.api_key_hint ?? ''})` : 'none'],
     ['limits', JSON.stringify(d.limits)],
+    ['confirmation', d.require_confirmation ? 'required (place_order asks a human)' : 'not required'],
     ['created_at', d.created_at],
     ['updated_at', d.updated_at],
   ];

@@ -3,7 +3,7 @@
  * text of subcommand errors are all printed from it, and a test compares the help with it. The
  * modules that run them are in src/cli.ts (keyed by CommandName, so none can be left out).
  */
-export const COMMAND_NAMES = ['serve', 'mcp', 'backtest', 'audit', 'accounts', 'migrate', 'backup', 'restore'] as const;
+export const COMMAND_NAMES = ['serve', 'mcp', 'backtest', 'audit', 'accounts', 'migrate', 'backup', 'restore', 'orders', 'kill-switch', 'risk-limits'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export interface CommandEntry {
@@ -41,15 +41,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     forms: [
       'list [--json]',
       'show REF [--json]',
-      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...]',
-      'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M]',
+      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off] [--participation P] [--queue none|at_touch] [--queue-touch-fraction F]',
+      'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M] [--require-confirmation on|off]',
       'enable REF',
       'disable REF',
       'remove REF   (refuses accounts with order history: disable those)',
       'set-credentials REF --api-key K   (API secret on standard input)',
       'forget-credentials REF|--all   (deletes stored credentials unread: the way out of a lost master key)',
     ],
-    notes: ['REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D'],
+    notes: [
+      'REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D',
+      '--require-confirmation on: place_order asks a human to confirm each order (MCP elicitation)',
+    ],
   },
   { name: 'migrate', summary: 'apply database migrations and exit', forms: [DATA_DIR] },
   {
@@ -63,6 +66,35 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'put a backup in place as the database of a data dir that no process is using',
     forms: [`--from FILE [--force] ${DATA_DIR}`],
     notes: ['--force replaces an existing database'],
+  },
+  {
+    name: 'orders',
+    summary: 'list orders; cancel one or all open orders of an account (relayed to a running serve)',
+    forms: [
+      'list [--account REF] [--status open|closed|all] [--market M] [--limit N] [--json]',
+      'cancel ORDER_ID [--account REF] [--json]',
+      'cancel --account REF --client-order-id C [--json]',
+      'cancel-all --account REF [--json]',
+    ],
+    notes: [
+      'cancels go through the running serve of the data dir (control endpoint, MCP token), else this process runs the orders itself',
+      'audited with actor "cli"; common options: --data-dir D',
+    ],
+  },
+  {
+    name: 'kill-switch',
+    summary: 'turn the global or one account\'s kill switch on or off, optionally cancelling all open orders',
+    forms: ['on [--account REF] [--cancel-open] [--json]', 'off [--account REF] [--json]', 'show [--json]'],
+    notes: ['on refuses every new order (global, or of --account); --cancel-open then cancels the open orders it covers', 'common options: --data-dir D'],
+  },
+  {
+    name: 'risk-limits',
+    summary: 'show or set an account\'s risk limits',
+    forms: [
+      'show REF [--json]',
+      'set REF [--max-order-value X] [--max-open-orders N] [--daily-notional X] [--allowed-markets M,M] [--kill-switch on|off] [--json]',
+    ],
+    notes: ['an empty value ("") removes that cap; amounts are in the quote currency of the market; common options: --data-dir D'],
   },
 ];
 

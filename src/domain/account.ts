@@ -29,6 +29,8 @@ export interface Account {
   created_at: string;
   updated_at: string;
   limits: RiskLimits;
+  /** place_order asks a human to confirm each order (MCP elicitation); present only when set. */
+  require_confirmation?: true;
 }
 
 export const accountNameSchema = z

@@ -4,6 +4,7 @@
  * Amounts/prices are decimal strings; times are ISO-8601 UTC strings.
  */
 import type { Currency, Market } from '../domain/market.ts';
+import type { Problem } from '../domain/errors.ts';
 import type { FillView, Liquidity, OrderType, Side, TimeInForce } from '../domain/order.ts';
 
 export interface PlaceOrderCommand {
@@ -94,8 +95,8 @@ export type ExchangeEvent =
   /** A change the exchange pushed (WS or simulator); may be partial, duplicated or out of order. */
   | { type: 'order_update'; report: OrderStatusReport }
   | { type: 'fill'; fill: FillReport }
-  /** The event stream (re)connected: anything during the gap is lost, so reconcile. */
-  | { type: 'connected' }
+  /** The event stream (re)connected: anything during the gap is lost, so reconcile (only `market` when set: one market's channels came up later). */
+  | { type: 'connected'; market?: string }
   | { type: 'disconnected'; reason: string };
 
 export type ExchangeListener = (event: ExchangeEvent) => void;
@@ -117,6 +118,8 @@ export interface CancelPending {
 export interface ExchangeAdapter {
   readonly exchange: string;
   placeOrder(cmd: PlaceOrderCommand): Promise<OrderAck>;
+  /** Local venues (paper, backtest): what placeOrder would refuse of `cmd`, sending nothing. */
+  checkOrder?(cmd: PlaceOrderCommand): Promise<Problem[]>;
   cancelOrder(locator: OrderLocator): Promise<void | CancelPending>;
   cancelAllOrders(market?: string): Promise<string[]>; // exchange order ids cancelled
   queryOrder(locator: OrderLocator): Promise<OrderStatusReport | null>;

@@ -15,9 +15,10 @@ import type { Db } from '../db/connection.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { FillReport, OrderLocator, OrderStatusReport } from './adapter.ts';
 import type { EngineState, SerializedOrder } from '../../sim/engine-state.ts';
+import type { PaperSimulation } from '../domain/paper-simulation.ts';
 
 /** paper_state.state_json of this layout: the state without orders, and a marker saying where they are. */
-type StateRow = EngineState & { open_orders?: 'paper_orders' };
+type StateRow = EngineState & { open_orders?: 'paper_orders'; simulation?: PaperSimulation };
 
 /** report_json of an open order's row. */
 type OpenOrderRow = OrderStatusReport & { engine: SerializedOrder };
@@ -38,6 +39,8 @@ export interface PaperChanges {
 
 export class PaperStore {
   private readonly stmts;
+  /** The account's fill-model settings, written with every state row (paper-simulation.ts). */
+  simulation: PaperSimulation | undefined;
 
   constructor(
     private readonly db: Db,
@@ -66,14 +69,15 @@ export class PaperStore {
    * The persisted engine state with its open orders, or undefined for an exchange never saved.
    * `rowsLayout` tells whether it was saved in the per-order layout (false: the old single JSON).
    */
-  loadWithLayout(): { state: EngineState; rowsLayout: boolean } | undefined {
+  loadWithLayout(): { state: EngineState; rowsLayout: boolean; simulation?: PaperSimulation } | undefined {
     const row = this.stmts.load.get(this.accountRef) as { state_json: string } | undefined;
     if (!row) return undefined;
-    const { open_orders: where, ...state } = JSON.parse(row.state_json) as StateRow;
-    if (where !== 'paper_orders') return { state, rowsLayout: false };
+    const { open_orders: where, simulation, ...state } = JSON.parse(row.state_json) as StateRow;
+    const sim = simulation === undefined ? {} : { simulation };
+    if (where !== 'paper_orders') return { state, rowsLayout: false, ...sim };
     const rows = this.stmts.openOrders.all(this.accountRef) as { report_json: string }[];
     state.orders = rows.map((r) => (JSON.parse(r.report_json) as OpenOrderRow).engine).sort((a, b) => a.seq - b.seq);
-    return { state, rowsLayout: true };
+    return { state, rowsLayout: true, ...sim };
   }
 
   load(): EngineState | undefined {
@@ -88,6 +92,7 @@ export class PaperStore {
   /** One transaction: the state row (without orders), the touched orders' rows, the new fills. */
   commit(stateWithoutOrders: EngineState, changes: PaperChanges, at: string): void {
     const row: StateRow = { ...stateWithoutOrders, orders: [], open_orders: 'paper_orders' };
+    if (this.simulation !== undefined) row.simulation = this.simulation;
     this.db.transaction(() => {
       this.stmts.save.run(this.accountRef, JSON.stringify(row), at);
       for (const f of changes.fills) this.stmts.saveFill.run(this.accountRef, Number(f.fillId.slice(4)), f.fillId, f.at, JSON.stringify(f));

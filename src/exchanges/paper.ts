@@ -18,6 +18,7 @@ import { SimExchangeAdapter, type Defer } from '../../sim/sim-adapter.ts';
 import { priceKey } from '../../sim/price.ts';
 import type { EngineOptions, FeeSchedule, SimEvent } from '../../sim/types.ts';
 import { PaperStore, type OpenOrderRecord } from './paper-store.ts';
+import { paperSimulationOptions, type PaperSimulation } from '../domain/paper-simulation.ts';
 import type { PriceSource } from './paper-price.ts';
 
 export interface PaperScheduler {
@@ -54,7 +55,7 @@ export interface PaperAdapterDeps {
 
 export class PaperExchangeAdapter extends SimExchangeAdapter {
   private readonly store: PaperStore;
-  private readonly engineOptions: EngineOptions;
+  private engineOptions: EngineOptions;
   private timer: unknown;
   private ticking: Promise<void> | undefined;
 
@@ -69,13 +70,28 @@ export class PaperExchangeAdapter extends SimExchangeAdapter {
       seed: Math.floor((deps.random ?? (() => 0.5))() * 2 ** 32),
     };
     const saved = store.loadWithLayout();
+    Object.assign(engineOptions, paperSimulationOptions(saved?.simulation));
     super(new MatchingEngine(engineOptions, saved?.state), deps.defer);
     this.store = store;
+    this.store.simulation = saved?.simulation;
     this.engineOptions = engineOptions;
     if (!saved) {
       store.reset();
       this.persist([]);
     } else if (!saved.rowsLayout) this.persist([], true); // rewrite an old single-JSON state as rows
+  }
+
+  /**
+   * Sets the fill-model settings (participation, queue model) of this account's simulator, e.g.
+   * those of a new paper account; they stay with its state. Persisted at once.
+   */
+  configure(simulation: PaperSimulation): void {
+    const { participation: _p, queue: _q, queueTouchFraction: _f, ...rest } = this.engineOptions;
+    const options: EngineOptions = { ...rest, ...paperSimulationOptions(simulation) };
+    this.engine = new MatchingEngine(options, this.engine.toState(false)); // throws on bad settings: nothing changed
+    this.engineOptions = options;
+    this.store.simulation = simulation;
+    this.persist([]);
   }
 
   /** Sets balances, e.g. the initial balances of a new paper account. Persisted at once. */

@@ -6,6 +6,7 @@ import type { Services } from '../services/ports.ts';
 import { backtestAdvanceOutput, backtestCreateOutput, backtestReportOutput } from './output-schemas.ts';
 import { backtestAdvanceInput, backtestCreateInput, backtestReportInput } from './schemas.ts';
 import { defineTool, type ToolRegistry } from './tool-registry.ts';
+import { reportView } from '../services/backtest-report-page.ts';
 
 export function registerBacktestTools(reg: ToolRegistry, services: Services): void {
   reg.add(
@@ -13,7 +14,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_create',
       title: 'Create backtest',
       description:
-        'Starts a deterministic backtest on historical trades or candles (a server file path, or inline {trades:[{timestamp, price, amount, side}]}, {candles:[{timestamp, open, high, low, close, volume}]} or {quotes:[{timestamp, bid, ask, bid_amount, ask_amount}]}). Creates a backtest account usable with every order tool (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance.',
+        'Starts a deterministic backtest on historical trades, candles or quotes. Returns its backtest_id and a backtest account that every order tool takes (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance. Data over EXEC_MCP_BACKTEST_MAX_FILE_MB (256 MiB) or EXEC_MCP_BACKTEST_MAX_EVENTS (5M; a candle counts four) is refused.',
       input: backtestCreateInput,
       output: backtestCreateOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -25,7 +26,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_advance',
       title: 'Advance backtest',
       description:
-        'Replays market data up to `until` (ISO time) or for `steps` events (not both; neither = to the end), matching the backtest account\'s orders. Returns the new clock, events processed, whether the data is exhausted, and the fills that happened.',
+        'Replays market data up to `until` or for `steps` events (neither = to the end), filling the backtest account\'s orders. Returns the clock, events processed, done (data exhausted) and the new fills.',
       input: backtestAdvanceInput,
       output: backtestAdvanceOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -37,11 +38,11 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_report',
       title: 'Backtest report',
       description:
-        'Balances, fills, fees paid, PnL (pnl_by_currency: per quote), equity curve, and a sha256 digest of the fills (identical inputs give an identical digest).',
+        'Balances, fees paid, PnL (pnl_by_currency: per quote), equity curve, sha256 digest of all fills (same inputs, same digest), fills_total and a page of fills, oldest first (next_fills_cursor pages on).',
       input: backtestReportInput,
       output: backtestReportOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-      handler: (a) => services.backtests.report(a),
+      handler: async ({ backtest_id, ...paging }) => reportView(await services.backtests.report({ backtest_id }), paging),
     }),
   );
 }

@@ -1,5 +1,5 @@
 /** Discovery tools (read-only): exchanges, accounts, balances, fees, currencies, markets, preview_order. */
-import type { Account } from '../domain/account.ts';
+import { accountRef, type Account } from '../domain/account.ts';
 import type { Services } from '../services/ports.ts';
 import {
   balanceHistoryOutput,
@@ -63,11 +63,16 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'list_accounts',
       title: 'List accounts',
       description:
-        'Lists trading accounts. Use an account\'s `name`, or "<exchange>:<exchange_account_id>", as the `account` argument of every other tool. mode is live, paper or backtest.',
+        'Lists trading accounts. Use an account\'s `name`, or "<exchange>:<exchange_account_id>", as the `account` argument of every other tool. Backtests whose session ended (restart, or evicted for newer ones) only with include_ended.',
       input: listAccountsInput,
       output: listAccountsOutput,
       annotations: LOCAL_READ,
-      handler: (a) => ({ accounts: services.accounts.list(a).map(publicAccount) }),
+      handler: ({ mode, include_ended, ...filter }) => ({
+        accounts: services.accounts
+          .list(filter)
+          .filter((a) => (mode === undefined || a.mode === mode) && (include_ended === true || a.mode !== 'backtest' || services.backtests.hasSession(accountRef(a))))
+          .map(publicAccount),
+      }),
     }),
   );
   reg.add(
@@ -85,6 +90,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
           has_credentials: d.has_credentials,
           ...(d.credentials_set_at !== undefined ? { credentials_set_at: d.credentials_set_at } : {}),
           limits: d.limits,
+          require_confirmation: d.require_confirmation === true,
           ...(d.last_balance_at !== undefined ? { last_balance_at: d.last_balance_at } : {}),
         };
       },
@@ -95,7 +101,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'get_balances',
       title: 'Get balances',
       description:
-        'Balances per currency (total = available + reserved in open orders), as decimal strings. Served from the cache unless refresh is true or nothing is cached; as_of tells how fresh they are.',
+        'Balances per currency (total = available + reserved in open orders), as decimal strings. Current after every order placed, cancelled or filled through this server; refresh also re-asks a live exchange (at most every 5 s). as_of: when they were read.',
       input: getBalancesInput,
       output: balancesOutput,
       annotations: REMOTE_READ,
@@ -164,7 +170,7 @@ export function registerDiscoveryTools(reg: ToolRegistry, services: Services): v
       name: 'preview_order',
       title: 'Preview order',
       description:
-        'Checks place_order arguments against the market rules, risk limits and balances WITHOUT sending anything. Returns valid, every problem (with its error code), the normalized order, and estimated notional and fee. Call it before place_order.',
+        'Checks place_order arguments against market rules, risk limits and balances WITHOUT sending anything (paper/backtest: by the venue rules): valid, every problem with its error code, the normalized order, estimated notional and fee.',
       input: placeOrderInput,
       output: previewOutput,
       // May fetch a reference price, the fee schedule and (for a live account with none cached) the balances from outside.

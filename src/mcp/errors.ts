@@ -6,6 +6,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { DomainError, isDomainError } from '../domain/errors.ts';
+import { storageFailure } from '../domain/storage-failure.ts';
 
 export type ErrorPayload = ReturnType<DomainError['toJSON']>;
 
@@ -26,7 +27,8 @@ export function domainErrorResult(err: DomainError): CallToolResult {
 export function toToolError(err: unknown, onInternal: (err: unknown) => void): CallToolResult {
   if (isDomainError(err)) return domainErrorResult(err);
   onInternal(err);
-  return domainErrorResult(new DomainError('INTERNAL', 'internal error; the server log has the details'));
+  // A storage failure no service mapped (a read on a damaged file, say): the storage answer, not INTERNAL.
+  return domainErrorResult(storageFailure(err) ?? new DomainError('INTERNAL', 'internal error; the server log has the details'));
 }
 
 type Issue = z.core.$ZodIssue;

@@ -20,6 +20,8 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   OUTCOME_UNKNOWN:
     'the request may or may not have reached the exchange; do NOT place a new order, check get_order by client_order_id (the server reconciles it)',
   CLIENT_ORDER_ID_CONFLICT: 'that client_order_id is already used on the account by an order with other parameters (details.existing_order); use a new id, or resend the same parameters to get the existing order',
+  CONFIRMATION_REQUIRED: 'the account requires a human to confirm each order and this client cannot ask (no elicitation capability); nothing was placed',
+  CONFIRMATION_DECLINED: 'the human declined or dismissed the order confirmation (details.action); nothing was placed; do not retry unasked',
   INTERNAL: 'a server bug; the server log has details',
 };
 
@@ -35,7 +37,7 @@ export function serverInstructions(readOnly: boolean): string {
   else
     lines.push(
       '',
-      'Orders: call preview_order first (it sends nothing and lists every problem). Always give place_order a client_order_id that you generate: re-sending it returns the existing order instead of placing a second one, so retries are safe. Follow an order with get_order, or subscribe to the resource orders://<account>/open (account URL-encoded, e.g. orders://paper%3Apaper/open) to be notified whenever one of the account\'s orders changes.',
+      'Orders: call preview_order first (it sends nothing and lists every problem). Always give place_order a client_order_id that you generate: re-sending it returns the existing order instead of placing a second one, so retries are safe. Follow an order with get_order, or subscribe to the resource orders://<account>/open (account URL-encoded, e.g. orders://paper%3Apaper/open) to be notified whenever one of the account\'s orders changes; fills://<account>/recent (its last 100 fills) notifies on every fill.',
       'Backtests: backtest_create makes a backtest account; use it with the order tools, move time with backtest_advance, then read backtest_report.',
     );
   lines.push(

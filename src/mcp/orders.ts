@@ -6,6 +6,7 @@ import type { OrderRequest } from '../domain/order.ts';
 import type { Services } from '../services/ports.ts';
 import { codedReason, DomainError, type ErrorCode } from '../domain/errors.ts';
 import type { OrderView } from '../domain/order.ts';
+import { D } from '../domain/money.ts';
 import { cancelAllOutput, fillsOutput, orderOutput, ordersOutput, placedOrderOutput } from './output-schemas.ts';
 import {
   cancelAllInput,
@@ -34,6 +35,13 @@ export function refusalOf(order: OrderView): DomainError {
   return new DomainError(definite ? code : 'EXCHANGE_REJECTED', `order ${order.order_id} was not placed: ${definite ? message : reason}`, { order });
 }
 
+/** A new order the venue cancelled on arrival without a fill for a coded refusal (a post_only that would take): not placed either. */
+function cancelledOnArrival(order: OrderView): boolean {
+  if (order.status !== 'cancelled' || !new D(order.filled_amount).isZero()) return false;
+  const { code } = codedReason(order.status_reason ?? '');
+  return code !== undefined && DEFINITE_REFUSALS.has(code);
+}
+
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 /** place_order/preview_order args → (account, request) for the orders service. */
@@ -51,7 +59,7 @@ export function registerOrderReadTools(reg: ToolRegistry, services: Services): v
     defineTool({
       name: 'get_order',
       title: 'Get order',
-      description: 'One order by order_id or client_order_id (exactly one), with its status, filled_amount, average_price and fee_total.',
+      description: 'One order by order_id or client_order_id (exactly one): status, filled_amount, average_price, fee_total.',
       input: orderLookupInput,
       output: orderOutput,
       annotations: READ,
@@ -63,23 +71,23 @@ export function registerOrderReadTools(reg: ToolRegistry, services: Services): v
       name: 'list_orders',
       title: 'List orders',
       description:
-        'Orders of an account, newest first. status: "open" (default; pending, submitting, open, partially_filled, cancelling, unknown), "closed" (filled, cancelled, rejected, expired) or "all". Subscribe to the resource orders://<account>/open to be notified of changes instead of polling.',
+        'Orders of an account, newest first, `limit` per page; next_cursor pages on (stable while orders are added). status "open" (default) = pending, submitting, open, partially_filled, cancelling, unknown. Subscribe to orders://<account>/open to be notified of changes instead of polling.',
       input: listOrdersInput,
       output: ordersOutput,
       annotations: READ,
       // "open" is the advertised default (the service's own default, for other callers, is all).
-      handler: ({ account, status, ...filter }) => ({ orders: services.orders.list(account, { status: status ?? 'open', ...filter }) }),
+      handler: ({ account, status, ...filter }) => services.orders.listPage(account, { status: status ?? 'open', ...filter }),
     }),
   );
   reg.add(
     defineTool({
       name: 'list_fills',
       title: 'List fills',
-      description: 'Executions (fills) of an account with amount, price, fee, fee_currency and liquidity (maker/taker).',
+      description: 'Fills of an account, newest first, `limit` per page (next_cursor pages on): amount (base), price (quote), fee, fee_currency, liquidity maker/taker.',
       input: listFillsInput,
       output: fillsOutput,
       annotations: READ,
-      handler: ({ account, ...filter }) => ({ fills: services.orders.listFills(account, filter) }),
+      handler: ({ account, ...filter }) => services.orders.listFillsPage(account, filter),
     }),
   );
 }
@@ -90,16 +98,16 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       name: 'place_order',
       title: 'Place order',
       description:
-        'Places an order (on a live account this moves real money). Amount is in base currency and price in quote currency, both decimal strings within the market precision (see get_market_rules). Always pass a client_order_id: it makes a retry safe. Re-sending the same id with the same parameters returns the existing order (replayed: true) instead of placing a second one; the same id with other parameters is CLIENT_ORDER_ID_CONFLICT. An order the venue refuses (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored rejected order in error.details.order. Run preview_order first. Returns the order; its status then moves through submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while the outcome is being reconciled).',
+        'Places an order (live account: real money; run preview_order first). Pass a client_order_id to make retries safe: same id + same parameters returns the existing order (replayed: true), other parameters fail with CLIENT_ORDER_ID_CONFLICT. A refused order (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored order in error.details.order. With require_confirmation on the account a human accepts each order (elicitation). Status: submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while reconciling).',
       input: placeOrderInput,
       output: placedOrderOutput,
       // Not idempotent by itself: only a client_order_id makes a repeat return the first order.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       handler: async (a, ctx) => {
         const { account, request } = splitOrderArgs(a);
-        const { order, replayed } = await services.orders.placeOrder(account, request, ctx.actor);
+        const { order, replayed } = await services.orders.placeOrder(account, request, ctx.actor, ctx.confirm ? { confirm: ctx.confirm } : {});
         if (replayed) return { order, replayed: true };
-        if (order.status === 'rejected') throw refusalOf(order);
+        if (order.status === 'rejected' || cancelledOnArrival(order)) throw refusalOf(order);
         return { order };
       },
     }),
@@ -109,7 +117,7 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       name: 'cancel_order',
       title: 'Cancel order',
       description:
-        'Requests cancellation of one order by order_id or client_order_id (exactly one). Returns the order, usually in "cancelling" or "cancelled"; a fill can still arrive while cancelling. ORDER_NOT_CANCELLABLE if it is already filled, cancelled, rejected or expired.',
+        'Cancels one order by order_id or client_order_id (exactly one). Returns it, usually "cancelling" or "cancelled" (a fill can still arrive while cancelling); ORDER_NOT_CANCELLABLE once it is terminal.',
       input: orderLookupInput,
       output: orderOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
@@ -120,7 +128,7 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
     defineTool({
       name: 'cancel_all_orders',
       title: 'Cancel all orders',
-      description: 'Requests cancellation of every open order of the account (optionally only in one market). Returns the order_ids whose cancellation was requested.',
+      description: 'Cancels every open order of the account (or of one market). Returns the order_ids asked to cancel.',
       input: cancelAllInput,
       output: cancelAllOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },

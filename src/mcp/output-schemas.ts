@@ -47,6 +47,7 @@ export const getAccountOutput = account.extend({
   has_credentials: z.boolean(),
   credentials_set_at: z.string().optional(),
   limits: riskLimitsSchema.strip(),
+  require_confirmation: z.boolean().optional(),
   last_balance_at: z.string().optional(),
 });
 export const balancesOutput = z.object({ account: z.string(), as_of: z.string(), balances: z.array(balance) });
@@ -70,8 +71,10 @@ export const orderOutput = z.object({ order: orderViewSchema });
 /** place_order: `replayed` is true when a client_order_id already used with the same parameters returned the existing order. */
 export const placedOrderOutput = z.object({ order: orderViewSchema, replayed: z.boolean().optional() });
 export const cancelAllOutput = z.object({ cancelled: z.array(z.string()) });
-export const ordersOutput = z.object({ orders: z.array(orderViewSchema) });
-export const fillsOutput = z.object({ fills: z.array(fillViewSchema) });
+/** Pass as `cursor` for the next page; absent on the last page (said in the input's description). */
+const nextCursor = z.string().optional();
+export const ordersOutput = z.object({ orders: z.array(orderViewSchema), next_cursor: nextCursor });
+export const fillsOutput = z.object({ fills: z.array(fillViewSchema), next_cursor: nextCursor });
 
 export const backtestCreateOutput = z.object({
   backtest_id: z.string(),
@@ -95,6 +98,8 @@ export const backtestReportOutput = z.object({
   pnl_by_currency: z.record(z.string(), z.string()),
   equity_curve: z.array(z.object({ at: z.string(), equity: z.string() })),
   digest: z.string(),
+  fills_total: z.number().int().optional(),
+  next_fills_cursor: z.string().optional(),
 });
 
 export const noopOutput = z.object({ ok: z.boolean() });

@@ -1,8 +1,10 @@
 /**
- * MCP resources `orders://<account>/open`: the account's open orders as JSON, with subscriptions.
+ * MCP resources, with subscriptions:
+ * - `orders://<account>/open`: the account's open orders as JSON; updated on every committed order change.
+ * - `fills://<account>/recent`: the account's last 100 fills (newest first) as JSON; updated on every fill.
  * `<account>` is URL-encoded (an account reference like "paper:default" contains a colon); the raw
- * form is accepted too. On every committed order change of a subscribed account the session gets
- * `notifications/resources/updated` for the exact URI it subscribed to.
+ * form is accepted too. A subscribed session gets `notifications/resources/updated` for the exact
+ * URI it subscribed to.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
@@ -18,8 +20,11 @@ import { accountRef } from '../domain/account.ts';
 import { isDomainError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Services } from '../services/ports.ts';
+import { FillDetector, RECENT_FILLS } from './fill-detector.ts';
 
-const URI_RE = /^orders:\/\/(.+)\/open$/;
+type ResourceKind = 'orders' | 'fills';
+const URI_RE = /^(orders|fills):\/\/(.+)\/(open|recent)$/;
+const SUFFIX: Record<ResourceKind, string> = { orders: 'open', fills: 'recent' };
 /** MCP "resource not found" (spec): -32002. */
 const RESOURCE_NOT_FOUND = -32002;
 
@@ -27,17 +32,30 @@ export function openOrdersUri(ref: string): string {
   return `orders://${encodeURIComponent(ref)}/open`;
 }
 
-/** The account reference inside an orders:// URI, or an McpError naming the accepted form. */
-export function parseOrdersUri(uri: string): string {
+export function recentFillsUri(ref: string): string {
+  return `fills://${encodeURIComponent(ref)}/recent`;
+}
+
+/** The kind and account reference of a resource URI, or an McpError naming the accepted forms. */
+export function parseResourceUri(uri: string): { kind: ResourceKind; ref: string } {
   const m = URI_RE.exec(uri);
+  const kind = m?.[1] as ResourceKind | undefined;
   let ref: string | undefined;
   try {
-    ref = m?.[1] !== undefined ? decodeURIComponent(m[1]) : undefined;
+    ref = kind !== undefined && m?.[3] === SUFFIX[kind] && m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
   } catch {
     ref = undefined;
   }
-  if (!ref) throw new McpError(ErrorCode.InvalidParams, `unknown resource ${uri}; expected orders://<account>/open`);
-  return ref;
+  if (!ref || kind === undefined)
+    throw new McpError(ErrorCode.InvalidParams, `unknown resource ${uri}; expected orders://<account>/open or fills://<account>/recent`);
+  return { kind, ref };
+}
+
+/** The account reference inside an orders:// URI, or an McpError naming the accepted form. */
+export function parseOrdersUri(uri: string): string {
+  const r = parseResourceUri(uri);
+  if (r.kind !== 'orders') throw new McpError(ErrorCode.InvalidParams, `unknown resource ${uri}; expected orders://<account>/open`);
+  return r.ref;
 }
 
 function asMcpError(err: unknown): McpError {
@@ -50,18 +68,17 @@ function asMcpError(err: unknown): McpError {
 /** Installs the resource handlers on `server` (before connect). Returns a dispose function. */
 export function installOrderResources(server: Server, services: Services, logger: Logger): () => void {
   server.registerCapabilities({ resources: { subscribe: true, listChanged: false } });
-  /** canonical "<exchange>:<id>" → URIs this session subscribed with. */
-  const subscriptions = new Map<string, Set<string>>();
+  /** kind → canonical "<exchange>:<id>" → URIs this session subscribed with. */
+  const subscriptions: Record<ResourceKind, Map<string, Set<string>>> = { orders: new Map(), fills: new Map() };
+  const fills = new FillDetector();
 
   const canonical = (ref: string): string => accountRef(services.accounts.get(ref));
 
   server.setRequestHandler(ListResourcesRequestSchema, () => ({
-    resources: services.accounts.list({ enabled: true }).map((a) => ({
-      uri: openOrdersUri(accountRef(a)),
-      name: `open-orders-${accountRef(a)}`,
-      title: `Open orders of ${a.name}`,
-      mimeType: 'application/json',
-    })),
+    resources: services.accounts.list({ enabled: true }).flatMap((a) => [
+      { uri: openOrdersUri(accountRef(a)), name: `open-orders-${accountRef(a)}`, title: `Open orders of ${a.name}`, mimeType: 'application/json' },
+      { uri: recentFillsUri(accountRef(a)), name: `recent-fills-${accountRef(a)}`, title: `Recent fills of ${a.name}`, mimeType: 'application/json' },
+    ]),
   }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
     resourceTemplates: [
@@ -72,13 +89,22 @@ export function installOrderResources(server: Server, services: Services, logger
         description: 'The open orders of an account as JSON {account, orders}. Subscribe to be notified when any order of the account changes.',
         mimeType: 'application/json',
       },
+      {
+        uriTemplate: 'fills://{account}/recent',
+        name: 'recent-fills',
+        title: 'Recent fills of an account',
+        description: `The last ${RECENT_FILLS} fills of an account, newest first, as JSON {account, fills}. Subscribe to be notified on every fill.`,
+        mimeType: 'application/json',
+      },
     ],
   }));
   server.setRequestHandler(ReadResourceRequestSchema, (req) => {
     try {
-      const ref = parseOrdersUri(req.params.uri);
-      const orders = services.orders.list(ref, { status: 'open', limit: 1000 });
-      const text = JSON.stringify({ account: ref, orders });
+      const { kind, ref } = parseResourceUri(req.params.uri);
+      const text =
+        kind === 'orders'
+          ? JSON.stringify({ account: ref, orders: services.orders.list(ref, { status: 'open', limit: 1000 }) })
+          : JSON.stringify({ account: ref, fills: services.orders.listFills(ref, { limit: RECENT_FILLS }) });
       return { contents: [{ uri: req.params.uri, mimeType: 'application/json', text }] };
     } catch (err) {
       throw asMcpError(err);
@@ -86,9 +112,12 @@ export function installOrderResources(server: Server, services: Services, logger
   });
   server.setRequestHandler(SubscribeRequestSchema, (req) => {
     try {
-      const key = canonical(parseOrdersUri(req.params.uri));
-      let set = subscriptions.get(key);
-      if (!set) subscriptions.set(key, (set = new Set()));
+      const { kind, ref } = parseResourceUri(req.params.uri);
+      const key = canonical(ref);
+      // What is filled already is not news: only growth after this point notifies.
+      if (kind === 'fills' && !subscriptions.fills.has(key)) fills.seed(services.orders.list(ref, { status: 'open', limit: 1000 }));
+      let set = subscriptions[kind].get(key);
+      if (!set) subscriptions[kind].set(key, (set = new Set()));
       set.add(req.params.uri);
       return {};
     } catch (err) {
@@ -96,17 +125,22 @@ export function installOrderResources(server: Server, services: Services, logger
     }
   });
   server.setRequestHandler(UnsubscribeRequestSchema, (req) => {
-    for (const [key, set] of subscriptions) {
-      set.delete(req.params.uri);
-      if (set.size === 0) subscriptions.delete(key);
-    }
+    for (const map of Object.values(subscriptions))
+      for (const [key, set] of map) {
+        set.delete(req.params.uri);
+        if (set.size === 0) map.delete(key);
+      }
     return {};
   });
 
-  return services.orders.onOrderChange((account) => {
-    const uris = subscriptions.get(accountRef(account));
-    if (!uris) return;
-    for (const uri of uris)
+  const notify = (uris: Set<string> | undefined): void => {
+    for (const uri of uris ?? [])
       server.sendResourceUpdated({ uri }).catch((err: unknown) => logger.debug({ err: String(err), uri }, 'resource update not delivered'));
+  };
+  return services.orders.onOrderChange((account, order) => {
+    const key = accountRef(account);
+    notify(subscriptions.orders.get(key));
+    const fillUris = subscriptions.fills.get(key);
+    if (fillUris && fills.filled(order)) notify(fillUris);
   });
 }

@@ -4,7 +4,7 @@
  * JSON schemas advertised in tools/list, so what a client reads is what the server enforces.
  */
 import { z } from 'zod';
-import { EXCHANGES, accountNameSchema } from '../domain/account.ts';
+import { ACCOUNT_MODES, EXCHANGES, accountNameSchema } from '../domain/account.ts';
 import { decimalString } from '../domain/money.ts';
 import { clientOrderIdSchema, isoTimestamp, orderRequestSchema } from '../domain/order.ts';
 
@@ -12,27 +12,27 @@ export const accountRefArg = z
   .string()
   .min(1)
   .max(140)
-  .describe('Account reference: the account name, or "<exchange>:<exchange_account_id>" such as "bitstamp:123456" or "paper:default"');
-export const exchangeArg = z.enum(EXCHANGES).describe('Exchange id: "bitstamp" (live) or "paper" (simulated, same markets and rules)');
+  .describe('Account name or "<exchange>:<exchange_account_id>"');
+export const exchangeArg = z.enum(EXCHANGES).describe('"bitstamp" (live) or "paper" (simulated, same markets and rules)');
 export const marketArg = z
   .string()
   .min(1)
   .max(32)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be a market id such as "btcusd" (letters and digits)')
-  .describe('Market id (Bitstamp url symbol), e.g. "btcusd"');
+  .describe('Market id, e.g. "btcusd"');
 export const currencyArg = z
   .string()
   .min(1)
   .max(16)
   .regex(/^[A-Za-z0-9]+$/, 'must be a currency code such as "BTC"')
-  .describe('Currency code, e.g. "BTC" or "USD"');
-export const limitArg = z.number().int().min(1).max(1000).describe('Maximum number of items to return (1-1000, default 100)');
+  .describe('Currency code, e.g. "BTC"');
+export const limitArg = z.number().int().min(1).max(1000).describe('Max items (default 100)');
 export const orderIdArg = z
   .string()
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be an order_id as returned by place_order')
-  .describe('The order_id returned by place_order');
+  .describe('order_id from place_order');
 
 // ---------------------------------------------------------------- discovery
 export const listExchangesInput = z.object({}).strict();
@@ -40,6 +40,8 @@ export const listAccountsInput = z
   .object({
     exchange: exchangeArg.optional(),
     enabled: z.boolean().optional().describe('Only enabled (true) or disabled (false) accounts'),
+    mode: z.enum(ACCOUNT_MODES).optional().describe('Only live, paper or backtest accounts'),
+    include_ended: z.boolean().optional().describe('Also backtests that ended (default false)'),
   })
   .strict();
 export const accountOnlyInput = z.object({ account: accountRefArg }).strict();
@@ -63,8 +65,8 @@ export const listCurrenciesInput = z.object({ exchange: exchangeArg }).strict();
 export const listMarketsInput = z
   .object({
     exchange: exchangeArg,
-    base: currencyArg.optional().describe('Only markets with this base currency, e.g. "BTC"'),
-    quote: currencyArg.optional().describe('Only markets with this quote currency, e.g. "USD"'),
+    base: currencyArg.optional().describe('Only this base currency'),
+    quote: currencyArg.optional().describe('Only this quote currency'),
   })
   .strict();
 export const getMarketRulesInput = z.object({ exchange: exchangeArg, market: marketArg }).strict();
@@ -72,15 +74,14 @@ export const getMarketRulesInput = z.object({ exchange: exchangeArg, market: mar
 // ---------------------------------------------------------------- orders
 const ORDER_FIELD_DOCS = {
   market: 'Market id, e.g. "btcusd"',
-  side: '"buy" or "sell"',
-  type: '"limit" (needs price), "market" or "instant"',
-  amount: 'Amount in BASE currency as a decimal string, e.g. "0.01"',
-  price: 'Limit price in QUOTE currency as a decimal string (limit orders only)',
-  time_in_force: 'Limit orders: gtc (default), ioc, fok, gtd (needs expire_time) or daily',
-  expire_time: 'ISO-8601 expiry, only with time_in_force "gtd"',
-  post_only: 'Limit orders: reject instead of taking liquidity',
-  client_order_id:
-    'Your idempotency key (1-64 of A-Z a-z 0-9 . _ : -). Re-sending the same id on the same account returns the existing order instead of placing a second one',
+  side: 'buy or sell',
+  type: 'limit (needs price), market, or instant (Bitstamp instant order: fills at once, like market)',
+  amount: 'In BASE currency, decimal string, e.g. "0.01"',
+  price: 'Limit price in QUOTE currency, decimal string (limit only)',
+  time_in_force: 'Limit only: gtc (default), ioc, fok, gtd (until expire_time) or daily (cancelled at 00:00 UTC)',
+  expire_time: 'Expiry, only with gtd',
+  post_only: 'Limit only: refused instead of taking liquidity',
+  client_order_id: 'Your idempotency key (1-64 of A-Z a-z 0-9 . _ : -); same id on the account = same order',
 } as const;
 
 /** More significant digits than this and a JSON number no longer names one decimal for sure (doubles hold 15). */
@@ -116,7 +117,7 @@ export function decimalArg(inner: z.ZodType<string, string>): z.ZodType<string, 
     .pipe(inner);
 }
 
-const NUMBER_OK = ' (a JSON number also works when it converts exactly: no exponent, at most 15 significant digits)';
+const NUMBER_OK = ' (or an exact JSON number)';
 const DECIMAL_ORDER_FIELDS: ReadonlySet<string> = new Set(['amount', 'price']);
 
 function documentedOrderField(key: string, schema: z.ZodType): z.ZodType {
@@ -151,77 +152,78 @@ function exactlyOneLookup(v: { order_id?: string | undefined; client_order_id?: 
 export const orderLookupInput = z
   .object({
     account: accountRefArg,
-    order_id: orderIdArg.optional().describe('The order_id returned by place_order (give this or client_order_id, not both)'),
-    client_order_id: clientOrderIdSchema.optional().describe('The client_order_id given to (or generated by) place_order (give this or order_id, not both)'),
+    order_id: orderIdArg.optional().describe('order_id from place_order (this or client_order_id, not both)'),
+    client_order_id: clientOrderIdSchema.optional().describe('client_order_id of the order (this or order_id, not both)'),
   })
   .strict()
   .superRefine(exactlyOneLookup);
 
 export const cancelAllInput = z
-  .object({ account: accountRefArg, market: marketArg.optional().describe('Only cancel orders in this market') })
+  .object({ account: accountRefArg, market: marketArg.optional().describe('Only this market') })
   .strict();
+export const cursorArg = z.string().min(1).max(400).describe('next_cursor from the previous page (none: first page)');
 export const listOrdersInput = z
   .object({
     account: accountRefArg,
-    status: z.enum(['open', 'closed', 'all']).optional().describe('open (default): not yet terminal; closed: filled/cancelled/rejected/expired; all'),
+    status: z.enum(['open', 'closed', 'all']).optional().describe('open (default): not terminal; closed: filled/cancelled/rejected/expired; all'),
     market: marketArg.optional(),
+    since: isoTimestamp.optional().describe('Created at or after'),
+    until: isoTimestamp.optional().describe('Created at or before'),
     limit: limitArg.optional(),
+    cursor: cursorArg.optional(),
   })
   .strict();
 export const listFillsInput = z
   .object({
     account: accountRefArg,
     market: marketArg.optional(),
-    since: isoTimestamp.optional().describe('Only fills at or after this ISO-8601 time'),
+    since: isoTimestamp.optional().describe('Fills at or after this time'),
+    until: isoTimestamp.optional().describe('Fills at or before this time'),
     limit: limitArg.optional(),
+    cursor: cursorArg.optional(),
   })
   .strict();
 
 // ---------------------------------------------------------------- backtests
 /**
  * Rows are validated by the backtests service (it names the row and field of a bad value, like for
- * files); here they are only documented, so the two validators cannot disagree.
+ * files); here they are only typed for the client (JSON-schema meta on z.unknown()), so the two
+ * validators cannot disagree. Decimals may also be JSON numbers there; strings are what we advertise.
  */
-function documentedRow(fields: Record<string, string>): z.ZodType {
-  return z.looseObject(Object.fromEntries(Object.entries(fields).map(([k, d]) => [k, z.unknown().optional().describe(d)])));
+type RowField = { type: string | string[]; enum?: readonly string[]; description?: string };
+const TS: RowField = { type: ['string', 'integer'] };
+const DEC: RowField = { type: 'string' };
+function documentedRow(fields: Record<string, RowField>, required: readonly string[]): z.ZodType {
+  return z.looseObject(
+    Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, required.includes(k) ? z.unknown().meta(f) : z.unknown().optional().meta(f)])),
+  );
 }
-const tradeRow = documentedRow({
-  timestamp: 'ISO-8601 or epoch milliseconds',
-  price: 'decimal string',
-  amount: 'decimal string (base currency)',
-  side: '"buy" or "sell": the taker\'s side',
-  market: 'optional market id when the data holds several markets',
-});
-const candleRow = documentedRow({
-  timestamp: 'ISO-8601 or epoch milliseconds',
-  open: 'decimal string',
-  high: 'decimal string',
-  low: 'decimal string',
-  close: 'decimal string',
-  volume: 'decimal string',
-  market: 'optional market id',
-});
-const quoteRow = documentedRow({
-  timestamp: 'ISO-8601 or epoch milliseconds',
-  bid: 'best bid price',
-  ask: 'best ask price',
-  bid_amount: 'amount at the bid',
-  ask_amount: 'amount at the ask',
-  bids: 'optional [[price, amount], ...] levels',
-  asks: 'optional [[price, amount], ...] levels',
-  market: 'optional market id',
-});
+const MARKET: RowField = { type: 'string' };
+const tradeRow = documentedRow(
+  { timestamp: TS, price: DEC, amount: DEC, side: { type: 'string', enum: ['buy', 'sell'], description: "the taker's side" }, market: MARKET },
+  ['timestamp', 'price', 'amount', 'side'],
+);
+const candleRow = documentedRow(
+  { timestamp: TS, open: DEC, high: DEC, low: DEC, close: DEC, volume: DEC, market: MARKET },
+  ['timestamp', 'open', 'high', 'low', 'close', 'volume'],
+);
+const LEVELS: RowField = { type: 'array', description: '[[price, amount], ...]' };
+const quoteRow = documentedRow(
+  { timestamp: TS, bid: DEC, ask: DEC, bid_amount: DEC, ask_amount: DEC, bids: LEVELS, asks: LEVELS, market: MARKET },
+  ['timestamp'],
+);
 const MAX_ROWS = 2_000_000;
+const backtestIdArg = z.string().min(1).max(64).describe('The backtest_id returned by backtest_create');
 export const backtestCreateInput = z
   .object({
     data: z
       .union([
-        z.string().min(1).max(4096).describe('Path of a CSV or JSONL market-data file on the server'),
+        z.string().min(1).max(4096).describe('Path of a CSV or JSONL file on the server'),
         z.object({ trades: z.array(tradeRow).min(1).max(MAX_ROWS) }).strict(),
         z.object({ candles: z.array(candleRow).min(1).max(MAX_ROWS) }).strict(),
         z.object({ quotes: z.array(quoteRow).min(1).max(MAX_ROWS) }).strict(),
       ])
-      .describe('Market data: a file path, or inline {trades:[...]}, {candles:[...]} or {quotes:[...]}'),
+      .describe('Market data: a file path, or inline {trades}, {candles} or {quotes} rows (timestamp: ISO-8601 or epoch ms; decimals as strings; market only when several)'),
     initial_balances: z
       .record(currencyArg, decimalString)
       .describe('Starting balances, e.g. {"USD": "10000", "BTC": "0"}'),
@@ -230,11 +232,11 @@ export const backtestCreateInput = z
       .strict()
       .optional()
       .describe('Fee fractions, e.g. {"maker": "0.0015", "taker": "0.0025"}'),
-    latency_ms: z.number().int().min(0).max(86_400_000).optional().describe('Simulated order latency in milliseconds'),
+    latency_ms: z.number().int().min(0).max(86_400_000).optional().describe('Simulated order latency (ms)'),
     seed: z.number().int().min(0).max(4_294_967_295).optional().describe('PRNG seed; same seed + data + orders = identical fills'),
     name: accountNameSchema
       .optional()
-      .describe('A label for this backtest, kept with its configuration; the account it creates is always named "backtest-<backtest_id>" (returned as `account`)'),
+      .describe('A label only; the account is always "backtest-<backtest_id>" (returned as `account`)'),
     market: z
       .string()
       .regex(/^[a-z0-9-]{2,32}$/, 'must be a market id like "btcusd"')
@@ -246,21 +248,30 @@ export const backtestCreateInput = z
       .gt(0)
       .max(1)
       .optional()
-      .describe('Share of each trade print the account can trade (default 1)'),
+      .describe('Share of each trade print the account can fill (default 1): a taker gets at most participation x print, at its price'),
     interval: z.string().optional().describe('Candle length, e.g. "1h" (default: data spacing)'),
     latency_jitter_ms: z.number().int().min(0).max(60_000).optional(),
     prob_fill_on_touch: z.number().min(0).max(1).optional(),
+    queue: z.enum(['none', 'at_touch']).optional().describe('Resting-order queue model (default none)'),
+    queue_touch_fraction: z.number().min(0).max(100).optional().describe('at_touch on trades: share of recent volume at the price ahead (default 1)'),
   })
   .strict();
 export const backtestAdvanceInput = z
   .object({
-    backtest_id: z.string().min(1).max(64),
-    until: isoTimestamp.optional().describe('Advance the simulated clock to this ISO-8601 time (give until or steps, not both; neither = to the end of the data)'),
-    steps: z.number().int().min(1).max(100_000_000).optional().describe('Advance by this many market-data events'),
+    backtest_id: backtestIdArg,
+    until: isoTimestamp.optional().describe('Advance the clock to this time (until or steps, not both; neither = to the end)'),
+    steps: z.number().int().min(1).max(100_000_000).optional().describe('Advance by this many data events'),
   })
   .strict()
   .superRefine((v, ctx) => {
     if (v.until !== undefined && v.steps !== undefined)
       ctx.addIssue({ code: 'custom', path: ['steps'], message: 'give until or steps, not both (neither = run to the end of the data)' });
   });
-export const backtestReportInput = z.object({ backtest_id: z.string().min(1).max(64) }).strict();
+export const backtestReportInput = z
+  .object({
+    backtest_id: backtestIdArg,
+    fills: z.enum(['page', 'all']).optional().describe('page (default): fills_limit fills, at most 500 equity points; all: every fill and point'),
+    fills_limit: limitArg.optional(),
+    fills_cursor: cursorArg.optional().describe('next_fills_cursor of the previous call'),
+  })
+  .strict();

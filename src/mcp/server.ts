@@ -10,6 +10,7 @@ import type { Services } from '../services/ports.ts';
 import { registerBacktestTools } from './backtests.ts';
 import { registerDiscoveryTools } from './discovery.ts';
 import { registerTradingStatusTool } from './trading-status.ts';
+import { registerPositionsTool } from './positions.ts';
 import { serverInstructions } from './instructions.ts';
 import { registerOrderExecutionTools, registerOrderReadTools } from './orders.ts';
 import { noopOutput } from './output-schemas.ts';
@@ -47,6 +48,7 @@ export function createMcpServer(services: Services, opts: McpServerOptions): Mcp
   registerDiscoveryTools(tools, services);
   registerOrderReadTools(tools, services);
   registerTradingStatusTool(tools, services);
+  registerPositionsTool(tools, services);
   if (!opts.readOnly) {
     // A read-only server registers no execution tool at all: they are not merely refused, they do not exist.
     registerOrderExecutionTools(tools, services);

@@ -19,12 +19,16 @@ import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { OrderConfirmer } from '../services/ports.ts';
 import { checkArgumentDepth } from './argument-depth.ts';
+import { elicitationConfirmer } from './confirm.ts';
 import { invalidArguments, successResult, toToolError } from './errors.ts';
 
 export interface ToolContext {
   /** Audit actor, e.g. "mcp:stdio" or "mcp:<session id>". */
   actor: string;
+  /** Asks the human to confirm an order (present when the client declared elicitation). */
+  confirm?: OrderConfirmer;
 }
 
 type InputSchema = z.ZodObject<z.ZodRawShape>;
@@ -53,6 +57,45 @@ function compactDateTime(ctx: { jsonSchema: Record<string, unknown> }): void {
   if (ctx.jsonSchema.format === 'date-time') delete ctx.jsonSchema.pattern;
 }
 
+/** Input keywords that only bound sizes or repeat long regexes: zod enforces them, an LLM gains nothing from reading them. */
+const INPUT_NOISE = ['minLength', 'maxLength', 'minItems', 'maxItems', 'propertyNames'] as const;
+const LONG_PATTERN = 24;
+
+/**
+ * Leaner advertised input schema (tools/list is paid for in tokens on every turn): types, enums,
+ * short patterns, ranges and descriptions stay; size bounds, long regexes (decimals: "decimal
+ * string" says it) and nested additionalProperties go. The root keeps additionalProperties:false.
+ */
+function leanInput(node: Record<string, unknown>, root: boolean): void {
+  for (const k of INPUT_NOISE) delete node[k];
+  if (typeof node.pattern === 'string' && node.pattern.length > LONG_PATTERN) delete node.pattern;
+  if (!root && node.type === 'object' && node.properties !== undefined) delete node.additionalProperties;
+  // Only into sub-schemas (a field may well be called "type" or "pattern").
+  const subs: unknown[] = [node.items, node.additionalProperties, ...Object.values((node.properties ?? {}) as object)];
+  for (const k of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(node[k])) subs.push(...(node[k] as unknown[]));
+  for (const sub of subs) if (sub !== null && typeof sub === 'object' && !Array.isArray(sub)) leanInput(sub as Record<string, unknown>, false);
+}
+
+/**
+ * One level of an output schema: its type (array items: theirs), enum and description. Output schemas
+ * tell a client the result's top-level fields; the nested shapes are in CONTRACT.md and the tool
+ * descriptions, and the SDK client still validates every result against the schema.
+ */
+function shallow(node: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (node.type !== undefined) out.type = node.type;
+  if (Array.isArray(node.anyOf)) out.anyOf = (node.anyOf as Record<string, unknown>[]).map((n) => ({ ...(n.type !== undefined ? { type: n.type } : {}) }));
+  if (node.enum !== undefined) out.enum = node.enum;
+  const items = node.items as Record<string, unknown> | undefined;
+  if (items && typeof items === 'object' && items.type !== undefined) out.items = { type: items.type };
+  if (typeof node.description === 'string') out.description = node.description;
+  return out;
+}
+
+function shallowProperties(json: Record<string, unknown>): Record<string, object> {
+  return Object.fromEntries(Object.entries((json.properties ?? {}) as Record<string, Record<string, unknown>>).map(([k, v]) => [k, shallow(v)]));
+}
+
 const jsonCache = new WeakMap<z.ZodType, Record<string, unknown>>();
 function toJson(schema: z.ZodType): Record<string, unknown> {
   let json = jsonCache.get(schema);
@@ -66,25 +109,18 @@ function toJson(schema: z.ZodType): Record<string, unknown> {
 }
 
 /**
- * The error shape as every output schema advertises it: code and message, without the enum of the
- * codes (the server instructions list and explain them once, instead of in every tool).
+ * Errors are not part of the output schemas (the codes are explained once, in the server
+ * instructions); only the envelope is, because SDK clients validate structuredContent of error results too.
  */
-const ERROR_JSON = {
-  type: 'object',
-  properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
-  required: ['code', 'message'],
-};
+const ERROR_JSON = { type: 'object' };
 
-/** Success properties plus `error`; anyOf says which set of fields is required. */
+/**
+ * Success properties plus `error`, none required: a result is either the success fields or `{error}`
+ * (CONTRACT.md says which fields are always there), and a required list per branch would cost an
+ * anyOf in every tool for no client that acts on it.
+ */
 export function outputJsonSchema(output: OutputSchema): Tool['outputSchema'] {
-  const success = toJson(output);
-  const properties = (success.properties ?? {}) as Record<string, object>;
-  const required = (success.required ?? []) as string[];
-  return {
-    type: 'object',
-    properties: { ...properties, error: ERROR_JSON },
-    anyOf: [{ required }, { required: ['error'] }],
-  };
+  return { type: 'object', properties: { ...shallowProperties(toJson(output)), error: ERROR_JSON } };
 }
 
 /**
@@ -95,10 +131,21 @@ export function outputJsonSchema(output: OutputSchema): Tool['outputSchema'] {
 export const ROOT_INPUT_KEYWORDS_REFUSED = ['oneOf', 'anyOf', 'allOf', 'not', 'if', 'then', 'else', '$ref'] as const;
 
 export function inputJsonSchema(spec: ToolSpec): Tool['inputSchema'] {
-  const json = toJson(spec.input);
+  const json = structuredClone(toJson(spec.input));
+  leanInput(json, true);
   const refused = ROOT_INPUT_KEYWORDS_REFUSED.filter((k) => k in json);
   if (refused.length > 0) throw new Error(`tool ${spec.name}: input schema has ${refused.join(', ')} at its root, which LLM providers refuse`);
   return { ...json, type: 'object' } as Tool['inputSchema'];
+}
+
+/**
+ * The hints as listed: destructiveHint and idempotentHint are "meaningful only when readOnlyHint is
+ * false" (MCP spec), so a read-only tool lists readOnlyHint and openWorldHint only.
+ */
+function advertisedAnnotations(a: ToolAnnotations): ToolAnnotations {
+  if (a.readOnlyHint !== true) return a;
+  const { destructiveHint: _d, idempotentHint: _i, ...rest } = a;
+  return rest;
 }
 
 export interface ToolRegistryOptions {
@@ -128,12 +175,12 @@ export class ToolRegistry {
       description: t.description,
       inputSchema: inputJsonSchema(t),
       outputSchema: outputJsonSchema(t.output),
-      annotations: { title: t.title, ...t.annotations },
+      annotations: advertisedAnnotations(t.annotations),
     }));
   }
 
   /** Validates, runs and maps one call; never throws for a known tool. */
-  async call(name: string, rawArgs: unknown): Promise<CallToolResult> {
+  async call(name: string, rawArgs: unknown, extra: Omit<ToolContext, 'actor'> = {}): Promise<CallToolResult> {
     const spec = this.tools.get(name);
     if (!spec) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"; call tools/list for the available tools`);
     const started = performance.now();
@@ -142,7 +189,7 @@ export class ToolRegistry {
       checkArgumentDepth(rawArgs);
       const parsed = spec.input.safeParse(rawArgs ?? {});
       if (!parsed.success) throw invalidArguments(parsed.error.issues, Object.keys(spec.input.shape));
-      const out = await spec.handler(parsed.data, { actor: this.opts.actor() });
+      const out = await spec.handler(parsed.data, { ...extra, actor: this.opts.actor() });
       // Parsing strips anything undocumented; a mismatch is our bug, reported as INTERNAL.
       const checked = spec.output.safeParse(out);
       if (!checked.success) {
@@ -164,6 +211,9 @@ export class ToolRegistry {
     server.registerCapabilities({ tools: { listChanged: false } });
     let listed: Tool[] | undefined; // built on first request: JSON schemas cost a little
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (listed ??= this.list()) }));
-    server.setRequestHandler(CallToolRequestSchema, (req) => this.call(req.params.name, req.params.arguments));
+    server.setRequestHandler(CallToolRequestSchema, (req, extra) => {
+      const confirm = elicitationConfirmer(server, extra.signal);
+      return this.call(req.params.name, req.params.arguments, confirm ? { confirm } : {});
+    });
   }
 }

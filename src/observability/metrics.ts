@@ -1,11 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Every metric of the service, on one registry (exposed at GET /metrics). */
-export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
+/**
+ * Every metric of the service, on one registry (exposed at GET /metrics, which needs no login).
+ * Account references (exchange account ids) appear in labels only with `accountLabels`
+ * (EXEC_MCP_METRICS_ACCOUNT_LABELS); otherwise per-account series are aggregated per exchange.
+ */
+export function createMetrics(opts: { defaultMetrics?: boolean; accountLabels?: boolean } = {}) {
   const registry = new Registry();
+  const accountLabels = opts.accountLabels ?? false;
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'exec_mcp_' });
   const m = {
     registry,
+    accountLabels,
     ordersPlaced: new Counter({ name: 'exec_mcp_orders_placed_total', help: 'Orders accepted by place_order', labelNames: ['exchange'], registers: [registry] }),
     orderTransitions: new Counter({ name: 'exec_mcp_order_transitions_total', help: 'Persisted order state transitions', labelNames: ['event'], registers: [registry] }),
     commitBatchSize: new Histogram({ name: 'exec_mcp_commit_batch_size', help: 'Transitions per group-commit transaction', buckets: [1, 2, 5, 10, 50, 100, 500, 1000], registers: [registry] }),
@@ -19,7 +25,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     reconciliations: new Counter({ name: 'exec_mcp_reconciliations_total', help: 'Account reconciliations run', labelNames: ['trigger', 'result'], registers: [registry] }),
     metadataRefresh: new Counter({ name: 'exec_mcp_metadata_refresh_total', help: 'Metadata refresh attempts', labelNames: ['exchange', 'result'], registers: [registry] }),
     metadataAgeSeconds: new Gauge({ name: 'exec_mcp_metadata_age_seconds', help: 'Age of the cached exchange metadata', labelNames: ['exchange'], registers: [registry] }),
-    connectionState: new Gauge({ name: 'exec_mcp_connection_live', help: '1 when the account connection is live', labelNames: ['account'], registers: [registry] }),
+    /** Registered only with accountLabels: its label is the account reference. */
+    connectionState: new Gauge({ name: 'exec_mcp_connection_live', help: '1 when the account connection is live', labelNames: ['account'], registers: accountLabels ? [registry] : [] }),
+    connectionsLive: new Gauge({ name: 'exec_mcp_connections_live', help: 'Account connections of this process that are live, per exchange', labelNames: ['exchange'], registers: [registry] }),
+    /** Registered only with accountLabels: its label is the account reference. */
+    streamChannels: new Gauge({ name: 'exec_mcp_stream_channels', help: 'Private exchange stream channels subscribed now, per account (markets with live orders, configured ones, on demand)', labelNames: ['account'], registers: accountLabels ? [registry] : [] }),
+    streamChannelsTotal: new Gauge({ name: 'exec_mcp_stream_channels_total', help: 'Private exchange stream channels subscribed now, all accounts of this process', registers: [registry] }),
     accountsStreamDown: new Gauge({ name: 'exec_mcp_accounts_stream_down', help: 'Accounts whose exchange stream this process started and that is not live now (backoff, reconnecting)', registers: [registry] }),
     mcpCalls: new Counter({ name: 'exec_mcp_mcp_calls_total', help: 'MCP tool calls', labelNames: ['tool', 'result'], registers: [registry] }),
     // Memory itself: exec_mcp_process_resident_memory_bytes and exec_mcp_nodejs_heap_size_used_bytes (default metrics).

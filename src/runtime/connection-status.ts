@@ -9,6 +9,8 @@ export interface ConnectionStatusEntry {
   state: string;
   since: string;
   last_error?: string;
+  /** Private channels subscribed now (reported by this process's stream). */
+  channels?: number;
 }
 
 /**
@@ -18,7 +20,9 @@ export interface ConnectionStatusEntry {
 export class ConnectionStatusStore {
   private readonly upsert;
   /** States reported in this process (the table also holds rows of earlier runs, which say nothing about now). */
-  private readonly current = new Map<string, string>();
+  private readonly current = new Map<string, { state: string; exchange: string }>();
+  /** Subscribed channel counts reported in this process, by account ref. */
+  private readonly channels = new Map<string, number>();
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -34,15 +38,35 @@ export class ConnectionStatusStore {
     const at = isoAt(this.clock.now());
     const snapshot = JSON.stringify(lastError === undefined ? { state } : { state, last_error: lastError });
     if (this.db.open) this.upsert.run(account.key, state, snapshot, at);
-    this.metrics?.connectionState.set({ account: account.ref }, state === 'live' ? 1 : 0);
-    this.current.set(account.ref, state);
-    this.metrics?.accountsStreamDown.set(this.streamsDown().length);
+    if (this.metrics?.accountLabels) this.metrics.connectionState.set({ account: account.ref }, state === 'live' ? 1 : 0);
+    this.current.set(account.ref, { state, exchange: account.account.exchange });
+    this.updateGauges();
+  }
+
+  /** Aggregates only: /metrics carries account references only when asked to (metrics.accountLabels). */
+  private updateGauges(): void {
+    if (!this.metrics) return;
+    this.metrics.accountsStreamDown.set(this.streamsDown().length);
+    this.metrics.streamChannelsTotal.set([...this.channels.values()].reduce((a, b) => a + b, 0));
+    const live = new Map<string, number>();
+    for (const { state, exchange } of this.current.values()) live.set(exchange, (live.get(exchange) ?? 0) + (state === 'live' ? 1 : 0));
+    this.metrics.connectionsLive.reset();
+    for (const [exchange, n] of live) this.metrics.connectionsLive.set({ exchange }, n);
+  }
+
+  /** The stream's subscribed private channel count changed. */
+  recordChannels(account: AccountRecord, count: number): void {
+    this.channels.set(account.ref, count);
+    if (this.metrics?.accountLabels) this.metrics.streamChannels.set({ account: account.ref }, count);
+    this.updateGauges();
   }
 
   /** The account is gone: its last state no longer counts. */
   forget(accountRef: string): void {
     this.current.delete(accountRef);
-    this.metrics?.accountsStreamDown.set(this.streamsDown().length);
+    if (this.metrics?.accountLabels) this.metrics.connectionState.remove({ account: accountRef });
+    if (this.channels.delete(accountRef) && this.metrics?.accountLabels) this.metrics.streamChannels.remove({ account: accountRef });
+    this.updateGauges();
   }
 
   /**
@@ -51,7 +75,7 @@ export class ConnectionStatusStore {
    * "degraded", not "not ready".
    */
   streamsDown(): string[] {
-    return [...this.current].filter(([, state]) => state !== 'live' && state !== 'stopped').map(([ref]) => ref).sort();
+    return [...this.current].filter(([, { state }]) => state !== 'live' && state !== 'stopped').map(([ref]) => ref).sort();
   }
 
   list(): ConnectionStatusEntry[] {
@@ -65,6 +89,8 @@ export class ConnectionStatusStore {
       const parsed = JSON.parse(r.snapshot) as { last_error?: string };
       const entry: ConnectionStatusEntry = { account: r.account, state: r.state, since: r.updated_at };
       if (parsed.last_error) entry.last_error = parsed.last_error;
+      const channels = this.channels.get(r.account);
+      if (channels !== undefined) entry.channels = channels;
       return entry;
     });
   }

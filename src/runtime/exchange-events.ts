@@ -10,8 +10,7 @@ import { D } from '../domain/money.ts';
 import type { ExchangeAdapter, ExchangeEvent, FillReport, OrderStatusReport } from '../exchanges/adapter.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdapterRegistry } from './adapter-registry.ts';
-import type { FillQuarantine } from './fill-quarantine.ts';
-import { EXCHANGE_ACTOR, fillRecordOf, reconciledReportOf, type RuntimeHost } from './runtime-host.ts';
+import { EXCHANGE_ACTOR, fillRecordOf, type RuntimeHost } from './runtime-host.ts';
 import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.ts';
 
 const MAX_ORPHANS_PER_ACCOUNT = 1000;
@@ -23,10 +22,8 @@ export interface ExchangeEventsDeps {
   registry: AdapterRegistry;
   directory: AccountDirectory;
   logger: Logger;
-  /** Reconcile an account (on every `connected`). */
-  reconcile: (record: AccountRecord, trigger: string) => void;
-  /** Keeps impossible fills aside instead of applying them. */
-  quarantine?: FillQuarantine;
+  /** Reconcile an account (on every `connected`), or one market of it (`connected` with a market). */
+  reconcile: (record: AccountRecord, trigger: string, market?: string) => void;
   /** Timers of the retry backoff (injected like the clock; default: real timers). */
   scheduler?: Scheduler;
 }
@@ -101,6 +98,7 @@ export class ExchangeEvents {
       if (e.type === 'fill') this.onFill(record, e.fill, false);
       else if (e.type === 'order_update') this.onUpdate(record, e.report, false);
       // Connection state itself is reported by the connection actors (ConnectionStatusStore).
+      else if (e.type === 'connected' && e.market !== undefined) this.deps.reconcile(record, 'channel', e.market);
       else if (e.type === 'connected') this.deps.reconcile(record, 'connected');
     } catch (err) {
       this.deps.logger.error({ err, account: record.ref, event: e.type }, 'exchange event handling failed');
@@ -112,8 +110,7 @@ export class ExchangeEvents {
     if (fill.clientOrderId !== undefined) ids.clientOrderId = fill.clientOrderId;
     const orderId = this.deps.host.findOrderId(record.key, ids);
     if (!orderId) return this.keep(record, { kind: 'fill', fill }, retry);
-    const ctx = this.deps.host.order(orderId)?.context;
-    if (ctx && this.deps.quarantine && !this.deps.quarantine.admit(record, orderId, ctx, fill, EXCHANGE_ACTOR)) return;
+    if (!this.deps.host.admitFill(record, orderId, fill, EXCHANGE_ACTOR)) return;
     this.deliver(record, orderId, { type: 'FILL', ...fillRecordOf(fill) });
   }
 
@@ -126,12 +123,7 @@ export class ExchangeEvents {
       void this.deps.host.track(this.completeThenDeliver(record, orderId, report));
       return;
     }
-    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, report.at), report: reconciledReportOf(this.sane(record, orderId, report)) });
-  }
-
-  private sane(record: AccountRecord, orderId: string, report: OrderStatusReport): OrderStatusReport {
-    const q = this.deps.quarantine;
-    return q ? q.filterReport(record, orderId, this.deps.host.order(orderId)?.context, report, EXCHANGE_ACTOR) : report;
+    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, report.at), report: this.deps.host.reconciledReport(record, orderId, report, EXCHANGE_ACTOR) });
   }
 
   /**
@@ -155,7 +147,7 @@ export class ExchangeEvents {
         const locator = { exchangeOrderId: report.exchangeOrderId, market: report.market, ...(report.clientOrderId !== undefined ? { clientOrderId: report.clientOrderId } : {}) };
         const full = await this.deps.host.adapter(record).queryOrder(locator);
         if (full && full.state !== 'open' && full.fills.reduce((a, f) => a.plus(f.amount), new D(0)).gte(wanted)) {
-          this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, full.at), report: reconciledReportOf(this.sane(record, orderId, full)) });
+          this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, full.at), report: this.deps.host.reconciledReport(record, orderId, full, EXCHANGE_ACTOR) });
           return;
         }
       } catch (err) {

@@ -9,7 +9,7 @@
 import type { OrderStatus } from '../domain/order.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { errorText, INFLIGHT_ACTOR, locatorOf, reconciledReportOf, type RuntimeHost } from './runtime-host.ts';
+import { errorText, INFLIGHT_ACTOR, locatorOf, type RuntimeHost } from './runtime-host.ts';
 import type { Scheduler, TimerHandle } from './scheduler.ts';
 
 export interface InflightOptions {
@@ -109,7 +109,7 @@ export class InflightChecks {
       const report = await host.adapter(record).queryOrder(locatorOf(order.context));
       if (this.stopped || host.isStopped()) return;
       if (report) {
-        await host.deliver(orderId, { type: 'RECONCILED', at: host.nowIso(record.key), report: reconciledReportOf(report) }, INFLIGHT_ACTOR);
+        await host.deliver(orderId, { type: 'RECONCILED', at: host.nowIso(record.key), report: host.reconciledReport(record, orderId, report, INFLIGHT_ACTOR) }, INFLIGHT_ACTOR);
       } else {
         w.notFound++;
         const landed = order.context.exchangeOrderId !== undefined || order.context.fillIds.length > 0;

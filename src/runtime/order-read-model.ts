@@ -47,14 +47,34 @@ export interface OrderQuery {
   accountKey?: AccountKey;
   statuses?: readonly OrderStatus[];
   market?: string;
+  /** created_at bounds, inclusive (ISO-8601 as stored). */
+  since?: string;
+  until?: string;
+  /** Only rows older than this position (see orderPosition): keyset paging, stable under inserts. */
+  beforePosition?: number;
   limit: number;
+}
+
+export interface FillQuery {
+  market?: string;
+  since?: string;
+  until?: string;
+  /** Only fills after this one in the newest-first order (see fillPosition). */
+  before?: FillPosition;
+  limit: number;
+}
+
+/** Where a fill sits in the newest-first order (at, then insertion). Internal: never leaves the services. */
+export interface FillPosition {
+  at: string;
+  id: number;
 }
 
 /**
  * The account reference comes from the same statement (accountRef(): "<exchange>:<exchange_account_id>"),
  * a primary-key lookup per row, instead of one directory call (a statement) per row in JS.
  */
-const VIEW_COLS =
+export const VIEW_COLS =
   'order_id, account_id, client_order_id, exchange_order_id, market, side, type, time_in_force, amount, price, status, ' +
   'filled_amount, average_price, fee_total, status_reason, created_at, updated_at, ' +
   "(SELECT a.exchange || ':' || a.exchange_account_id FROM accounts a WHERE a.id = orders.account_id) AS account_ref";
@@ -103,13 +123,35 @@ export class OrderReadModel {
       where.push('market = ?');
       args.push(q.market);
     }
+    if (q.since !== undefined) {
+      where.push('created_at >= ?');
+      args.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('created_at <= ?');
+      args.push(q.until);
+    }
+    if (q.beforePosition !== undefined) {
+      where.push('id < ?');
+      args.push(q.beforePosition);
+    }
     const sql = `SELECT ${VIEW_COLS} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.statement(sql).all(...args, q.limit) as OrderRow[];
     return rows.map((r) => this.toView(r));
   }
 
+  /** Paging position of one of the account's orders (the newest-first order is by insertion). */
+  orderPosition(accountKey: AccountKey, orderId: string): number | undefined {
+    const r = this.statement('SELECT id FROM orders WHERE order_id = ? AND account_id = ?').get(orderId, accountKey) as { id: number } | undefined;
+    return r?.id;
+  }
+
+  fillPosition(accountKey: AccountKey, fillId: string): FillPosition | undefined {
+    return this.statement('SELECT id, at FROM fills WHERE account_id = ? AND fill_id = ?').get(accountKey, fillId) as FillPosition | undefined;
+  }
+
   /** Fills of an account, newest first. */
-  listFills(accountKey: AccountKey, f: { market?: string; since?: string; limit: number }): FillView[] {
+  listFills(accountKey: AccountKey, f: FillQuery): FillView[] {
     const where = ['account_id = ?'];
     const args: unknown[] = [accountKey];
     if (f.market !== undefined) {
@@ -119,6 +161,14 @@ export class OrderReadModel {
     if (f.since !== undefined) {
       where.push('at >= ?');
       args.push(f.since);
+    }
+    if (f.until !== undefined) {
+      where.push('at <= ?');
+      args.push(f.until);
+    }
+    if (f.before !== undefined) {
+      where.push('(at < ? OR (at = ? AND id < ?))');
+      args.push(f.before.at, f.before.at, f.before.id);
     }
     const sql =
       'SELECT fill_id, order_id, market, side, amount, price, fee, fee_currency, liquidity, at FROM fills ' +

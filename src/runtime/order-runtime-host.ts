@@ -10,7 +10,8 @@ import type { AdapterRegistry } from './adapter-registry.ts';
 import type { LiveOrderIndex } from './live-order-index.ts';
 import { contextOf, statusOf } from './order-machine-port.ts';
 import { materialize } from './order-slot.ts';
-import type { RuntimeHost } from './runtime-host.ts';
+import type { FillQuarantine } from './fill-quarantine.ts';
+import { reconciledReportOf, type RuntimeHost } from './runtime-host.ts';
 import type { Work } from './transition-batch.ts';
 
 export interface RuntimeHostParts {
@@ -26,17 +27,20 @@ export interface RuntimeHostParts {
   /** Counts exchange calls in flight: +1 when one starts, -1 when it settles. */
   inFlight: (delta: 1 | -1) => void;
   isStopped: () => boolean;
+  /** Every fill on its way to an order passes this check (pushed, reconciled, outbox and in-flight answers). */
+  quarantine: FillQuarantine;
 }
 
 export function createRuntimeHost(parts: RuntimeHostParts): RuntimeHost {
-  const { index } = parts;
+  const { index, quarantine } = parts;
+  const order: RuntimeHost['order'] = (orderId) => {
+    const slot = index.slotOf(orderId);
+    if (!slot) return undefined;
+    const snap = materialize(slot);
+    return { accountKey: slot.accountKey, status: statusOf(snap), context: contextOf(snap) as OrderContext };
+  };
   return {
-    order: (orderId) => {
-      const slot = index.slotOf(orderId);
-      if (!slot) return undefined;
-      const snap = materialize(slot);
-      return { accountKey: slot.accountKey, status: statusOf(snap), context: contextOf(snap) as OrderContext };
-    },
+    order,
     deliver: (orderId, event, actor, outboxId) => parts.deliver(orderId, event, actor, outboxId, false).then(() => undefined),
     post: (orderId, event, actor, onError) => parts.enqueue({ kind: 'event', orderId, event, actor, wantView: false, resolve: noop, reject: onError }),
     finishOutbox: (outboxId, status) =>
@@ -49,6 +53,12 @@ export function createRuntimeHost(parts: RuntimeHostParts): RuntimeHost {
       if (ids.exchangeOrderId !== undefined) return index.orderIdByExchangeId(key, ids.exchangeOrderId);
       return undefined;
     },
+    // Market, side, type and price never change over an order's life: the context at hand is enough.
+    admitFill: (record, orderId, fill, actor) => {
+      const ctx = order(orderId)?.context;
+      return ctx === undefined || quarantine.admit(record, orderId, ctx, fill, actor);
+    },
+    reconciledReport: (record, orderId, report, actor) => reconciledReportOf(quarantine.filterReport(record, orderId, order(orderId)?.context, report, actor)),
     liveOrders: (key) => index.liveOrders(key),
     record: (key) => parts.directory.byKey(key),
     adapter: (record): ExchangeAdapter => parts.registry.get(record),

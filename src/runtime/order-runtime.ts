@@ -28,6 +28,7 @@ import { Reconciler, type ReconcileResult } from './reconciliation.ts';
 import type { LiveOrder, RuntimeHost } from './runtime-host.ts';
 import { FillQuarantine, type QuarantinedFill } from './fill-quarantine.ts';
 import { realScheduler } from './scheduler.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
 import { storageFailure } from './storage-failure.ts';
 import { TransitionBatch, type TransitionBatchDeps, type Work } from './transition-batch.ts';
 
@@ -62,7 +63,9 @@ export class OrderRuntime {
     this.live = new LiveOrderIndex(this.store);
     this.changes = new OrderChangeFeed(deps.logger);
     const scheduler = deps.scheduler ?? realScheduler;
+    this.quarantine = new FillQuarantine({ audit: deps.audit, logger: deps.logger, nowIso: () => this.nowIso(), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
     this.host = createRuntimeHost({
+      quarantine: this.quarantine,
       index: this.live,
       directory: deps.directory,
       registry: deps.registry,
@@ -93,10 +96,8 @@ export class OrderRuntime {
       ...(deps.inflight ? { options: deps.inflight } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
-    this.quarantine = new FillQuarantine({ audit: deps.audit, logger: deps.logger, nowIso: () => this.nowIso(), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
     this.reconciler = new Reconciler({
       host: this.host,
-      quarantine: this.quarantine,
       logger: deps.logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       outboxBusy,
@@ -109,8 +110,7 @@ export class OrderRuntime {
       directory: deps.directory,
       logger: deps.logger,
       scheduler,
-      quarantine: this.quarantine,
-      reconcile: (record, trigger) => void this.reconcileAccount(record, trigger).catch(() => undefined),
+      reconcile: (record, trigger, market) => void this.reconcileAccount(record, trigger, market).catch(() => undefined),
     });
   }
 
@@ -191,8 +191,9 @@ export class OrderRuntime {
     return this.deliver(orderId, event, actor);
   }
 
-  reconcileAccount(record: AccountRecord, trigger: string): Promise<ReconcileResult> {
-    return this.reconciler.reconcileAccount(record, trigger);
+  /** Reconciles the account (or only its orders and fills on `market`). */
+  reconcileAccount(record: AccountRecord, trigger: string, market?: string): Promise<ReconcileResult> {
+    return this.reconciler.reconcileAccount(record, trigger, market);
   }
 
   // ------------------------------------------------------------------ reads
@@ -291,8 +292,14 @@ export class OrderRuntime {
     } catch (err) {
       this.lastCommitError = err;
       this.deps.logger.error({ err, events: work.length }, 'order transaction failed');
+      // A damaged store halts trading (global kill switch, /readyz not ready) instead of acking what cannot be stored.
+      const faults = storeFaultsOf(this.deps.db);
+      const halted = faults.haltReason();
+      faults.note(err);
+      if (halted === undefined && faults.haltReason() !== undefined) this.deps.logger.error({ reason: faults.haltReason() }, 'store damaged: trading halted');
       return false;
     }
+    storeFaultsOf(this.deps.db).wrote();
     this.afterCommit(batch);
     return true;
   }

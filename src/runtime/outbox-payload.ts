@@ -3,10 +3,10 @@
  * command resent after a restart is the one that was persisted, not a recomputation.
  */
 import type { PlaceOrderCommand } from '../exchanges/adapter.ts';
-import type { OrderCommand, OrderContext } from '../../machines/order.types.ts';
+import type { OrderCommand, OrderContext, OrderInput } from '../../machines/order.types.ts';
 
-/** The exchange command as decided at commit time (the submit is sent exactly as written here). */
-export function placeCommandOf(ctx: OrderContext): PlaceOrderCommand {
+/** The exchange command as decided at commit time (the submit is sent exactly as written here; preview checks the same). */
+export function placeCommandOf(ctx: OrderInput): PlaceOrderCommand {
   const cmd: PlaceOrderCommand = {
     clientOrderId: ctx.clientOrderId,
     market: ctx.market,

@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { OrderContext, OrderEvent } from '../../machines/order.types.ts';
 import type { OrderStore, OutboxRow } from './order-store.ts';
-import { EXCHANGE_ACTOR, errorText, locatorOf, reconciledReportOf, type RuntimeHost } from './runtime-host.ts';
+import { EXCHANGE_ACTOR, errorText, locatorOf, type RuntimeHost } from './runtime-host.ts';
 import type { Scheduler, TimerHandle } from './scheduler.ts';
 
 export interface OutboxOptions {
@@ -188,7 +188,7 @@ export class OutboxWorker {
       } catch (e) {
         return this.retryOr(row, e, { type: 'OUTCOME_UNKNOWN', at: this.now(row), reason: `could not verify an interrupted submit: ${errorText(e)}` });
       }
-      if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: reconciledReportOf(report) }, 'reconciled');
+      if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'reconciled');
       row.provenAbsent = true;
     }
     const cmd = row.payload as unknown as PlaceOrderCommand;
@@ -241,12 +241,12 @@ export class OutboxWorker {
       return undefined;
     }
     if (report && report.state !== 'open') {
-      return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: reconciledReportOf(report) }, 'ack');
+      return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'ack');
     }
     if (report) {
       // A lagging status: take its fills first, then close on the cancel answer.
       this.deps.logger.warn({ orderId: row.orderId }, 'exchange still lists a cancelled order as open; closing it on the cancel answer');
-      await this.deps.host.deliver(row.orderId, { type: 'RECONCILED', at: this.now(row), report: reconciledReportOf(report) }, EXCHANGE_ACTOR);
+      await this.deps.host.deliver(row.orderId, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, EXCHANGE_ACTOR);
     }
     return this.answer(row, { type: 'CANCEL_ACK', at: this.now(row) }, 'ack');
   }
@@ -263,7 +263,7 @@ export class OutboxWorker {
       this.count(row, 'failed');
       return undefined;
     }
-    if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: reconciledReportOf(report) }, 'reconciled');
+    if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'reconciled');
     if (ctx.exchangeOrderId === undefined && ctx.fillIds.length === 0) {
       // Never acknowledged and not found *yet*: a slow exchange may still place it. The in-flight
       // checks ask again on a schedule and conclude "not found" only after their bounded retries.

@@ -4,6 +4,7 @@
  * RECONCILED; fills since the oldest live order are fed as FILL (the machine drops duplicates).
  * Runs at start and on every (re)connect, because pushed events during a gap are lost.
  * One run per account at a time; a request during a run schedules exactly one more run.
+ * A run can be scoped to one market (a stream channel subscribed later: only its events were lost).
  */
 import type { AccountKey, AccountRecord } from '../domain/account.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -14,11 +15,9 @@ import {
   fillRecordOf,
   locatorOf,
   RECONCILE_ACTOR,
-  reconciledReportOf,
   type LiveOrder,
   type RuntimeHost,
 } from './runtime-host.ts';
-import type { FillQuarantine } from './fill-quarantine.ts';
 
 /** status_reason of a landed order the exchange no longer knows. */
 export const FORGOTTEN_REASON = 'not found on the exchange';
@@ -37,8 +36,6 @@ export interface ReconcilerDeps {
   outboxBusy: (orderId: string) => boolean;
   /** A query answered "not found" for an order that never landed: let the in-flight checks retry. */
   notFoundYet: (orderId: string) => void;
-  /** Keeps impossible fills aside instead of applying them. */
-  quarantine?: FillQuarantine;
   /** Pushed events that could not be matched are covered by this run. */
   clearOrphans: (accountKey: AccountKey) => void;
 }
@@ -46,23 +43,24 @@ export interface ReconcilerDeps {
 export class Reconciler {
   /** Last run (or queued run) per account: runs of one account never overlap. */
   private readonly chains = new Map<AccountKey, Promise<unknown>>();
-  /** A run requested while another is in progress and not started yet: later requests join it. */
-  private readonly queued = new Map<AccountKey, Promise<ReconcileResult>>();
+  /** A run requested while another is in progress and not started yet: later requests join it (by account, or account and market). */
+  private readonly queued = new Map<string, Promise<ReconcileResult>>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
   /** Reconciles now, or right after the run in progress for that account. */
-  reconcileAccount(record: AccountRecord, trigger: string): Promise<ReconcileResult> {
-    const waiting = this.queued.get(record.key);
+  reconcileAccount(record: AccountRecord, trigger: string, market?: string): Promise<ReconcileResult> {
+    const queueKey = market === undefined ? String(record.key) : `${record.key}:${market}`;
+    const waiting = this.queued.get(queueKey) ?? (market !== undefined ? this.queued.get(String(record.key)) : undefined);
     if (waiting) return waiting;
     const prev = this.chains.get(record.key) ?? Promise.resolve();
     const next = prev
       .catch(() => undefined)
       .then(() => {
-        this.queued.delete(record.key);
-        return this.runOnce(record, trigger);
+        this.queued.delete(queueKey);
+        return this.runOnce(record, trigger, market);
       });
-    this.queued.set(record.key, next);
+    this.queued.set(queueKey, next);
     this.chains.set(record.key, next);
     void next.catch(() => undefined).then(() => {
       if (this.chains.get(record.key) === next) this.chains.delete(record.key);
@@ -70,17 +68,18 @@ export class Reconciler {
     return this.deps.host.track(next);
   }
 
-  private async runOnce(record: AccountRecord, trigger: string): Promise<ReconcileResult> {
+  private async runOnce(record: AccountRecord, trigger: string, market?: string): Promise<ReconcileResult> {
     const { host, logger, metrics } = this.deps;
     const result: ReconcileResult = { orders: 0, fills: 0, unmatchedFills: 0 };
     try {
-      const live = host.liveOrders(record.key);
+      const all = host.liveOrders(record.key);
+      const live = market === undefined ? all : all.filter((o) => host.order(o.orderId)?.context.market.toLowerCase() === market);
       if (live.length === 0) {
         metrics?.reconciliations.inc({ trigger, result: 'ok' });
         return result;
       }
       const adapter = host.adapter(record);
-      const open = await adapter.listOpenOrders();
+      const open = await adapter.listOpenOrders(market);
       const byClient = new Map<string, OrderStatusReport>();
       const byExchange = new Map<string, OrderStatusReport>();
       for (const r of open) {
@@ -102,8 +101,7 @@ export class Reconciler {
           (o.exchangeOrderId !== undefined ? byExchange.get(o.exchangeOrderId) : undefined) ??
           (await adapter.queryOrder(locatorOf(order.context)));
         if (report) {
-          const sane = this.deps.quarantine ? this.deps.quarantine.filterReport(record, o.orderId, order.context, report, RECONCILE_ACTOR) : report;
-          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: reconciledReportOf(sane) }, RECONCILE_ACTOR));
+          track(host.deliver(o.orderId, { type: 'RECONCILED', at: host.nowIso(), report: host.reconciledReport(record, o.orderId, report, RECONCILE_ACTOR) }, RECONCILE_ACTOR));
           result.orders++;
         } else if (order.context.exchangeOrderId === undefined && order.context.fillIds.length === 0) {
           this.deps.notFoundYet(o.orderId);
@@ -115,12 +113,12 @@ export class Reconciler {
           result.orders++;
         }
       }
-      await this.reconcileFills(record, live, result, track);
+      await this.reconcileFills(record, live, result, track, market);
       await Promise.all(deliveries);
       if (failures.length > 0) throw failures[0];
-      this.deps.clearOrphans(record.key);
+      if (market === undefined) this.deps.clearOrphans(record.key); // a market run covers only its own
       metrics?.reconciliations.inc({ trigger, result: 'ok' });
-      logger.info({ account: record.ref, trigger, ...result }, 'account reconciled');
+      logger.info({ account: record.ref, trigger, ...(market !== undefined ? { market } : {}), ...result }, 'account reconciled');
       return result;
     } catch (e) {
       metrics?.reconciliations.inc({ trigger, result: 'error' });
@@ -130,7 +128,7 @@ export class Reconciler {
   }
 
   /** Fills since the oldest live order was created: the only fills that can still change an order. */
-  private async reconcileFills(record: AccountRecord, live: LiveOrder[], result: ReconcileResult, track: (p: Promise<unknown>) => void): Promise<void> {
+  private async reconcileFills(record: AccountRecord, live: LiveOrder[], result: ReconcileResult, track: (p: Promise<unknown>) => void, market?: string): Promise<void> {
     const { host } = this.deps;
     let since: string | undefined;
     for (const o of live) {
@@ -139,6 +137,7 @@ export class Reconciler {
     }
     const fills = await host.adapter(record).listFills(since);
     for (const f of fills) {
+      if (market !== undefined && f.market.toLowerCase() !== market) continue;
       const ids: { clientOrderId?: string; exchangeOrderId?: string } = { exchangeOrderId: f.exchangeOrderId };
       if (f.clientOrderId !== undefined) ids.clientOrderId = f.clientOrderId;
       const orderId = host.findOrderId(record.key, ids);
@@ -146,8 +145,7 @@ export class Reconciler {
         result.unmatchedFills++;
         continue;
       }
-      const ctx = host.order(orderId)?.context;
-      if (ctx && this.deps.quarantine && !this.deps.quarantine.admit(record, orderId, ctx, f, RECONCILE_ACTOR)) continue;
+      if (!host.admitFill(record, orderId, f, RECONCILE_ACTOR)) continue;
       track(host.deliver(orderId, { type: 'FILL', ...fillRecordOf(f) }, RECONCILE_ACTOR));
       result.fills++;
     }

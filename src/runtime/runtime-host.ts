@@ -40,6 +40,13 @@ export interface RuntimeHost {
   nowIso(accountKey?: AccountKey): string;
   /** Time of a pushed exchange event: the venue's own `at` on simulated time (the simulator's clock then), else nowIso(). */
   eventIso(accountKey: AccountKey, venueAt: string): string;
+  /**
+   * The one sanity gate of exchange fills (fill-quarantine.ts): true when the fill may be applied
+   * to the order; otherwise it is kept aside (audited, counted, listed) and must not be delivered.
+   */
+  admitFill(record: AccountRecord, orderId: string, fill: FillReport, actor: string): boolean;
+  /** The RECONCILED report of an exchange view, its impossible fills kept aside through admitFill. */
+  reconciledReport(record: AccountRecord, orderId: string, report: OrderStatusReport, actor: string): ReconciledReport;
   /** Keeps whenIdle() waiting while the promise runs. */
   track<T>(p: Promise<T>): Promise<T>;
   isStopped(): boolean;
@@ -55,6 +62,7 @@ export function fillRecordOf(f: FillReport): FillRecord {
   return { fillId: f.fillId, amount: f.amount, price: f.price, fee: f.fee, feeCurrency: f.feeCurrency, liquidity: f.liquidity, at: f.at };
 }
 
+/** Plain conversion, no sanity check: callers go through RuntimeHost.reconciledReport. */
 export function reconciledReportOf(r: OrderStatusReport): ReconciledReport {
   const report: ReconciledReport = { state: r.state, exchangeOrderId: r.exchangeOrderId, fills: r.fills.map(fillRecordOf) };
   if (r.reason !== undefined) report.reason = r.reason;

@@ -1,16 +1,19 @@
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { AccountRepository, type AccountFieldChanges } from '../accounts/repository.ts';
-import { accountInputSchema, accountPatchSchema, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
+import { accountInputSchema, accountPatchSchema, checkExchangeAccountId, checkModeForExchange, defaultMode, parseOrThrow } from '../accounts/rules.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credentials/vault.ts';
 import { apiKeyHint } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
 import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor } from './ports.ts';
+import type { PaperSimulation } from '../domain/paper-simulation.ts';
+import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck } from './ports.ts';
 
 export interface AccountsServiceDeps {
   db: Db;
@@ -24,7 +27,7 @@ export interface AccountsServiceDeps {
    * record.account.mode) with its starting balances, inside the creating transaction: synchronous
    * db writes join it, and a throw rolls the account back. This is how the paper exchange is funded.
    */
-  onPaperAccountCreated?: (record: AccountRecord, balances: Record<string, string>) => void;
+  onPaperAccountCreated?: (record: AccountRecord, balances: Record<string, string>, simulation?: PaperSimulation) => void;
   /** Called inside the removing transaction, before the row goes (e.g. to drop paper exchange state). */
   onAccountRemoved?: (record: AccountRecord) => void;
   /**
@@ -34,6 +37,11 @@ export interface AccountsServiceDeps {
   onConnectionSettingsChanged?: (record: AccountRecord) => void;
   /** Called AFTER commit when an account was created (e.g. to take its first balance snapshot). */
   onAccountCreated?: (record: AccountRecord) => void;
+  /**
+   * The exchange's user id of a key (Bitstamp: `websockets_token/`, one signed read-only call), per
+   * exchange; throws a DomainError when the exchange cannot say. Absent: keys are stored unverified.
+   */
+  verifyCredentials?: Partial<Record<ExchangeId, KeyOwnerLookup>>;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
 }
@@ -110,6 +118,8 @@ export class AccountsServiceImpl implements AccountsService {
     checkModeForExchange(v.exchange, mode);
     if (v.initial_balances !== undefined && v.exchange !== 'paper')
       throw invalid('initial_balances', `initial balances are only for paper accounts; ${v.exchange} balances come from the exchange`);
+    if (v.simulation !== undefined && v.exchange !== 'paper')
+      throw invalid('simulation', `simulation settings are only for paper accounts; ${v.exchange} fills come from the exchange`);
     const created: { rec?: AccountRecord } = {};
     const account = this.tx(() => {
       this.assertNameFree(v.name);
@@ -117,7 +127,7 @@ export class AccountsServiceImpl implements AccountsService {
       const parent = v.parent ? this.resolveParent(v.parent, v.exchange) : undefined;
       const limits = v.limits ?? {};
       const rec = this.repository.insert(
-        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }) },
+        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }), ...(v.require_confirmation && { require_confirmation: true }) },
         this.now(),
       );
       const { created_at: _c, updated_at: _u, ...fields } = rec.account;
@@ -125,9 +135,9 @@ export class AccountsServiceImpl implements AccountsService {
         actor,
         action: 'account.create',
         subject: rec.ref,
-        payload: { ...fields, ...(v.initial_balances && { initial_balances: v.initial_balances }) },
+        payload: { ...fields, ...(v.initial_balances && { initial_balances: v.initial_balances }), ...(v.simulation && { simulation: v.simulation }) },
       });
-      if (rec.account.exchange === 'paper') this.deps.onPaperAccountCreated?.(rec, v.initial_balances ?? {});
+      if (rec.account.exchange === 'paper') this.deps.onPaperAccountCreated?.(rec, v.initial_balances ?? {}, v.simulation);
       created.rec = rec;
       return rec.account;
     });
@@ -152,6 +162,7 @@ export class AccountsServiceImpl implements AccountsService {
         // simulator's state (keyed by reference) would silently move to another exchange account.
         if (a.exchange === 'paper')
           throw invalid('exchange_account_id', `the simulator's state of ${rec.ref} is kept under its reference, which cannot change; create a new paper account instead`);
+        checkExchangeAccountId(a.exchange, p.exchange_account_id);
         this.assertRefFree(a.exchange, p.exchange_account_id);
         const open = this.deps.openOrderCount(rec.key);
         if (open > 0)
@@ -181,6 +192,10 @@ export class AccountsServiceImpl implements AccountsService {
       if (p.limits !== undefined && canonicalJson(p.limits) !== canonicalJson(a.limits)) {
         changes.limits = p.limits;
         diff.limits = { from: a.limits, to: p.limits };
+      }
+      if (p.require_confirmation !== undefined && p.require_confirmation !== (a.require_confirmation ?? false)) {
+        changes.require_confirmation = p.require_confirmation;
+        diff.require_confirmation = { from: a.require_confirmation ?? false, to: p.require_confirmation };
       }
       if (Object.keys(diff).length === 0) return a; // nothing changed: no write, no audit row
       const updated = this.repository.update(rec.key, changes, this.now());
@@ -244,11 +259,31 @@ export class AccountsServiceImpl implements AccountsService {
   }
 
   setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void {
+    this.storeCredentials(ref, parseOrThrow(credentialsInputSchema, creds), actor);
+  }
+
+  async setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck> {
     const c = parseOrThrow(credentialsInputSchema, creds);
+    const rec = this.repository.resolve(ref);
+    if (rec.account.exchange === 'paper') return this.storeCredentials(ref, c, actor); // refused there
+    const check = await checkKeyOwner(rec, c, this.deps.verifyCredentials?.[rec.account.exchange]);
+    return this.storeCredentials(ref, c, actor, check, rec.account.exchange_account_id);
+  }
+
+  /** `verifiedFor`: the exchange_account_id the check was made against; it must not have changed meanwhile. */
+  private storeCredentials(
+    ref: string,
+    c: { api_key: string; api_secret: string },
+    actor: Actor,
+    check: CredentialsCheck = { verified: false, message: 'not verified: stored without asking the exchange' },
+    verifiedFor?: string,
+  ): CredentialsCheck {
     const rec = this.tx(() => {
       const rec = this.repository.resolve(ref);
       if (rec.account.exchange === 'paper')
         throw invalid('api_key', `${rec.ref} is a paper account: it trades against the simulator and takes no API credentials`);
+      if (verifiedFor !== undefined && verifiedFor !== rec.account.exchange_account_id)
+        throw invalid('api_key', `the exchange_account_id of ${rec.ref} changed while the key was checked; set the credentials again`);
       const replaced = this.deps.vault.has(rec.key);
       this.deps.vault.set(rec.key, { apiKey: c.api_key, apiSecret: c.api_secret });
       const hint = apiKeyHint(c.api_key);
@@ -256,11 +291,17 @@ export class AccountsServiceImpl implements AccountsService {
         actor,
         action: 'account.credentials.set',
         subject: rec.ref,
-        payload: { change: replaced ? `api key replaced, hint ${hint}` : `api key set, hint ${hint}`, api_key_hint: hint, replaced },
+        payload: {
+          change: replaced ? `api key replaced, hint ${hint}` : `api key set, hint ${hint}`,
+          api_key_hint: hint,
+          replaced,
+          ...(verifiedFor !== undefined && { check: check.message }),
+        },
       });
       return rec;
     });
     this.deps.onConnectionSettingsChanged?.(rec);
+    return check;
   }
 
   forgetCredentials(ref: string | undefined, actor: Actor): string[] {
@@ -277,7 +318,7 @@ export class AccountsServiceImpl implements AccountsService {
 
   setGlobalKillSwitch(on: boolean, actor: Actor): void {
     this.tx(() => {
-      const was = this.globalKillSwitch();
+      const was = this.storedKillSwitch();
       if (was === on) return;
       this.deps.db
         .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
@@ -286,7 +327,12 @@ export class AccountsServiceImpl implements AccountsService {
     });
   }
 
+  /** On when an operator turned it on, or while the store is damaged (db/store-faults.ts: trading halted). */
   globalKillSwitch(): boolean {
+    return this.storedKillSwitch() || storeFaultsOf(this.deps.db).haltReason() !== undefined;
+  }
+
+  private storedKillSwitch(): boolean {
     // Read on every order and every accounts page: prepared once.
     this.killSwitchStatement ??= this.deps.db.prepare('SELECT value FROM settings WHERE key = ?');
     const row = this.killSwitchStatement.get(KILL_SWITCH_KEY) as { value: string } | undefined;
@@ -297,7 +343,7 @@ export class AccountsServiceImpl implements AccountsService {
     try {
       return this.deps.db.transaction(fn)();
     } catch (e) {
-      throw mapConstraintError(e);
+      throw storeFaultsOf(this.deps.db).note(e, 'changes') ?? mapConstraintError(e);
     }
   }
 

@@ -37,6 +37,9 @@ export const backtestCreateSchema = z
     /** Seeded random extra latency of orders and cancels, [0, n] ms; chance a print at a resting order's price fills it (default 1). */
     latency_jitter_ms: z.number().int().min(0).max(60_000).optional(),
     prob_fill_on_touch: z.number().min(0).max(1).optional(),
+    /** Queue model of resting orders and its trade-data fraction (sim/queue.ts). */
+    queue: z.enum(['none', 'at_touch']).optional(),
+    queue_touch_fraction: z.number().min(0).max(100).optional(),
   })
   .strict();
 export type BacktestCreateInput = z.infer<typeof backtestCreateSchema>;

@@ -3,7 +3,8 @@
  * and simulator until the process ends, and nothing in the contract ends one: without a bound, a
  * client creating backtest after backtest would grow the server that also carries live orders
  * until it runs out of memory. Beyond the limits the least recently used backtests end (their
- * accounts then behave as after a restart); the newest one always stays.
+ * accounts then behave as after a restart); the newest one always stays, and it fits: a backtest
+ * holding more than maxEvents alone is refused while its data is read (BacktestsServiceImpl).
  */
 export interface BacktestRetentionLimits {
   /** Live backtests at most. */

@@ -18,7 +18,8 @@ import type { FillView } from '../domain/order.ts';
 import { fillViewOf, type ExchangeAdapter, type FillReport } from '../exchanges/adapter.ts';
 import { BacktestSession } from '../../sim/backtest-session.ts';
 import { SimExchangeAdapter } from '../../sim/sim-adapter.ts';
-import { marketFromFileName, parseInlineMarketData, parseMarketDataFile, type MarketData } from '../../sim/market-data/parse.ts';
+import { marketFromFileName, type MarketData } from '../../sim/market-data/parse.ts';
+import { readInlineMarketData, readMarketDataFile } from '../../sim/market-data/bounded-read.ts';
 import type { DataKind } from '../../sim/market-data/rows.ts';
 import { parseInterval } from '../../sim/market-data/candles.ts';
 import type { AccountsService, Actor, BacktestReport, BacktestsService, OrdersService } from './ports.ts';
@@ -52,7 +53,12 @@ export interface BacktestsDeps {
    * ones from it), so a strategy client cannot make the server read arbitrary files.
    */
   dataRoot?: string;
+  /** Largest data file read, bytes (EXEC_MCP_BACKTEST_MAX_FILE_MB; default DEFAULT_BACKTEST_MAX_FILE_BYTES). */
+  maxFileBytes?: number;
 }
+
+/** 256 MiB: about 5 million trade rows, the default event budget (DEFAULT_BACKTEST_RETENTION). */
+export const DEFAULT_BACKTEST_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 interface Session {
   id: string;
@@ -74,6 +80,8 @@ export class BacktestsServiceImpl implements BacktestsService {
   private readonly byKey = new Map<AccountKey, Session>();
   private readonly ids: IdFactory;
   private readonly retention: BacktestRetention;
+  /** Data being read: one backtest's at a time, so concurrent creates cannot stack up their data. */
+  private reading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: BacktestsDeps) {
     this.ids = deps.ids ?? createIdFactory(() => deps.clock.now(), deps.random);
@@ -82,7 +90,7 @@ export class BacktestsServiceImpl implements BacktestsService {
 
   async create(input: unknown, actor: Actor): Promise<{ backtest_id: string; account: string; clock: string; markets: string[] }> {
     const v = parseInput(backtestCreateSchema, input);
-    const data = this.loadData(v);
+    const data = await this.readOneAtATime(() => this.loadData(v));
     for (const m of data.markets) this.deps.getMarket(m); // MARKET_NOT_FOUND names an unknown market early
     const balances = Object.fromEntries(Object.entries(v.initial_balances).map(([c, a]) => [c.toUpperCase(), a]));
     const engineOptions = {
@@ -93,6 +101,8 @@ export class BacktestsServiceImpl implements BacktestsService {
       ...(v.participation !== undefined ? { participation: v.participation } : {}),
       ...(v.latency_jitter_ms !== undefined ? { latencyJitterMs: v.latency_jitter_ms } : {}),
       ...(v.prob_fill_on_touch !== undefined ? { probFillOnTouch: v.prob_fill_on_touch } : {}),
+      ...(v.queue !== undefined ? { queue: v.queue } : {}),
+      ...(v.queue_touch_fraction !== undefined ? { queueTouchFraction: v.queue_touch_fraction } : {}),
       ...(v.fees ? { fees: v.fees } : {}),
     };
     const session = new BacktestSession(data, engineOptions, balances);
@@ -115,6 +125,8 @@ export class BacktestsServiceImpl implements BacktestsService {
       ...(data.interval !== undefined ? { interval_ms: data.interval } : {}),
       ...(v.latency_jitter_ms !== undefined ? { latency_jitter_ms: v.latency_jitter_ms } : {}),
       ...(v.prob_fill_on_touch !== undefined ? { prob_fill_on_touch: v.prob_fill_on_touch } : {}),
+      ...(v.queue !== undefined ? { queue: v.queue } : {}),
+      ...(v.queue_touch_fraction !== undefined ? { queue_touch_fraction: v.queue_touch_fraction } : {}),
     };
     this.deps.db
       .prepare('INSERT INTO backtests (backtest_id, account_id, config_json, created_at) VALUES (?, ?, ?, ?)')
@@ -172,6 +184,10 @@ export class BacktestsServiceImpl implements BacktestsService {
     });
   }
 
+  hasSession(accountRef: string): boolean {
+    return this.byAccount.has(accountRef);
+  }
+
   /** Simulated time of a backtest account ("paper:bt-<id>"), for checks such as a gtd expire_time. */
   clockOf(accountRef: string): number | undefined {
     return this.byAccount.get(accountRef)?.session.clock();
@@ -209,15 +225,29 @@ export class BacktestsServiceImpl implements BacktestsService {
     return real;
   }
 
-  private loadData(v: BacktestCreateInput): MarketData {
+  /**
+   * Reads `data` within the limits: a file over the byte limit is refused from its size, unread; a
+   * backtest that alone holds more events than all live ones may hold together is refused while it
+   * is read (it could only stay by going over the budget); reading yields to the event loop.
+   */
+  private loadData(v: BacktestCreateInput): Promise<MarketData> {
+    const events = { maxEvents: this.retention.limits.maxEvents, maxEventsSetting: 'EXEC_MCP_BACKTEST_MAX_EVENTS' };
     const interval = v.interval === undefined ? undefined : parseInterval(v.interval);
     if (typeof v.data === 'string') {
       const file = v.data;
       const market = v.market ?? marketFromFileName(file, (m) => this.knownMarket(m)) ?? DEFAULT_MARKET;
-      return parseMarketDataFile(this.allowedPath(file), { market, ...(interval !== undefined ? { interval } : {}) });
+      const maxBytes = this.deps.maxFileBytes ?? DEFAULT_BACKTEST_MAX_FILE_BYTES;
+      const opts = { market, ...(interval !== undefined ? { interval } : {}) };
+      return readMarketDataFile(this.allowedPath(file), opts, { ...events, maxBytes, maxBytesSetting: 'EXEC_MCP_BACKTEST_MAX_FILE_MB' });
     }
     const [kind, rows] = Object.entries(v.data)[0] as [DataKind, unknown[]];
-    return parseInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET, interval);
+    return readInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET, events, interval);
+  }
+
+  private readOneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.reading.then(fn, fn);
+    this.reading = run.catch(() => undefined);
+    return run;
   }
 
   private knownMarket(m: string): boolean {

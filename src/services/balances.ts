@@ -1,13 +1,19 @@
 /**
- * Balances: the latest balances per account are cached in `balances`; every fetch from the exchange
- * also appends a row to `balance_snapshots` (the history behind get_balance_history and the chart).
+ * Balances: the latest balances per account are cached in `balances`; history rows in
+ * `balance_snapshots` (get_balance_history and the chart) come from the snapshot job and from
+ * refreshes that found a change.
+ * Freshness: a local venue (paper, backtest) is read on every get, so reservations and fills show at
+ * once. A live account's cache is invalidated by each of its order changes (own orders, WS fills), so
+ * the next get asks the exchange; `refresh` asks at most once per `refreshThrottleMs` per account.
  */
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import type { Db } from '../db/connection.ts';
-import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
+import { accountRef, type Account, type AccountDirectory, type AccountKey, type AccountRecord } from '../domain/account.ts';
 import { isoAt, type Clock } from '../domain/clock.ts';
 import { DomainError, invalidArgumentFromIssues } from '../domain/errors.ts';
+import { dec } from '../domain/money.ts';
 import { isoTimestamp } from '../domain/order.ts';
 import type { BalanceReport, ExchangeAdapter } from '../exchanges/adapter.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -19,9 +25,17 @@ export interface BalancesDeps {
   directory: AccountDirectory;
   adapterFor: (record: AccountRecord) => ExchangeAdapter;
   logger: Logger;
-  /** The account's own "now" when it is not the wall clock (a backtest's simulated time): as_of and history. */
+  /** True for venues in this process (paper, backtest): read on every get, nothing cached. */
+  localVenue?: (record: AccountRecord) => boolean;
+  /** Order changes of any account (committed); each one makes that account's cached balances stale. */
+  onOrderChange?: (listener: (account: Account) => void) => () => void;
+  /** The account's own clock (a backtest's simulated time), else the service clock. */
   nowFor?: (record: AccountRecord) => number | undefined;
+  refreshThrottleMs?: number;
 }
+
+/** refresh asks the exchange at most once per this many ms per account; the rest are served from that answer. */
+export const REFRESH_THROTTLE_MS = 5_000;
 
 export const HISTORY_DEFAULT_LIMIT = 100;
 export const HISTORY_MAX_LIMIT = 1000;
@@ -56,25 +70,72 @@ const LATEST_FOR_ALL_JSON = `SELECT json_group_array(json_array(a.name, a.exchan
 export class BalancesServiceImpl implements BalancesService {
   /** Prepared once: the dashboard runs it on every page view. */
   private latestForAllStatement: Statement | undefined;
+  /** Per account ref: bumped by each order change. The cache is fresh while it equals `fetchedGen`. */
+  private readonly generation = new Map<string, number>();
+  private readonly fetchedGen = new Map<string, number>();
+  /** One exchange call per account at a time; callers that want no newer state than its start share it. */
+  private readonly inFlight = new Map<string, { gen: number; promise: Promise<BalancesResult> }>();
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly deps: BalancesDeps) {}
+  constructor(private readonly deps: BalancesDeps) {
+    this.unsubscribe = deps.onOrderChange?.((a) => this.invalidate(accountRef(a))) ?? (() => undefined);
+  }
 
-  /** Cached balances, or fresh ones from the exchange when `refresh` is set or nothing is cached yet. */
+  /** The account's balances changed (or may have) outside what the cache saw. */
+  invalidate(ref: string): void {
+    this.generation.set(ref, (this.generation.get(ref) ?? 0) + 1);
+  }
+
+  /** Stops listening to order changes. */
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /**
+   * Current balances: a local venue is read now; a live account is served from the cache unless an
+   * order change made it stale, nothing is cached, or `refresh` is set and the last exchange answer
+   * is older than the throttle. `refresh` records a history row only when the balances changed.
+   */
   async get(account: string, refresh: boolean): Promise<BalancesResult> {
     const record = this.deps.directory.resolve(account);
-    if (!refresh) {
-      const rows = this.cached(record.key);
-      if (rows.length > 0) {
-        const asOf = rows.reduce((max, r) => (r.as_of > max ? r.as_of : max), rows[0]!.as_of);
-        return { account: record.account.name, as_of: asOf, balances: rows.map(view) };
+    const rows = this.cached(record.key);
+    const cached = rows.length > 0 ? this.fromRows(record, rows) : undefined;
+    if (this.deps.localVenue?.(record)) {
+      try {
+        const balances = sorted(await this.deps.adapterFor(record).getBalances());
+        const asOf = isoAt(this.now(record));
+        if (refresh) this.store(record, balances, asOf, !cached || !sameBalances(cached.balances, balances));
+        return { account: record.account.name, as_of: asOf, balances };
+      } catch (err) {
+        // An ended backtest's venue is gone: what was last recorded is still the truth of its as_of.
+        if (cached && !refresh) return cached;
+        throw err;
       }
     }
-    return this.fetchAndRecord(record);
+    const gen = this.generation.get(record.ref) ?? 0;
+    const stale = (this.fetchedGen.get(record.ref) ?? 0) !== gen;
+    if (cached) {
+      const age = this.deps.clock.now() - Date.parse(cached.as_of);
+      const throttled = age >= 0 && age < (this.deps.refreshThrottleMs ?? REFRESH_THROTTLE_MS);
+      if (!stale && (!refresh || throttled)) return cached;
+      if (!refresh && !record.account.enabled) return cached;
+    }
+    try {
+      return await this.fetchShared(record, gen, false);
+    } catch (err) {
+      // Stale only by an order change: the last answer, with its as_of, beats no answer.
+      if (cached && !refresh) {
+        this.deps.logger.debug({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'balances refetch failed; serving the cache');
+        return cached;
+      }
+      throw err;
+    }
   }
 
   /** Always fetches and records a snapshot (the scheduled job and the after-fill trigger call this). */
   async snapshot(account: string): Promise<void> {
-    await this.fetchAndRecord(this.deps.directory.resolve(account));
+    const record = this.deps.directory.resolve(account);
+    await this.fetchAndRecord(record, this.generation.get(record.ref) ?? 0, true);
   }
 
   /**
@@ -142,32 +203,77 @@ export class BalancesServiceImpl implements BalancesService {
       .all(key) as BalanceRow[];
   }
 
-  private async fetchAndRecord(record: AccountRecord): Promise<BalancesResult> {
+  private fromRows(record: AccountRecord, rows: BalanceRow[]): BalancesResult {
+    const asOf = rows.reduce((max, r) => (r.as_of > max ? r.as_of : max), rows[0]!.as_of);
+    return { account: record.account.name, as_of: asOf, balances: rows.map(view) };
+  }
+
+  private now(record: AccountRecord): number {
+    return this.deps.nowFor?.(record) ?? this.deps.clock.now();
+  }
+
+  /** Joins the exchange call in flight when it started no earlier than generation `gen`. */
+  private fetchShared(record: AccountRecord, gen: number, alwaysHistory: boolean): Promise<BalancesResult> {
+    const running = this.inFlight.get(record.ref);
+    if (running && running.gen === gen) return running.promise;
+    const promise = this.fetchAndRecord(record, gen, alwaysHistory).finally(() => {
+      if (this.inFlight.get(record.ref)?.promise === promise) this.inFlight.delete(record.ref);
+    });
+    this.inFlight.set(record.ref, { gen, promise });
+    return promise;
+  }
+
+  /** Fetches from the exchange, caches, and appends history always (snapshot job) or when changed. */
+  private async fetchAndRecord(record: AccountRecord, gen: number, alwaysHistory: boolean): Promise<BalancesResult> {
     if (!record.account.enabled)
       throw new DomainError('ACCOUNT_DISABLED', `account ${record.account.name} is disabled; enable it on the dashboard to fetch balances`);
-    const reports = await this.deps.adapterFor(record).getBalances();
-    const balances = reports.map(view).sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
-    const asOf = isoAt(this.deps.nowFor?.(record) ?? this.deps.clock.now());
+    const balances = sorted(await this.deps.adapterFor(record).getBalances());
+    const asOf = isoAt(this.now(record));
+    const before = this.cached(record.key).map(view);
+    this.store(record, balances, asOf, alwaysHistory || before.length === 0 || !sameBalances(before, balances));
+    // Only orders changed since this call started make the answer stale.
+    this.fetchedGen.set(record.ref, Math.max(this.fetchedGen.get(record.ref) ?? 0, gen));
+    return { account: record.account.name, as_of: asOf, balances };
+  }
+
+  /** Replaces the cached balances; appends a history row when `history`. */
+  private store(record: AccountRecord, balances: BalanceView[], asOf: string, history: boolean): void {
     const { db } = this.deps;
     try {
       db.transaction(() => {
         db.prepare('DELETE FROM balances WHERE account_id = ?').run(record.key);
         const insert = db.prepare('INSERT INTO balances (account_id, currency, total, available, reserved, as_of) VALUES (?, ?, ?, ?, ?, ?)');
         for (const b of balances) insert.run(record.key, b.currency, b.total, b.available, b.reserved, asOf);
-        db.prepare('INSERT INTO balance_snapshots (account_id, at, balances_json) VALUES (?, ?, ?)').run(record.key, asOf, JSON.stringify(balances));
+        if (history) db.prepare('INSERT INTO balance_snapshots (account_id, at, balances_json) VALUES (?, ?, ?)').run(record.key, asOf, JSON.stringify(balances));
       })();
-      this.deps.logger.debug({ account: record.ref, currencies: balances.length }, 'balances recorded');
+      storeFaultsOf(db).wrote();
+      this.deps.logger.debug({ account: record.ref, currencies: balances.length, history }, 'balances recorded');
     } catch (err) {
       // A read must keep working when storage does not (disk full, read-only): answer, just do not record.
+      // The failure still counts (/readyz degraded; a damaged store halts trading).
+      storeFaultsOf(db).note(err);
       this.deps.logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'balances fetched but could not be recorded');
     }
-    return { account: record.account.name, as_of: asOf, balances };
   }
+}
+
+function sorted(reports: BalanceReport[]): BalanceView[] {
+  return reports.map(view).sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
+}
+
+/** Same currencies with the same amounts (as decimals: "1.0" equals "1"). */
+function sameBalances(a: BalanceView[], b: BalanceView[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    return x.currency === y.currency && dec(x.total).eq(y.total) && dec(x.available).eq(y.available) && dec(x.reserved).eq(y.reserved);
+  });
 }
 
 const storedBalances = z.array(z.object({ currency: z.string(), total: z.string(), available: z.string(), reserved: z.string() }));
 
-function parseBalances(json: string): BalanceView[] {
+/** Stored snapshot JSON -> balances ([] when unreadable). */
+export function parseBalances(json: string): BalanceView[] {
   try {
     const r = storedBalances.safeParse(JSON.parse(json));
     return r.success ? r.data.map(view) : [];

@@ -25,6 +25,8 @@ import {
 } from '../domain/order.ts';
 import { CLOSED_STATUS_LIST, OPEN_STATUS_LIST } from '../runtime/order-read-model.ts';
 import type { OrderRuntime } from '../runtime/order-runtime.ts';
+import { placeCommandOf } from '../runtime/outbox-payload.ts';
+import type { PlaceOrderCommand } from '../exchanges/adapter.ts';
 import type { OrderInput } from '../../machines/order.types.ts';
 import type {
   AccountsService,
@@ -37,12 +39,19 @@ import type {
   OrderChangeListener,
   OrderLookup,
   OrderPreview,
+  FillsPage,
+  OrdersPage,
   OrdersService,
+  PageFilter,
   PlacedOrder,
+  PlaceOptions,
   RiskUsage,
 } from './ports.ts';
-import { enforceRisk, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
+import { confirmationMessage, confirmOrder } from './order-confirmation.ts';
+import { assertStoreNotHalted, enforceRisk, storeHaltProblem, riskProblems, riskUsage, utcDay, type RiskOrder } from './risk.ts';
 import { fundsProblem } from './preview-funds.ts';
+import { fillsPage, isoBounds, ordersPage } from './order-pages.ts';
 
 export interface OrdersServiceDeps {
   runtime: OrderRuntime;
@@ -62,7 +71,9 @@ export interface OrdersServiceDeps {
   ordersPlaced?: { inc(labels: { exchange: string }): void };
   /** Why an enabled account still cannot trade (a backtest whose session ended), if it cannot. */
   tradingClosedReason?: (record: AccountRecord) => string | undefined;
-  /** The account's balances (cached, else fetched) for preview's funds check. */
+  /** A local venue's own refusals of the command (paper, backtest: see ExchangeAdapter.checkOrder); undefined = cannot tell. */
+  venueProblems?: (record: AccountRecord, cmd: PlaceOrderCommand) => Promise<Problem[] | undefined>;
+  /** The account's balances (cached, else fetched) for preview's funds check where the venue cannot tell. */
   balancesOf?: (account: string) => Promise<BalanceView[]>;
   /** How long place_order waits for the exchange's answer before returning the order as it is (default 3000). */
   submitWaitMs?: number;
@@ -85,8 +96,11 @@ const listFilterSchema = z
   })
   .strict();
 const fillsFilterSchema = z
-  .object({ market: z.string().min(1).max(32).optional(), since: isoTimestamp.optional(), limit: limitSchema })
+  .object({ market: z.string().min(1).max(32).optional(), since: isoTimestamp.optional(), until: isoTimestamp.optional(), limit: limitSchema })
   .strict();
+const pageArgs = { cursor: z.string().min(1).max(400).optional(), since: isoTimestamp.optional(), until: isoTimestamp.optional() };
+const ordersPageSchema = listFilterSchema.omit({ statuses: true, account: true }).extend(pageArgs).strict();
+const fillsPageSchema = fillsFilterSchema.extend(pageArgs).strict();
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
@@ -109,7 +123,17 @@ export class OrdersServiceImpl implements OrdersService {
     return (await this.placeOrder(account, request, actor)).order;
   }
 
-  async placeOrder(account: string, request: OrderRequest, actor: Actor): Promise<PlacedOrder> {
+  async placeOrder(account: string, request: OrderRequest, actor: Actor, opts: PlaceOptions = {}): Promise<PlacedOrder> {
+    assertStoreNotHalted(this.deps.db);
+    try {
+      return await this.placeChecked(account, request, actor, opts);
+    } catch (e) {
+      // A damaged store seen on the way (a read, the commit) halts trading; any storage failure is answered as one.
+      throw storeFaultsOf(this.deps.db).note(e) ?? e;
+    }
+  }
+
+  private async placeChecked(account: string, request: OrderRequest, actor: Actor, opts: PlaceOptions): Promise<PlacedOrder> {
     const req = parse(orderRequestSchema, request);
     const record = this.deps.directory.resolve(account);
     if (req.client_order_id !== undefined) {
@@ -124,7 +148,8 @@ export class OrdersServiceImpl implements OrdersService {
     const problems = validateOrder(market, req, { now: new Date(now), ...(referencePrice !== undefined ? { referencePrice } : {}) });
     const first = problems[0];
     if (first) throw new DomainError(first.code, first.message, { problems });
-    const input = this.inputOf(record, market, req, now);
+    if (record.account.require_confirmation) await confirmOrder(record, opts.confirm, confirmationMessage(record, market, req, referencePrice));
+    const input = this.inputOf(record, market, req, now, this.deps.ids());
     const risk = this.riskOrder(record, market, req, referencePrice, now);
     const { view, created } = await this.deps.runtime.placeOrder(record, input, actor, (db) => {
       // Re-read inside the transaction: limits or the enabled flag may have changed since.
@@ -149,6 +174,16 @@ export class OrdersServiceImpl implements OrdersService {
     const req = parse(orderRequestSchema, request);
     const record = this.deps.directory.resolve(account);
     const problems: Problem[] = [];
+    // place_order looks at a reused client_order_id first: other parameters are a conflict.
+    // A halted store is not read (place_order stops at the kill switch before reading it too).
+    const halted = storeHaltProblem(this.deps.db) !== undefined;
+    const existing = req.client_order_id !== undefined && !halted ? this.deps.runtime.findByClientOrderId(record.key, req.client_order_id) : undefined;
+    try {
+      if (existing) replayOf(existing, req);
+    } catch (e) {
+      if (e instanceof DomainError) problems.push({ code: e.code, field: 'client_order_id', message: e.message });
+      else throw e;
+    }
     try {
       this.assertCanTrade(record);
     } catch (e) {
@@ -190,13 +225,19 @@ export class OrdersServiceImpl implements OrdersService {
         preview.estimated_fee = decStr(new D(notional).times(rate));
       }
     }
-    // Balances that cannot be read (no credentials, exchange down) add no problem: the rest still holds.
-    const balances = await this.deps.balancesOf?.(record.ref).catch(() => undefined);
-    const funds = balances && fundsProblem(req, market, preview, balances);
-    if (funds) {
-      problems.push(funds);
-      preview.valid = false;
+    // A local venue answers with its own rules (funds with its fee rounding and slippage, post_only
+    // against the book, no price); problems already listed from the same rules are not repeated.
+    const venue = await this.deps.venueProblems?.(record, placeCommandOf(this.inputOf(record, market, req, now, 'preview'))).catch(() => undefined);
+    if (venue) {
+      const seen = new Set(problems.map((p) => `${p.code}/${p.field ?? ''}`));
+      problems.push(...venue.filter((p) => !seen.has(`${p.code}/${p.field ?? ''}`)));
+    } else {
+      // Balances that cannot be read (no credentials, exchange down) add no problem: the rest still holds.
+      const balances = await this.deps.balancesOf?.(record.ref).catch(() => undefined);
+      const funds = balances && fundsProblem(req, market, preview, balances);
+      if (funds) problems.push(funds);
     }
+    preview.valid = problems.length === 0;
     return preview;
   }
 
@@ -248,11 +289,20 @@ export class OrdersServiceImpl implements OrdersService {
   listFills(account: string, filter: ListFillsFilter): FillView[] {
     const f = parse(fillsFilterSchema, filter ?? {});
     const record = this.deps.directory.resolve(account);
-    return this.deps.runtime.reads.listFills(record.key, {
-      limit: f.limit ?? 100,
-      ...(f.market !== undefined ? { market: f.market } : {}),
-      ...(f.since !== undefined ? { since: new Date(f.since).toISOString() } : {}),
-    });
+    return this.deps.runtime.reads.listFills(record.key, { limit: f.limit ?? 100, ...(f.market !== undefined ? { market: f.market } : {}), ...isoBounds(f) });
+  }
+
+  listPage(account: string, filter: ListOrdersFilter & PageFilter): OrdersPage {
+    const f = parse(ordersPageSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    return ordersPage(this.deps.runtime.reads, record.key, { ...this.query(f), ...isoBounds(f) }, f.cursor);
+  }
+
+  listFillsPage(account: string, filter: ListFillsFilter & PageFilter): FillsPage {
+    const f = parse(fillsPageSchema, filter ?? {});
+    const record = this.deps.directory.resolve(account);
+    const q = { limit: f.limit ?? 100, ...(f.market !== undefined ? { market: f.market } : {}), ...isoBounds(f) };
+    return fillsPage(this.deps.runtime.reads, record.key, q, f.cursor);
   }
 
   onOrderChange(listener: OrderChangeListener): () => void {
@@ -287,8 +337,7 @@ export class OrdersServiceImpl implements OrdersService {
     return { limit: f.limit ?? 100, ...(statuses !== undefined ? { statuses } : {}), ...(f.market !== undefined ? { market: f.market } : {}) };
   }
 
-  private inputOf(record: AccountRecord, market: MarketRules, req: OrderRequest, now: number): OrderInput {
-    const orderId = this.deps.ids();
+  private inputOf(record: AccountRecord, market: MarketRules, req: OrderRequest, now: number, orderId: string): OrderInput {
     const input: OrderInput = {
       orderId,
       account: record.ref,

@@ -12,6 +12,7 @@ import type { AccountKey, RiskLimits } from '../domain/account.ts';
 import { DomainError, type Problem } from '../domain/errors.ts';
 import { D, decStr, type Dec } from '../domain/money.ts';
 import { statement } from '../db/statements.ts';
+import { storeFaultsOf } from '../db/store-faults.ts';
 
 export interface RiskOrder {
   accountKey: AccountKey;
@@ -29,6 +30,18 @@ const KILL_SWITCH_KEY = 'kill_switch';
 export function globalKillSwitchOn(db: Db): boolean {
   const row = statement(db, 'SELECT value FROM settings WHERE key = ?').get(KILL_SWITCH_KEY) as { value: string } | undefined;
   return row !== undefined && ['1', 'true', 'on'].includes(row.value.toLowerCase());
+}
+
+/** A damaged store halts trading like the global kill switch (db/store-faults.ts); the problem says why. */
+export function storeHaltProblem(db: Db): Problem | undefined {
+  const reason = storeFaultsOf(db).haltReason();
+  return reason === undefined ? undefined : { code: 'RISK_LIMIT', message: `trading is halted: the global kill switch is on because the ${reason}` };
+}
+
+/** Throws RISK_LIMIT while the store is damaged: checked before anything reads the store. */
+export function assertStoreNotHalted(db: Db): void {
+  const p = storeHaltProblem(db);
+  if (p) throw new DomainError('RISK_LIMIT', p.message, { problems: [p] });
 }
 
 export function utcDay(ms: number): string {
@@ -60,6 +73,8 @@ export function riskProblems(db: Db, limits: RiskLimits, o: RiskOrder): Problem[
   const add = (message: string, field?: string): void => {
     problems.push(field === undefined ? { code: 'RISK_LIMIT', message } : { code: 'RISK_LIMIT', field, message });
   };
+  const storeHalt = storeHaltProblem(db);
+  if (storeHalt) problems.push(storeHalt);
   if (globalKillSwitchOn(db)) add('trading is halted: the global kill switch is on');
   if (limits.kill_switch) add(`trading is halted for account ${o.accountRef}: its kill_switch limit is on`);
   if (limits.allowed_markets !== undefined && !limits.allowed_markets.includes(o.market)) {

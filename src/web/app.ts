@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Services } from '../services/ports.ts';
 import { EndedSessions, LoginRateLimiter, isLoggedIn, refuseEndedSessions, requireLogin, takeFlash } from './auth.ts';
+import { controlMount } from './control.ts';
 import { errorMiddleware } from './errors.ts';
 import { hostGuard } from './host-guard.ts';
 import { healthRouter, type ReadyReport } from './health.ts';
@@ -21,6 +22,8 @@ import { auditRoutes } from './routes/audit.ts';
 import { balanceRoutes } from './routes/balances.ts';
 import { landingRoutes } from './routes/landing.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { orderPageRoutes } from './routes/order-page.ts';
+import { fillRoutes } from './routes/fills.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
 
@@ -38,6 +41,8 @@ export interface WebAppDeps {
   /** Cookie-signing keys, newest first (16+ characters each). */
   sessionKeys: string[];
   mcpHandler?: McpHttpHandler;
+  /** Bearer token of the operator control endpoint (/control/*, src/web/control.ts); unset: no endpoint. */
+  controlToken?: string;
   /** /readyz; defaults to services.status.ready(). */
   ready?: () => ReadyReport;
   clock?: Clock;
@@ -112,7 +117,7 @@ function pageState(): Middleware {
 /**
  * The HTTP server of `serve`: dashboard (server-rendered, works without JavaScript), health and
  * metrics endpoints, and the MCP endpoint at /mcp when a handler is given.
- * Middleware order matters: MCP first (raw), then headers, views, errors, static assets and
+ * Middleware order matters: MCP first (raw), then headers, the operator control endpoint (bearer), views, errors, static assets and
  * health (no session), then (Secure cookies only) the HTTPS gate (403 with the fix: no session over
  * plain HTTP), then session (logged-out ones refused) -> body -> login gate (401) -> CSRF (403) -> routes.
  */
@@ -126,7 +131,7 @@ export function createWebApp(deps: WebAppDeps): Koa {
   if (deps.trustProxy) trustSingleProxy(app);
   const routeDeps = { services: deps.services, clock, logger: deps.logger };
   const limiter = new LoginRateLimiter(clock, deps.loginRateLimit?.maxFailures ?? 5, deps.loginRateLimit?.windowMs ?? 60_000);
-  const ended = new EndedSessions(clock, SESSION_MAX_AGE_MS);
+  const ended = new EndedSessions(clock, SESSION_MAX_AGE_MS, undefined, deps.services.sessions);
 
   const health = healthRouter({ ready: deps.ready ?? (() => deps.services.status.ready()), status: deps.services.status, registry: deps.metricsRegistry });
   const routers: Router[] = [
@@ -135,6 +140,8 @@ export function createWebApp(deps: WebAppDeps): Koa {
     accountRoutes(routeDeps),
     accountSettingsRoutes(routeDeps),
     orderRoutes(routeDeps),
+    orderPageRoutes(routeDeps),
+    fillRoutes(routeDeps),
     balanceRoutes(routeDeps),
     auditRoutes(routeDeps),
     statusRoutes(routeDeps),
@@ -146,6 +153,8 @@ export function createWebApp(deps: WebAppDeps): Koa {
   app.use(requestMetrics(deps.metricsRegistry));
   if (deps.mcpHandler) app.use(mcpMount(deps.mcpHandler, deps.logger));
   app.use(securityHeaders(secure));
+  // Bearer-authenticated JSON like /mcp: before sessions, body parsing and CSRF.
+  if (deps.controlToken) app.use(controlMount({ services: deps.services, token: deps.controlToken, logger: deps.logger }));
   app.use(viewsMiddleware(createViewEnvironment(viewsDir), viewsDir));
   app.use(errorMiddleware(deps.logger));
   app.use(staticAssets());

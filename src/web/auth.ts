@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { Clock } from '../domain/clock.ts';
+import type { RevokedSessions } from '../services/ports.ts';
 
 /** What the signed session cookie holds. `secret` is koa-csrf's per-session token secret. */
 export interface WebSession {
@@ -108,7 +109,8 @@ export class LoginRateLimiter {
 /**
  * Sessions ended by logout. The session lives in the signed cookie itself, so a copy of the cookie
  * taken before logout would stay valid until it expires: the ended ids are remembered until then
- * (a refused cookie is never renewed). In memory and bounded: a restart forgets them.
+ * (a refused cookie is never renewed). In memory and bounded, and in the store when `persisted` is
+ * given, so a restart does not forget them.
  */
 export class EndedSessions {
   private readonly ended = new Map<string, number>(); // sid -> when the cookie expires at the latest
@@ -117,9 +119,20 @@ export class EndedSessions {
     private readonly clock: Clock,
     private readonly maxAgeMs: number,
     private readonly maxTracked = 10_000,
+    private readonly persisted?: RevokedSessions,
   ) {}
 
+  /** Ends `sid` in memory at once; throws only if the store could not record it (it stays ended until a restart). */
   end(sid: string): void {
+    this.endInMemory(sid);
+    this.persisted?.revoke(sid, this.clock.now() + this.maxAgeMs);
+  }
+
+  has(sid: string): boolean {
+    return this.hasInMemory(sid) || (this.persisted?.isRevoked(sid) ?? false);
+  }
+
+  private endInMemory(sid: string): void {
     const now = this.clock.now();
     if (this.ended.size >= this.maxTracked) for (const [k, until] of this.ended) if (until <= now) this.ended.delete(k);
     if (this.ended.size >= this.maxTracked) {
@@ -129,7 +142,7 @@ export class EndedSessions {
     this.ended.set(sid, now + this.maxAgeMs);
   }
 
-  has(sid: string): boolean {
+  private hasInMemory(sid: string): boolean {
     const until = this.ended.get(sid);
     if (until === undefined) return false;
     if (until > this.clock.now()) return true;

@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { isDomainError, type DomainError, type ErrorCode } from '../domain/errors.ts';
+import { storageFailure } from '../domain/storage-failure.ts';
 import type { Logger } from '../observability/logger.ts';
 import { fieldErrors } from './forms.ts';
 
@@ -22,6 +23,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   OUTCOME_UNKNOWN: 504,
   CLIENT_ORDER_ID_CONFLICT: 409,
+  CONFIRMATION_REQUIRED: 409,
+  CONFIRMATION_DECLINED: 409,
   INTERNAL: 500,
 };
 
@@ -80,6 +83,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) await renderErrorPage(ctx, 404, 'Not found', `Nothing at ${ctx.path}`);
     } catch (e) {
       if (isDomainError(e)) return handleDomainError(ctx, e, logger);
+      // Disk full, read-only or damaged store: 503 with what is wrong (as MCP answers), not a bare 500.
+      const storage = storageFailure(e, 'changes');
+      if (storage) return handleDomainError(ctx, storage, logger);
       if (isHttpError(e) && e.status < 500) {
         if (e.headers) ctx.set(e.headers);
         const message = e.expose === false ? 'request refused' : e.message;
@@ -112,7 +118,12 @@ async function handleDomainError(ctx: Context, e: DomainError, logger: Logger): 
       logger.error({ err: renderErr, path: ctx.path }, 'could not re-render the form');
     }
   }
-  await renderErrorPage(ctx, status, titleFor(status), e.message, e.code);
+  await renderErrorPage(ctx, status, titleFor(status), dashboardWording(e.message), e.code);
+}
+
+/** Service messages are written for MCP clients; on the dashboard the list to look in is a page, not a tool. */
+export function dashboardWording(message: string): string {
+  return message.replace(/ as listed by list_accounts\b/, ' as listed on the Accounts page').replace(/ as listed by list_orders\b/, ' as listed on the Orders page');
 }
 
 function titleFor(status: number): string {

@@ -7,6 +7,8 @@ export interface ReadyReport {
   checks: Record<string, boolean | string>;
   /** Accounts whose exchange stream is down: still ready (200), but the body says "degraded". */
   streams_down?: string[];
+  /** The store failed while running: damaged (not ready, trading halted) or cannot write (degraded). */
+  store?: { state: 'degraded' | 'damaged'; reason: string };
 }
 
 /**
@@ -14,7 +16,8 @@ export interface ReadyReport {
  * /readyz: 200 when every startup check passed, 503 otherwise; the body names each check and the
  * metadata cache state per exchange (a failed refresh is visible but does not make us unready:
  * the previous or bundled metadata is still served). Ready with accounts whose stream is down:
- * 200, status "degraded" and those accounts in `streams_down`.
+ * 200, status "degraded" and those accounts in `streams_down`. The store failing while running: a
+ * damaged file is 503 (trading halted), a store that cannot write is 200 "degraded"; `store` says why.
  */
 export function healthRouter(deps: { ready: () => ReadyReport; status: StatusService; registry: Registry }): Router {
   const router = new Router();
@@ -39,10 +42,11 @@ export function healthRouter(deps: { ready: () => ReadyReport; status: StatusSer
     const down = report.streams_down ?? [];
     ctx.status = report.ready ? 200 : 503;
     ctx.body = {
-      status: !report.ready ? 'not_ready' : down.length > 0 ? 'degraded' : 'ready',
+      status: !report.ready ? 'not_ready' : down.length > 0 || report.store !== undefined ? 'degraded' : 'ready',
       checks: report.checks,
       metadata,
       ...(down.length > 0 ? { streams_down: down } : {}),
+      ...(report.store !== undefined ? { store: report.store } : {}),
     };
   });
   router.get('/metrics', async (ctx) => {

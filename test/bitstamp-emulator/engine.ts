@@ -177,7 +177,7 @@ export class EmulatorEngine extends EventEmitter {
     const o = this.newOrder(acc, m, side, 'limit', price, amount, p.clientOrderId, tif, expireAt);
     o.reserved = reserve;
     this.balance(acc, side === 'buy' ? m.quote : m.base).reserved = this.balance(acc, side === 'buy' ? m.quote : m.base).reserved.plus(reserve);
-    this.emitOrder(o, 'order_created', new D(0));
+    this.emitOrder(o, 'order_created');
     const crosses = last !== undefined && (side === 'buy' ? price.gte(last) : price.lte(last));
     if (crosses && last) {
       if (tif === 'moc') this.close(o, 'Canceled'); // post-only that would take: cancelled, not rejected
@@ -266,10 +266,10 @@ export class EmulatorEngine extends EventEmitter {
     o.remaining = o.remaining.minus(amount);
     const tx: EmuTx = { tid: this.nextTid++, orderId: o.id, at: this.clock.now(), price, amount, quoteAmount, fee, side: o.side, market: m };
     o.txs.push(tx);
+    // As recorded (ccxt's sample, HB's mock): order_id as a string, no client_order_id.
     this.emitPrivate(o.userId, `private-my_trades_${m.symbol}-${o.userId}`, 'trade', {
       id: tx.tid,
-      order_id: o.id,
-      client_order_id: o.clientOrderId ?? '',
+      order_id: String(o.id),
       amount: amount.toFixed(),
       price: price.toFixed(),
       fee: fee.toFixed(),
@@ -278,7 +278,7 @@ export class EmulatorEngine extends EventEmitter {
       trade_account_id: 0,
     });
     if (o.remaining.isZero()) this.close(o, 'Finished');
-    else this.emitOrder(o, 'order_changed', amount);
+    else this.emitOrder(o, 'order_changed');
   }
 
   close(o: EmuOrder, status: Exclude<EmuStatus, 'Open'>): void {
@@ -287,7 +287,7 @@ export class EmulatorEngine extends EventEmitter {
     b.reserved = b.reserved.minus(o.reserved);
     o.reserved = new D(0);
     o.status = status;
-    this.emitOrder(o, 'order_deleted', new D(0));
+    this.emitOrder(o, 'order_deleted');
   }
 
   /** An external trade at `price` for `amount`: fills crossing resting orders as maker, best price then time. */
@@ -335,7 +335,12 @@ export class EmulatorEngine extends EventEmitter {
     return this.orders.filter((o) => o.userId === acc.userId).flatMap((o) => o.txs);
   }
 
-  private emitOrder(o: EmuOrder, event: string, traded: Decimal): void {
+  /**
+   * `amount_traded` is what the order has traded so far: after a full fill `order_deleted` carries the
+   * whole amount (ccxt's recorded sample, Hummingbot's mock), after a cancel what was filled before.
+   */
+  private emitOrder(o: EmuOrder, event: string): void {
+    const traded = o.amountAtCreate.minus(o.remaining);
     this.emitPrivate(o.userId, `private-my_orders_${o.market.symbol}-${o.userId}`, event, {
       id: o.id,
       id_str: String(o.id),

@@ -1,4 +1,4 @@
-/** Fault injection settings of the emulator (all off by default); changeable at any time. */
+/** Fault injection settings of the emulator (faults off by default); changeable at any time. */
 import type { Random } from '../../src/domain/clock.ts';
 
 /** When a fault fires: the next N matching requests, and/or with a probability. */
@@ -23,11 +23,23 @@ export interface Faults {
   badSignature?: FaultRule;
   /** 200 with a body that is not the documented shape. */
   malformed?: FaultRule;
-  ws: { dropRate: number; duplicateRate: number; reorderRate: number; muteHeartbeat: boolean };
+  ws: {
+    dropRate: number;
+    duplicateRate: number;
+    reorderRate: number;
+    muteHeartbeat: boolean;
+    /** Subscribes of these channels (exact names, or markets: "btcusd") get a bts:error (channel ""), as Bitstamp answers a refused subscribe. */
+    failChannels?: string[];
+    /** Subscribes of these channels (or markets) are never answered. */
+    silentChannels?: string[];
+  };
   tokenValidSec: number;
   /** Server-side limits per API key (BITSTAMP.md §4). */
   rateLimit: { perSecond: number; perTenMinutes: number };
-  /** open_orders is cached server-side for 10 s on the real exchange; 0 = no cache. */
+  /**
+   * open_orders is cached server-side for 10 s on the real exchange (DOC), so it is here by
+   * default; a test that needs a fresh list each call sets 0 explicitly.
+   */
   openOrdersCacheMs: number;
 }
 
@@ -37,7 +49,7 @@ export function defaultFaults(): Faults {
     ws: { dropRate: 0, duplicateRate: 0, reorderRate: 0, muteHeartbeat: false },
     tokenValidSec: 60,
     rateLimit: { perSecond: 400, perTenMinutes: 10_000 },
-    openOrdersCacheMs: 0,
+    openOrdersCacheMs: 10_000,
   };
 }
 

@@ -25,6 +25,20 @@ export interface EmulatorOptions {
   seed?: number; // fault randomness
   accounts?: EmuAccountConfig[];
   prices?: Record<string, string>; // initial last prices per market
+  /** Raw /markets/ entries listed instead of the bundled snapshot (e.g. syntheticMarkets(150)). */
+  markets?: Array<Record<string, unknown>>;
+}
+
+/** `count` listed spot markets as /markets/ returns them: the bundled ones, then made-up "x<n>usd" pairs. */
+export function syntheticMarkets(count: number): Array<Record<string, unknown>> {
+  const bundled = (readSnapshotRaw().markets as Array<Record<string, unknown>>).filter((m) => m.market_type === undefined || m.market_type === 'SPOT');
+  const out = bundled.slice(0, count);
+  const template = bundled[0] ?? {};
+  for (let i = out.length; i < count; i++) {
+    const base = `X${i}`;
+    out.push({ ...template, name: `${base}/USD`, market_symbol: `${base.toLowerCase()}usd`, base_currency: base, description: `Test coin ${i} / U.S. dollar` });
+  }
+  return out;
 }
 
 export interface RequestLogEntry {
@@ -38,6 +52,8 @@ export class BitstampEmulator {
   readonly engine: EmulatorEngine;
   faults: Faults = defaultFaults();
   readonly requests: RequestLogEntry[] = [];
+  /** HTTP requests ("POST buy/btcusd/") and WS subscribes/answers ("ws:subscribe <channel>") in arrival order. */
+  readonly timeline: string[] = [];
   /** How many times each fault fired (HTTP rules, rate limiting, latency, WS drop/duplicate/reorder). */
   readonly injected: Record<string, number> = {};
   private readonly server: Server;
@@ -54,7 +70,7 @@ export class BitstampEmulator {
   private constructor(opts: EmulatorOptions) {
     this.clock = opts.clock ?? systemClock;
     this.random = seededRandom(opts.seed ?? 1);
-    const raw = readSnapshotRaw();
+    const raw = opts.markets ? { ...readSnapshotRaw(), markets: opts.markets } : readSnapshotRaw();
     this.engine = new EmulatorEngine(this.clock, raw.markets as Array<Record<string, unknown>>);
     for (const a of opts.accounts ?? []) this.engine.addAccount(a);
     for (const [m, p] of Object.entries(opts.prices ?? {})) this.engine.setPrice(m, p);
@@ -66,7 +82,7 @@ export class BitstampEmulator {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    this.ws = new EmulatorWsServer(this.server, this.engine, this.tokens, () => this.faults, this.random, (kind) => this.countFault(kind));
+    this.ws = new EmulatorWsServer(this.server, this.engine, this.tokens, () => this.faults, this.random, (kind) => this.countFault(kind), (line) => this.timeline.push(line));
   }
 
   static async start(opts: EmulatorOptions = {}): Promise<BitstampEmulator> {
@@ -133,6 +149,7 @@ export class BitstampEmulator {
     const endpoint = path.slice('/api/v2/'.length);
     const log: RequestLogEntry = { endpoint, status: 200 };
     this.requests.push(log);
+    this.timeline.push(`POST ${endpoint}`);
     let auth;
     try {
       auth = this.auth.check('POST', req.headers.host ?? '', path, url.search.replace(/^\?/, ''), req.headers, body);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../src/domain/clock.ts';
 import type { EmuAccount, EmulatorEngine } from './engine.ts';
 import type { Faults } from './faults.ts';
-import { EmuError, bsDatetime, cancelled, fieldError, notFound, openOrder, orderAck, orderStatus, userTxRow } from './wire.ts';
+import { EmuError, bsDatetime, cancelled, fieldError, generalError, notFound, openOrder, orderAck, orderStatus, userTxRow } from './wire.ts';
 
 export interface TokenStore {
   issue(userId: string, validSec: number): string;
@@ -58,8 +58,11 @@ export class PrivateRoutes {
         return orderAck(e.placeLimit(acc, a, head, params));
       }
       case 'cancel_order': {
-        const o = e.find(acc, this.locator(p));
-        if (!o || o.status !== 'Open') throw notFound();
+        // Documented with `id` only: a client_order_id is not a way to cancel (find it via order_status).
+        const id = p.get('id');
+        if (id === null || id === '') throw generalError('Missing id POST param.');
+        const o = e.find(acc, { id });
+        if (!o || o.status !== 'Open') throw notFound('cancel_order');
         e.close(o, 'Canceled');
         return cancelled(o);
       }
@@ -80,7 +83,7 @@ export class PrivateRoutes {
       }
       case 'order_status': {
         const o = e.find(acc, this.locator(p));
-        if (!o) throw notFound();
+        if (!o) throw notFound('order_status');
         return orderStatus(o, truthy(p.get('omit_transactions')));
       }
       case 'user_transactions':
@@ -99,6 +102,7 @@ export class PrivateRoutes {
     return v;
   }
 
+  /** order_status: `id` or `client_order_id` (BITSTAMP.md §3). */
   private locator(p: URLSearchParams): { id?: string; clientOrderId?: string } {
     const id = p.get('id');
     const cid = p.get('client_order_id');

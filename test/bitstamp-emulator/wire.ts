@@ -28,8 +28,13 @@ export function generalError(message: string, responseCode?: string): EmuError {
 export function authError(code: string, reason: string): EmuError {
   return new EmuError(403, { status: 'error', reason, code });
 }
-export function notFound(): EmuError {
-  return new EmuError(404, { status: 'error', reason: 'Order not found', response_code: '404.002' });
+/**
+ * Unknown (or, for cancel, no longer open) order. Bitstamp's docs word it "Order not found." on
+ * order_status and "Order not found" on cancel_order (BITSTAMP.md, corrections).
+ */
+export function notFound(endpoint: 'order_status' | 'cancel_order'): EmuError {
+  const reason = endpoint === 'order_status' ? 'Order not found.' : 'Order not found';
+  return new EmuError(404, { status: 'error', reason, response_code: '404.002' });
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');

@@ -1,7 +1,9 @@
 /**
  * The emulator's WebSocket side (BITSTAMP.md §5, §7.11): subscribe/unsubscribe with token checks
  * (4009 on a bad/expired token or wrong user id), heartbeats, request_reconnect, and delivery of
- * private events with injected drops, duplicates and reordering.
+ * private events with injected drops, duplicates and reordering. Subscriptions are per channel, as
+ * on Bitstamp: each is acked or refused alone (a private channel of a market not listed, or one in
+ * `faults.ws.failChannels`, gets a bts:error whose `channel` is empty, like Bitstamp's).
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -17,6 +19,14 @@ interface Client {
 }
 
 const PRIVATE_RE = /^private-.+-(\d+)$/;
+const MARKET_RE = /^private-(?:my_orders|my_trades|live_trades)_([a-z0-9-]+)-\d+$/;
+
+/** A fault list names channels or markets. */
+function listed(list: string[] | undefined, channel: string): boolean {
+  if (!list || list.length === 0) return false;
+  const market = MARKET_RE.exec(channel)?.[1];
+  return list.includes(channel) || (market !== undefined && list.includes(market));
+}
 
 export class EmulatorWsServer {
   private readonly wss: WebSocketServer;
@@ -26,12 +36,14 @@ export class EmulatorWsServer {
 
   constructor(
     server: Server,
-    engine: EmulatorEngine,
+    private readonly engine: EmulatorEngine,
     private readonly tokens: MemoryTokenStore,
     private readonly faults: () => Faults,
     private readonly random: Random,
     /** Told about every injected WS fault ("ws_drop", "ws_duplicate", "ws_reorder"), for fault counts. */
     private readonly onFault: (kind: string) => void = () => undefined,
+    /** Told about every subscribe/unsubscribe and its answer, for ordering assertions. */
+    private readonly onLog: (line: string) => void = () => undefined,
   ) {
     this.wss = new WebSocketServer({ server });
     this.wss.on('connection', (socket) => {
@@ -70,16 +82,28 @@ export class EmulatorWsServer {
         if (!this.faults().ws.muteHeartbeat) this.reply(c, { event: 'bts:heartbeat', channel: '', data: { status: 'success' } });
         return;
       case 'bts:subscribe': {
+        this.onLog(`ws:subscribe ${channel}`);
         const m = PRIVATE_RE.exec(channel);
         if (channel === '' || (m && !(typeof msg.data?.auth === 'string' && this.tokens.valid(msg.data.auth, m[1] ?? '')))) {
+          this.onLog(`ws:error ${channel}`);
           this.reply(c, { event: 'bts:error', channel: '', data: { code: 4009, message: 'Connection is unauthorized.' } });
           return;
         }
+        const f = this.faults().ws;
+        if (listed(f.silentChannels, channel)) return;
+        const market = MARKET_RE.exec(channel)?.[1];
+        if (listed(f.failChannels, channel) || (market !== undefined && !this.engine.markets.has(market))) {
+          this.onLog(`ws:error ${channel}`);
+          this.reply(c, { event: 'bts:error', channel: '', data: { code: null, message: 'Bad subscription string.' } });
+          return;
+        }
         c.channels.add(channel);
+        this.onLog(`ws:ack ${channel}`);
         this.reply(c, { event: 'bts:subscription_succeeded', channel, data: {} });
         return;
       }
       case 'bts:unsubscribe':
+        this.onLog(`ws:unsubscribe ${channel}`);
         c.channels.delete(channel);
         this.reply(c, { event: 'bts:unsubscription_succeeded', channel, data: {} });
         return;

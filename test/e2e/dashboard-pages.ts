@@ -38,7 +38,7 @@ export function assertNoInternalIdsOrSecrets(where: string, f: PageFacts, knownR
     if (!m || url === '/dashboard/accounts') continue;
     const ref = `${decodeURIComponent(m[1] ?? '')}:${decodeURIComponent(m[2] ?? '')}`;
     expect(knownRefs.has(ref), `${where}: ${url} does not address an account by <exchange>/<exchange_account_id>`).toBe(true);
-    expect(['edit', 'delete', 'enable', 'disable', 'credentials', 'balances', 'limits'], `${where}: ${url}`).toContain(m[3]);
+    expect(['edit', 'delete', 'enable', 'disable', 'credentials', 'balances', 'limits', 'orders', 'cancel-open-orders'], `${where}: ${url}`).toContain(m[3]);
   }
   expect(f.idAttributes, `${where}: id-like attributes`).toEqual([]);
   expect(f.text, `${where}: internal key field in page text`).not.toMatch(/"(account_key|account_pk|account_row_id|parent_id|account_id)"\s*:/);

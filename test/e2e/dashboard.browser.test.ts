@@ -229,6 +229,66 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
     expect(await row('Main Renamed').count()).toBe(0);
   });
 
+  function orderRow(clientOrderId: string) {
+    return page.locator('#orders tbody tr', { has: page.locator('code', { hasText: new RegExp(`^${clientOrderId}$`) }) });
+  }
+  const statusOf = (clientOrderId: string): string => backend.services.orders.get('paper:desk-1', { client_order_id: clientOrderId }).status;
+
+  it('cancels one open order from the orders page (CSRF form, audited as the dashboard)', async () => {
+    await visit('/dashboard/orders?account=paper%3Adesk-1&status=open');
+    expect(await orderRow('e2e-buy-1').count()).toBe(1);
+    expect(statusOf('e2e-buy-1')).toBe('open');
+    await orderRow('e2e-buy-1').locator('button:has-text("Cancel")').click();
+    await expect(page.locator('.notice-ok').textContent()).resolves.toMatch(/Order \S+ on paper:desk-1: cancelled/);
+    // Back on the same filtered page, where the order no longer shows as open.
+    expect(new URL(page.url()).search).toBe('?account=paper%3Adesk-1&status=open');
+    expect(await orderRow('e2e-buy-1').count()).toBe(0);
+    expect(statusOf('e2e-buy-1')).toBe('cancelled');
+    expect(statusOf('e2e-buy-2')).toBe('open'); // only that one
+    await check('orders after cancel');
+    const cancels = backend.services.audit.page({ limit: 1000 }).filter((e) => e.action === 'order.cancel');
+    expect(cancels.map((e) => e.actor)).toEqual(['dashboard:admin']);
+  });
+
+  it('kill switch "stop and cancel all open orders": new orders refused, every open order cancelled; then turned off', async () => {
+    expect(backend.services.orders.list('paper:desk-1', { status: 'open' }).length).toBeGreaterThan(0);
+    await visit('/dashboard');
+    await page.click('#global-kill-switch button:has-text("Stop and cancel all open orders")');
+    const notice = (await page.locator('.notice-error').textContent()) ?? '';
+    expect(notice).toContain('Global kill switch ON');
+    expect(notice).toMatch(/paper:desk-1: \d+ cancels? sent/);
+    expect(backend.services.accounts.globalKillSwitch()).toBe(true);
+    expect(backend.services.orders.list('paper:desk-1', { status: 'open' })).toEqual([]);
+    expect(statusOf('e2e-buy-2')).toBe('cancelled');
+    await expect(backend.placeOrder('paper:desk-1', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.02', price: '1000' })).rejects.toMatchObject({ code: 'RISK_LIMIT' });
+    await check('/dashboard kill switch with cancel');
+    await page.click('#global-kill-switch button:has-text("Turn off")');
+    await expect(page.locator('.notice-ok').textContent()).resolves.toContain('Global kill switch off');
+    expect(backend.services.accounts.globalKillSwitch()).toBe(false);
+  });
+
+  it('per account: "cancel all open orders" on the orders page, and the account kill switch with cancel', async () => {
+    await backend.placeOrder('paper:desk-1', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.02', price: '1000', client_order_id: 'e2e-brake-1' });
+    await backend.placeOrder('paper:desk-1', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.02', price: '1001', client_order_id: 'e2e-brake-2' });
+    await visit('/dashboard/orders');
+    await page.click('#brakes button:has-text("Cancel all open orders of paper:desk-1")');
+    await expect(page.locator('.notice-ok').textContent()).resolves.toContain('paper:desk-1: 2 cancels sent');
+    expect([statusOf('e2e-brake-1'), statusOf('e2e-brake-2')]).toEqual(['cancelled', 'cancelled']);
+    expect(await page.locator('#brakes').count()).toBe(0); // nothing left to cancel
+
+    await backend.placeOrder('paper:desk-1', { market: 'btcusd', side: 'buy', type: 'limit', amount: '0.02', price: '1002', client_order_id: 'e2e-brake-3' });
+    await visit('/dashboard/accounts/paper/desk-1/edit');
+    await page.check('#f-kill_switch');
+    await page.check('#f-cancel_open');
+    await page.click('button:has-text("Save limits")');
+    const notice = (await page.locator('.notice-error').textContent()) ?? '';
+    expect(notice).toContain('its kill switch is ON');
+    expect(notice).toContain('paper:desk-1: 1 cancel sent');
+    expect(statusOf('e2e-brake-3')).toBe('cancelled');
+    expect(backend.services.accounts.get('paper:desk-1').limits.kill_switch).toBe(true);
+    await check('limits kill switch with cancel');
+  });
+
   it('audit and status pages pass the checks; the audit shows dashboard changes without secrets', async () => {
     await visit('/dashboard/audit');
     const text = (await page.locator('#audit').textContent()) ?? '';

@@ -46,12 +46,20 @@ describe('backtest retention', () => {
     await expect(backtests.advance({ backtest_id: a.backtest_id, steps: 1 }, 'test')).resolves.toMatchObject({ events_processed: 1 });
     await expect(backtests.report({ backtest_id: c.backtest_id })).resolves.toMatchObject({ backtest_id: c.backtest_id });
 
-    // Too many events held: the oldest go, the new one stays even when it alone is over the limit.
-    const big = await backtests.create(input(1_200), 'test');
+    // Too many events held: the oldest go; the new one holds the whole budget.
+    const big = await backtests.create(input(1_000), 'test');
     for (const gone of [a, c]) expect((await rejectedDomainError(backtests.report({ backtest_id: gone.backtest_id }))).message).toMatch(/has ended/);
     // Expired at the backtest's last simulated time (two steps: 00:01), not the wall clock.
     expect(orders.get(a.account, { order_id: resting.order_id })).toMatchObject({ status: 'expired', status_reason: expect.stringMatching(/no longer in memory/), updated_at: '2026-01-01T00:01:00.000Z' });
     await expect(backtests.advance({ backtest_id: big.backtest_id, steps: 10 }, 'test')).resolves.toMatchObject({ events_processed: 10 });
+
+    // One that alone is over the budget could only stay by breaking it: refused, nothing ended.
+    const over = await rejectedDomainError(backtests.create(input(1_001), 'test'));
+    expect(over.code).toBe('INVALID_ARGUMENT');
+    expect(over.message).toBe(
+      'data.trades[1000]: more than 1000 market-data events, the limit of a backtest and of all live backtests together (raise it with EXEC_MCP_BACKTEST_MAX_EVENTS); give less data or split it',
+    );
+    await expect(backtests.report({ backtest_id: big.backtest_id })).resolves.toMatchObject({ backtest_id: big.backtest_id });
   });
 });
 

@@ -23,6 +23,7 @@ let dataDir: string;
 let serve: ChildProcess | undefined;
 let client: Client;
 let logs = '';
+let baseUrl = '';
 
 function env(): NodeJS.ProcessEnv {
   return {
@@ -34,6 +35,8 @@ function env(): NodeJS.ProcessEnv {
     BITSTAMP_API_URL: emulator.apiUrl,
     BITSTAMP_WS_URL: emulator.wsUrl,
     EXEC_MCP_LOG_LEVEL: 'info',
+    // No live orders yet: only the configured market's channels come up at connect.
+    BITSTAMP_STREAM_MARKETS: '424242=btcusd',
   };
 }
 
@@ -86,6 +89,7 @@ beforeAll(async () => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
+        baseUrl = m[1] ?? '';
         resolve(`${m[1]}/mcp`);
       }
     });
@@ -114,6 +118,12 @@ describe('service against the Bitstamp emulator', () => {
     await until('the private my_trades subscription', async () =>
       emulator.wsServer.subscriptions().some((c) => c.startsWith('private-my_trades_btcusd-424242')) ? true : undefined,
     );
+    // Only what is needed: the configured market's two channels, counted in /metrics (no account label by default).
+    expect(emulator.wsServer.subscriptions().sort()).toEqual(['private-my_orders_btcusd-424242', 'private-my_trades_btcusd-424242']);
+    await until('the channel gauge', async () => {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      return text.includes('exec_mcp_stream_channels_total 2') ? true : undefined;
+    });
 
     const placed = await call<{ order: Order }>('place_order', {
       account: 'bitstamp:424242', market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '59000', client_order_id: 'e2e-fill',
@@ -141,5 +151,47 @@ describe('service against the Bitstamp emulator', () => {
     // The exchange agrees: nothing open, one finished order.
     expect(emulator.engine.orders.filter((o) => o.status === 'Open')).toEqual([]);
     expect(emulator.engine.orders.map((o) => o.status).sort()).toEqual(['Canceled', 'Finished']);
+  }, 60_000);
+
+  it('get_balances follows its own orders and WS fills without refresh; refresh is throttled; get_positions marks at the price source', async () => {
+    type Bal = { currency: string; total: string; reserved: string };
+    type Balances = { as_of: string; balances: Bal[] };
+    const acct = 'bitstamp:424242';
+    const of = (r: Balances, cur: string): Bal => r.balances.find((b) => b.currency === cur)!;
+    const b0 = await call<Balances>('get_balances', { account: acct });
+    const usdReserved0 = Number(of(b0, 'USD').reserved);
+
+    await call('place_order', { account: acct, market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '50000', client_order_id: 'e2e-fresh' });
+    expect(Number(of(await call<Balances>('get_balances', { account: acct }), 'USD').reserved)).toBeGreaterThanOrEqual(usdReserved0 + 500);
+    await call('cancel_order', { account: acct, client_order_id: 'e2e-fresh' });
+    expect(Number(of(await call<Balances>('get_balances', { account: acct }), 'USD').reserved)).toBe(usdReserved0);
+
+    await call('place_order', { account: acct, market: 'btcusd', side: 'buy', type: 'limit', amount: '0.01', price: '59000', client_order_id: 'e2e-fill-2' });
+    emulator.trade('btcusd', '58900', '0.5');
+    await until('the second fill over WebSocket', async () => {
+      const o = (await call<{ order: Order }>('get_order', { account: acct, client_order_id: 'e2e-fill-2' })).order;
+      return o.status === 'filled' ? o : undefined;
+    });
+    expect(Number(of(await call<Balances>('get_balances', { account: acct }), 'BTC').total)).toBeCloseTo(Number(of(b0, 'BTC').total) + 0.01, 8);
+
+    const first = await call<Balances>('get_balances', { account: acct, refresh: true });
+    const rows = (await call<{ snapshots: unknown[] }>('get_balance_history', { account: acct, limit: 1000 })).snapshots.length;
+    const second = await call<Balances>('get_balances', { account: acct, refresh: true });
+    expect(second.as_of).toBe(first.as_of); // served from the answer of a moment ago
+    expect((await call<{ snapshots: unknown[] }>('get_balance_history', { account: acct, limit: 1000 })).snapshots).toHaveLength(rows);
+
+    // Two buys only: average = amount-weighted mean of the fill prices; realized = minus the fees; marked at the ticker.
+    const fills = (await call<{ fills: Array<{ fee: string; amount: string; price: string }> }>('list_fills', { account: acct })).fills;
+    expect(fills).toHaveLength(2);
+    const fees = fills.reduce((sum, f) => sum + Number(f.fee), 0);
+    const average = fills.reduce((sum, f) => sum + Number(f.amount) * Number(f.price), 0) / 0.02;
+    const positions = (await call<{ positions: Array<Record<string, string | null>> }>('get_positions', { account: acct })).positions;
+    expect(positions).toHaveLength(1);
+    const p = positions[0]!;
+    expect(p).toMatchObject({ currency: 'BTC', quote_currency: 'USD', market: 'btcusd', amount: '0.02' });
+    expect(Number(p.average_cost)).toBeCloseTo(average, 8);
+    expect(Number(p.realized_pnl)).toBeCloseTo(-fees, 8);
+    expect(p.mark_price).toBe('58900'); // the emulator's ticker: the last trade
+    expect(Number(p.unrealized_pnl)).toBeCloseTo(0.02 * (58900 - average), 8);
   }, 60_000);
 });

@@ -20,9 +20,12 @@ const SECRET = 'PLANTED-SECRET-cli-4f9a';
 
 let dir: string;
 let opened: Config[];
+/** What each new paper account's simulator was configured with (onPaperAccountCreated). */
+let simulations: unknown[];
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-mcp-cli-accounts-'));
   opened = [];
+  simulations = [];
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -34,7 +37,10 @@ async function openApp(config: Config): Promise<AccountsApp> {
   const clock = new ManualClock(Date.UTC(2026, 0, 3));
   const vault = new CredentialVault(db, loadMasterKey({ dataDir: config.dataDir, ...(config.masterKey && { masterKey: config.masterKey }) }), clock);
   vault.checkMasterKey();
-  const accounts = new AccountsServiceImpl({ db, clock, audit: new AuditLog(db, clock), vault, openOrderCount: () => 0 });
+  const accounts = new AccountsServiceImpl({
+    db, clock, audit: new AuditLog(db, clock), vault, openOrderCount: () => 0,
+    onPaperAccountCreated: (_record, _balances, simulation) => simulations.push(simulation),
+  });
   return { services: { accounts }, close: async () => closeDb(db) };
 }
 
@@ -82,10 +88,29 @@ describe('exec-mcp accounts (in process, real service and database)', () => {
     expect(opened.every((c) => c.dataDir === dir)).toBe(true);
   });
 
+  it('--require-confirmation on|off on add and update: stored, shown, audited; other values are usage errors', async () => {
+    expect((await run(['add', '--name', 'main', '--exchange', 'bitstamp', '--exchange-account-id', '5', '--require-confirmation', 'on'])).code).toBe(0);
+    expect(JSON.parse((await run(['show', 'main', '--json'])).stdout)).toMatchObject({ require_confirmation: true });
+    expect((await run(['show', 'main'])).stdout).toMatch(/^confirmation\s+required/m);
+    expect((await run(['update', 'main', '--require-confirmation', 'off'])).stdout).toBe('updated account main (bitstamp:5)\n');
+    expect(JSON.parse((await run(['show', 'main', '--json'])).stdout).require_confirmation).toBeUndefined();
+    expect((await run(['show', 'main'])).stdout).toMatch(/^confirmation\s+not required/m);
+    const db = openDb(path.join(dir, 'exec-mcp.sqlite'));
+    const rows = db.prepare("SELECT action, payload FROM audit_log WHERE action IN ('account.create', 'account.update') ORDER BY seq").all() as { action: string; payload: string }[];
+    closeDb(db);
+    expect(rows.map((r) => r.action)).toEqual(['account.create', 'account.update']);
+    expect(JSON.parse(rows[0]!.payload)).toMatchObject({ require_confirmation: true });
+    expect(JSON.parse(rows[1]!.payload)).toEqual({ changes: { require_confirmation: { from: true, to: false } } });
+    const bad = await run(['update', 'main', '--require-confirmation', 'maybe']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^--require-confirmation takes on or off/);
+  });
+
   it('set-credentials reads the secret from stdin; it never reaches stdout, stderr or the audit log', async () => {
     await run(['add', '--name', 'main', '--exchange', 'bitstamp', '--exchange-account-id', '1']);
     const r = await run(['set-credentials', 'main', '--api-key', 'abcdKEY000000000wxyz'], `${SECRET}\n`);
-    expect(r).toEqual({ code: 0, stdout: 'credentials set for main (bitstamp:1), api key abcd…wxyz\n', stderr: '' });
+    // This stand-in service has no exchange to ask: the key is stored, and the answer says so.
+    expect(r).toEqual({ code: 0, stdout: 'credentials set for main (bitstamp:1), api key abcd…wxyz; not verified: no key check for exchange bitstamp\n', stderr: '' });
     const show = await run(['show', 'main', '--json']);
     expect(JSON.parse(show.stdout)).toMatchObject({ has_credentials: true, api_key_hint: 'abcd…wxyz' });
     expect(show.stdout).not.toContain(SECRET);
@@ -96,6 +121,16 @@ describe('exec-mcp accounts (in process, real service and database)', () => {
     expect(vault.signer(key as never)!.sign('m')).toBe(crypto.createHmac('sha256', SECRET).update('m').digest('hex'));
     expect(JSON.stringify(db.prepare('SELECT * FROM audit_log').all())).not.toContain(SECRET);
     closeDb(db);
+  });
+
+  it('add takes the fill-model settings of a paper account', async () => {
+    const args = ['add', '--name', 'sim', '--exchange', 'paper', '--exchange-account-id', 'sim1', '--participation', '0.25', '--queue', 'at_touch', '--queue-touch-fraction', '0.5'];
+    expect((await run(args)).code).toBe(0);
+    expect((await run(['add', '--name', 'plain', '--exchange', 'paper', '--exchange-account-id', 'sim2'])).code).toBe(0);
+    expect(simulations).toEqual([{ participation: 0.25, queue: 'at_touch', queue_touch_fraction: 0.5 }, undefined]);
+    const bad = await run(['add', '--name', 'b', '--exchange', 'paper', '--exchange-account-id', 'sim3', '--participation', '2']);
+    expect(bad.stderr).toMatch(/^error INVALID_ARGUMENT: simulation\.participation: /);
+    expect((await run(['add', '--name', 'c', '--exchange', 'paper', '--exchange-account-id', 'sim4', '--participation', 'half'])).code).toBe(2);
   });
 
   it('refuses an empty secret before touching anything, and bad usage, with exit 2', async () => {
@@ -159,7 +194,10 @@ describe.skipIf(!fs.existsSync(path.join(ROOT, 'src/main.ts')))('exec-mcp accoun
     expect(add.stdout).toBe('created account main (bitstamp:99, mode live)\n');
     const set = cli(['set-credentials', 'main', '--api-key', 'abcdKEY000000000wxyz'], `${SECRET}\n`);
     expect(set.code, set.stderr).toBe(0);
-    expect(set.stdout).toBe('credentials set for main (bitstamp:99), api key abcd…wxyz\n');
+    // Offline, the one verification call is refused unsent: stored, not verified.
+    expect(set.stdout).toBe(
+      'credentials set for main (bitstamp:99), api key abcd…wxyz; not verified: EXCHANGE_UNAVAILABLE: offline mode (EXEC_MCP_OFFLINE=1): no outbound calls; websockets_token/ not sent\n',
+    );
     expect(set.stdout + set.stderr).not.toContain(SECRET);
     const list = JSON.parse(cli(['list', '--json']).stdout) as { accounts: Array<{ name: string }> };
     expect(list.accounts.map((a) => a.name)).toContain('main');

@@ -29,10 +29,12 @@ export function tempDataDir(prefix = 'exec-mcp-mcp-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `priceSource`: a test that moves prices passes its own (default: btcusd 50000, ethusd 3000). */
+export async function startTestApp(env: Record<string, string> = {}, opts: { priceSource?: FixedPriceSource } = {}): Promise<TestApp> {
   const dataDir = tempDataDir();
   const config = loadConfig({ EXEC_MCP_DATA_DIR: dataDir, EXEC_MCP_OFFLINE: '1', EXEC_MCP_LOG_LEVEL: 'silent', ...env });
-  const app = await createApp(config, { logger: silentLogger(), priceSource: new FixedPriceSource({ btcusd: '50000', ethusd: '3000' }) });
+  const priceSource = opts.priceSource ?? new FixedPriceSource({ btcusd: '50000', ethusd: '3000' });
+  const app = await createApp(config, { logger: silentLogger(), priceSource });
   await app.start();
   const digest = (): string => {
     const h = crypto.createHash('sha256');

@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CONTRACT_TOOLS } from '../unit/mcp-harness.ts';
 import { tempDataDir } from './mcp-app.ts';
 import { expectContractTools, runPaperFlow } from './mcp-flow.ts';
+import { runPositionsFlow } from './mcp-flow-positions.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/exec-mcp.js');
@@ -98,6 +99,7 @@ describe('exec-mcp mcp (stdio)', () => {
     expect(client.getServerVersion()?.name).toBe('exec-mcp');
     await expectContractTools(client);
     await runPaperFlow(client, 'stdio');
+    await runPositionsFlow(client, 'stdio');
   });
 
   it('--read-only registers no execution tools', async () => {
@@ -152,6 +154,7 @@ describe('exec-mcp serve (Streamable HTTP)', () => {
     const client = await httpClient(url, TOKEN);
     await expectContractTools(client);
     await runPaperFlow(client, 'http');
+    await runPositionsFlow(client, 'http');
     const ro = await httpClient(url, RO_TOKEN);
     await expectContractTools(ro, true);
   });

@@ -67,6 +67,26 @@ describe('PaperExchangeAdapter', () => {
     expect((await c.listOpenOrders()).map((o) => o.clientOrderId)).toEqual(['c2', 'c3']);
   });
 
+  it('configure: the fill-model settings stay with the account; queue at_touch on ticker prices fills only through the price', async () => {
+    const a = adapter();
+    a.configure({ participation: 0.5, queue: 'at_touch' });
+    a.fund({ USD: '20000' });
+    await a.tick('btcusd');
+    await a.placeOrder(cmd({ price: '59000' }));
+    const b = adapter(); // a restart: settings and the order come back from the database
+    expect(b.engine.participation).toBe(0.5);
+    prices.set('btcusd', '59000');
+    await b.tick();
+    expect(await b.queryOrder({ clientOrderId: 'c1' })).toMatchObject({ state: 'open', filledAmount: '0' }); // a price at the limit: queue unknown
+    prices.set('btcusd', '58990');
+    await b.tick();
+    expect(await b.queryOrder({ clientOrderId: 'c1' })).toMatchObject({ state: 'filled', fills: [{ price: '59000', liquidity: 'maker' }] });
+    const plain = adapter({ accountRef: 'paper:p2' });
+    expect(plain.engine.participation).toBe(1);
+    expect(() => plain.configure({ participation: 2 })).toThrow(/participation/);
+    expect(plain.engine.participation).toBe(1);
+  });
+
   it('queryOrder by clientOrderId or exchange id; null for an order the exchange never heard of', async () => {
     const a = adapter();
     a.fund({ USD: '10000' });

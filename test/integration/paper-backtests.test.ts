@@ -112,6 +112,27 @@ describe('backtests through the service', () => {
     expect((await rejects(backtests.create({ data: { trades }, initial_balances: {}, participation: 0 }, 't'))).message).toMatch(/^participation: /);
   });
 
+  it('queue at_touch: a resting bid fills only from what prints at its price beyond the volume ahead', async () => {
+    const { backtests, orders } = app.services;
+    const tape = [
+      { timestamp: '2026-01-01T00:00:00Z', price: '60000', amount: '0.5', side: 'buy' },
+      { timestamp: '2026-01-01T00:01:00Z', price: '59850', amount: '0.2', side: 'sell' },
+      { timestamp: '2026-01-01T00:01:20Z', price: '59900', amount: '0.1', side: 'buy' },
+      { timestamp: '2026-01-01T00:02:00Z', price: '59850', amount: '0.25', side: 'sell' },
+      { timestamp: '2026-01-01T00:03:00Z', price: '59850', amount: '0.1', side: 'sell' },
+    ];
+    const created = await backtests.create({ data: { trades: tape }, initial_balances: { USD: '10000' }, queue: 'at_touch' }, 'test');
+    await backtests.advance({ backtest_id: created.backtest_id, until: '2026-01-01T00:01:30Z' }, 'test');
+    await orders.place(created.account, limitBuy, 'test'); // 0.2 printed at 59850 in the last 60 s: ahead of it
+    const a = await backtests.advance({ backtest_id: created.backtest_id }, 'test');
+    expect(a.fills.map((f) => [f.amount, f.price, f.at])).toEqual([
+      ['0.05', '59850', '2026-01-01T00:02:00.000Z'],
+      ['0.05', '59850', '2026-01-01T00:03:00.000Z'],
+    ]);
+    expect((await rejects(backtests.create({ data: { trades }, initial_balances: {}, queue: 'fifo' }, 't'))).message).toMatch(/^queue: /);
+    expect((await rejects(backtests.create({ data: { trades }, initial_balances: {}, queue_touch_fraction: -1 }, 't'))).message).toMatch(/^queue_touch_fraction: /);
+  });
+
   it('validates every input with INVALID_ARGUMENT naming the field', async () => {
     const { backtests } = app.services;
     const bad = async (p: Promise<unknown>) => (await rejects(p)).message;

@@ -267,6 +267,22 @@ describe('order runtime: pushed exchange events', () => {
     await h.runtime.whenIdle();
     expect(h.runtime.get(v.order_id)).toMatchObject({ status: 'filled', filled_amount: '1' });
   });
+
+  it('connected with a market (a channel subscribed later) reconciles only that market', async () => {
+    const acct = await setup();
+    const btc = await h.runtime.createOrder(acct, h.input(acct, 'c1'), 'test');
+    const eth = await h.runtime.createOrder(acct, h.input(acct, 'c2', { market: 'ethusd' }), 'test');
+    await h.runtime.whenIdle();
+    h.exchange.fill('c1', '1', { push: false });
+    h.exchange.fill('c2', '1', { push: false });
+    h.exchange.emit({ type: 'connected', market: 'ethusd' });
+    await h.runtime.whenIdle();
+    expect(h.runtime.get(eth.order_id)).toMatchObject({ status: 'filled', filled_amount: '1' });
+    expect(h.runtime.get(btc.order_id)).toMatchObject({ status: 'open', filled_amount: '0' });
+    h.exchange.emit({ type: 'connected' });
+    await h.runtime.whenIdle();
+    expect(h.runtime.get(btc.order_id)).toMatchObject({ status: 'filled', filled_amount: '1' });
+  });
 });
 
 describe('order runtime: restart and crash recovery', () => {

@@ -12,6 +12,7 @@ import { OPEN_STATUSES } from '../../src/domain/order.ts';
 import type {
   AccountDetail, AccountInput, AccountPatch, AuditEntryView, BalanceView, BalancesResult, MetadataStatus, Services,
 } from '../../src/services/ports.ts';
+import { fakeHistory } from './web-fake-history.ts';
 
 function invalid(field: string, message: string): DomainError {
   return new DomainError('INVALID_ARGUMENT', message, { fields: [field] });
@@ -99,6 +100,8 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         if (patch.name !== undefined) next.name = patch.name;
         if (patch.mode !== undefined) next.mode = patch.mode;
         if (patch.enabled !== undefined) next.enabled = patch.enabled;
+        if (patch.require_confirmation === true) next.require_confirmation = true;
+        if (patch.require_confirmation === false) delete next.require_confirmation;
         if (patch.parent !== undefined) { if (patch.parent === '') delete next.parent; else next.parent = patch.parent; }
         let key = accountRef(a);
         if (patch.exchange_account_id !== undefined) {
@@ -141,6 +144,10 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         creds.set(accountRef(a), { set_at: now() });
         log(actor, 'account.credentials.set', accountRef(a), { replaced: false });
       },
+      async setCredentialsChecked(ref, c, actor) {
+        this.setCredentials(ref, c, actor);
+        return { verified: false, message: 'not verified: fake services do not ask an exchange' };
+      },
       forgetCredentials(ref, actor) {
         const refs = (ref === undefined ? [...accounts.values()] : [resolve(ref)]).map(accountRef).filter((r) => creds.delete(r));
         for (const r of refs) log(actor, 'account.credentials.forgotten', r, {});
@@ -171,21 +178,33 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
         return o;
       },
       preview: async () => ({ valid: true, problems: [], normalized: {} }),
-      async cancel(account, lookup) {
-        const o = orders.find((x) => x.account === accountRef(resolve(account)) && x.order_id === lookup.order_id);
+      async cancel(account, lookup, actor) {
+        const o = orders.find((x) => x.account === accountRef(resolve(account)) && (x.order_id === lookup.order_id || x.client_order_id === lookup.client_order_id));
         if (!o) throw new DomainError('ORDER_NOT_FOUND', 'no such order');
+        if (!OPEN_STATUSES.has(o.status)) throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${o.order_id} is ${o.status}`);
         o.status = 'cancelled';
+        log(actor, 'order.cancel', o.account, { order_id: o.order_id });
         return o;
       },
-      cancelAll: async () => [],
+      async cancelAll(account, _market, actor) {
+        const ref = accountRef(resolve(account));
+        const live = orders.filter((x) => x.account === ref && OPEN_STATUSES.has(x.status));
+        for (const o of live) {
+          o.status = 'cancelled';
+          log(actor, 'order.cancel', ref, { order_id: o.order_id });
+        }
+        return live.map((o) => o.order_id);
+      },
       get(account, lookup) {
-        const o = orders.find((x) => x.account === accountRef(resolve(account)) && x.order_id === lookup.order_id);
+        const o = orders.find((x) => x.account === accountRef(resolve(account)) && (x.order_id === lookup.order_id || x.client_order_id === lookup.client_order_id));
         if (!o) throw new DomainError('ORDER_NOT_FOUND', 'no such order');
         return o;
       },
       list(account, filter) {
         return services.orders.listAll({ ...filter, account });
       },
+      listPage: (account, filter) => ({ orders: services.orders.list(account, filter) }),
+      listFillsPage: (account, filter) => ({ fills: services.orders.listFills(account, filter) }),
       listAll(filter) {
         const ref = filter.account === undefined ? undefined : accountRef(resolve(filter.account));
         return orders
@@ -244,10 +263,12 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       },
     },
     fees: { get: async () => ({ fees: [] }) },
+    positions: { get: async () => { throw new DomainError('INTERNAL', 'not in the fake'); } },
     backtests: {
       create: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       advance: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
       report: async () => { throw new DomainError('INTERNAL', 'not in the fake'); },
+      hasSession: () => false,
     },
     audit: {
       page({ before, limit }) {
@@ -256,12 +277,14 @@ export function createFakeServices(clock = new ManualClock(Date.UTC(2026, 0, 15,
       verify: () => ({ ok: true, rows: audit.length }),
     },
     status: {
-      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now() })),
+      connections: () => [...accounts.values()].filter((a) => a.exchange === 'bitstamp' && a.enabled).map((a) => ({ account: accountRef(a), state: 'idle', since: now(), channels: 6 })),
+      quarantinedFills: () => [],
       metadata: () => [{ ...metadata }],
       ready: () => ({ ready: true, checks: { db: true, migrations: true, actors: true } }),
       // The fake keeps no change counter: a new value on every call, so nothing is ever reused.
       storeVersion: () => String(++storeVersion),
     },
+    history: fakeHistory({ orders, audit, snapshots, resolve }),
   };
   return services;
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/domain/errors.ts';
 import { createFakeServices, type FakeServices } from './web-fake-services.ts';
 import { WebClient, startWeb, type RunningWeb } from './web-harness.ts';
 
@@ -86,6 +87,24 @@ describe('edit, enable/disable, delete', () => {
     expect(last?.actor).toBe('dashboard:admin');
   });
 
+  it('require_confirmation is a switch of the edit form: on, shown checked, off again, each change audited', async () => {
+    const form = async (): Promise<string> => /<form[^>]*id="account-form"[^>]*>([\s\S]*?)<\/form>/.exec((await admin.get('/dashboard/accounts/bitstamp/998877/edit')).text)?.[1] ?? '';
+    expect(await form()).toMatch(/name="require_confirmation" role="switch"\s*>/);
+    const base = { name: 'live-one', exchange_account_id: '998877', mode: 'live', enabled: 'on' };
+    expect((await admin.post('/dashboard/accounts/bitstamp/998877/edit', { ...base, require_confirmation: 'on' })).status).toBe(303);
+    expect(services.accounts.get('bitstamp:998877').require_confirmation).toBe(true);
+    expect(services.audit.page({ limit: 1 })[0]?.payload).toEqual({ changes: { require_confirmation: true } });
+    expect(await form()).toMatch(/name="require_confirmation" role="switch" checked/);
+    // The form sends only what changed (an empty patch here); unchecked (absent) turns it off.
+    const rows = services.audit.page({ limit: 1000 }).length;
+    await admin.post('/dashboard/accounts/bitstamp/998877/edit', { ...base, require_confirmation: 'on' });
+    expect(services.audit.page({ limit: 1000 }).length).toBe(rows + 1);
+    expect(services.audit.page({ limit: 1 })[0]?.payload).toEqual({ changes: {} });
+    await admin.post('/dashboard/accounts/bitstamp/998877/edit', base);
+    expect(services.accounts.get('bitstamp:998877').require_confirmation).toBeUndefined();
+    expect(services.audit.page({ limit: 1 })[0]?.payload).toEqual({ changes: { require_confirmation: false } });
+  });
+
   it('the edit form carries every account form field (exchange read-only); another exchange is refused, not ignored', async () => {
     const page = await admin.get('/dashboard/accounts/bitstamp/998877/edit');
     const form = /<form[^>]*id="account-form"[^>]*>([\s\S]*?)<\/form>/.exec(page.text)?.[1] ?? '';
@@ -148,6 +167,23 @@ describe('credentials (write-only)', () => {
       expect(p.text).not.toContain(SECRET);
       expect(p.text).not.toContain('KEY-abcdef123');
     }
+  });
+
+  it("says what the exchange answered; a key of another user is refused beside the key field, nothing stored", async () => {
+    services.accounts.setCredentialsChecked = async (ref, c, actor) => {
+      if (c.api_key === 'KEY-of-someone-else')
+        throw new DomainError('INVALID_ARGUMENT', 'the API key of bitstamp:998877 belongs to Bitstamp user 100001, not to this account; nothing was stored', { fields: ['api_key'] });
+      services.accounts.setCredentials(ref, c, actor);
+      return { verified: true, user_id: '998877', message: 'verified as user 998877' };
+    };
+    const refused = await admin.post('/dashboard/accounts/bitstamp/998877/credentials', { api_key: 'KEY-of-someone-else', api_secret: SECRET });
+    expect(refused.status).toBe(400);
+    expect(fieldError(refused.text, 'api_key')).toContain('belongs to Bitstamp user 100001');
+    expect(refused.text).not.toContain(SECRET);
+    expect(services.accounts.get('bitstamp:998877').has_credentials).toBe(false);
+    const ok = await admin.post('/dashboard/accounts/bitstamp/998877/credentials', { api_key: 'KEY-abcdef123', api_secret: SECRET });
+    expect(ok.status).toBe(303);
+    expect((await admin.get('/dashboard')).text).toContain('Credentials of live-one (bitstamp:998877) saved; verified as user 998877.');
   });
 
   it('a paper account refuses credentials with a field message', async () => {
@@ -250,6 +286,8 @@ describe('read pages', () => {
   it('status: connections, metadata and "refresh now"', async () => {
     const page = await admin.get('/dashboard/status');
     expect(page.text).toContain('bitstamp:998877');
+    // The stream's subscribed channel count, per account.
+    expect(page.text).toMatch(/<td>bitstamp:998877<\/td>.*?<td class="num">6<\/td>/s);
     expect(page.text).toContain('bundled-snapshot');
     const r = await admin.post('/dashboard/status/refresh', { exchange: 'bitstamp' });
     expect(r.status).toBe(303);

@@ -7,7 +7,7 @@ import { ADMIN_PASSWORD, WebClient, listen, startWeb, type RunningWeb } from './
 
 const STATE_CHANGING = ['POST', 'PUT', 'PATCH', 'DELETE'];
 /** Values for every route parameter; a route with a new parameter fails here until it is added. */
-const PARAMS: Record<string, string> = { exchange: 'paper', exchange_account_id: 'p-77' };
+const PARAMS: Record<string, string> = { exchange: 'paper', exchange_account_id: 'p-77', order_id: '01TESTORDER' };
 
 function seed(services: FakeServices): void {
   services.accounts.create({ name: 'paper-one', exchange: 'paper', exchange_account_id: 'p-77', initial_balances: { USD: '1000' } }, 'test');
@@ -60,6 +60,8 @@ describe('every state-changing route refuses requests without a session or CSRF 
       'POST /dashboard/accounts/:exchange/:exchange_account_id/limits',
       'POST /dashboard/kill-switch',
       'POST /dashboard/status/refresh',
+      'POST /dashboard/accounts/:exchange/:exchange_account_id/orders/:order_id/cancel',
+      'POST /dashboard/accounts/:exchange/:exchange_account_id/cancel-open-orders',
     ])
       expect(templates).toContain(expected);
   });

@@ -40,6 +40,7 @@ export const VALID_ARGS: Record<string, Record<string, unknown>> = {
   list_orders: { account: 'paper', status: 'all', market: 'btcusd', limit: 5 },
   list_fills: { account: 'paper', market: 'btcusd', since: '2026-01-01T00:00:00Z', limit: 5 },
   get_trading_status: { account: 'paper' },
+  get_positions: { account: 'paper' },
   backtest_create: {
     data: { trades: [{ timestamp: '2026-01-01T00:00:00Z', price: '50000', amount: '0.1', side: 'buy' }] },
     initial_balances: { USD: '10000' },

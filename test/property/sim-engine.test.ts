@@ -2,7 +2,8 @@
  * Properties of the simulator over random seeds, market data and order streams:
  * determinism (identical digests), exact money conservation, never a price worse than the limit,
  * resting orders filled only by a crossing trade (and never more than the trades' size),
- * and restore-from-snapshot equivalence.
+ * and restore-from-snapshot equivalence; with the queue model "at_touch" as well as without, and
+ * no touch fill before the volume ahead of an order has printed.
  */
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
@@ -45,6 +46,8 @@ const scenarioArb = fc.record({
   touch: fc.boolean(),
   touchProb: fc.constantFrom(1, 1, 0.5, 0),
   participation: fc.constantFrom(1, 0.5, 0.1),
+  queue: fc.constantFrom('none' as const, 'at_touch' as const),
+  queueFraction: fc.constantFrom(1, 0.5, 0),
   steps: fc.array(stepArb, { minLength: 5, maxLength: 80 }),
   actions: fc.array(actionArb, { minLength: 1, maxLength: 40 }),
 });
@@ -71,16 +74,19 @@ interface Outcome {
   engine: MatchingEngine;
   placed: Map<string, PlaceOrderCommand>;
   placedAt: Map<string, number>;
+  /** Index of the event before which each order was placed. */
+  placedIdx: Map<string, number>;
   trades: TradePrint[];
 }
 
 function simulate(s: Scenario, restoreAt?: number): Outcome {
-  const opts = { getMarket: bundledMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch, probFillOnTouch: s.touchProb, participation: s.participation };
+  const opts = { getMarket: bundledMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch, probFillOnTouch: s.touchProb, participation: s.participation, queue: s.queue, queueTouchFraction: s.queueFraction };
   let e = new MatchingEngine({ ...opts, seed: s.seed, startAt: T0 });
   e.fund(INITIAL);
   const evs = events(s);
   const placed = new Map<string, PlaceOrderCommand>();
   const placedAt = new Map<string, number>();
+  const placedIdx = new Map<string, number>();
   const ids: string[] = [];
   evs.forEach((ev, i) => {
     if (i === restoreAt) e = new MatchingEngine(opts, JSON.parse(JSON.stringify(e.toState(true))));
@@ -103,6 +109,7 @@ function simulate(s: Scenario, restoreAt?: number): Outcome {
         e.place(cmd);
         placed.set(cmd.clientOrderId, cmd);
         placedAt.set(cmd.clientOrderId, e.now());
+        placedIdx.set(cmd.clientOrderId, i);
         ids.push(cmd.clientOrderId);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
@@ -112,7 +119,7 @@ function simulate(s: Scenario, restoreAt?: number): Outcome {
     else e.onBook(ev);
   });
   e.advanceTo(evs[evs.length - 1]!.ts + 86_400_000);
-  return { engine: e, placed, placedAt, trades: evs.filter((x): x is TradePrint => x.kind === 'trade') };
+  return { engine: e, placed, placedAt, placedIdx, trades: evs.filter((x): x is TradePrint => x.kind === 'trade') };
 }
 
 describe('simulator properties', () => {
@@ -199,6 +206,46 @@ describe('simulator properties', () => {
       expect(ts).toBeGreaterThanOrEqual(placedAt.get(f.clientOrderId!)! + s.latency);
       const prints = trades.filter((t) => t.ts === ts && new D(t.amount!).times(s.participation).gte(f.amount));
       expect(prints.length).toBeGreaterThan(0);
+    }
+  });
+
+  test.prop([scenarioArb], { numRuns: RUNS })('queue at_touch on trades: no touch fill before the volume ahead has printed at the price', (s0) => {
+    // Latency 0: an order placed before event i rests after the prints before i and before print i.
+    // Prices on a narrow grid, so that prints at an order's price before and after it rests are common.
+    const s = {
+      ...s0,
+      latency: 0,
+      jitter: 0,
+      queue: 'at_touch' as const,
+      steps: s0.steps.map((st) => ({ ...st, move: st.move % 3, dt: st.dt % 20_000, book: null })),
+      actions: s0.actions.map((a) => ({ ...a, offset: a.offset % 4 })),
+    };
+    const { engine, placed, placedIdx, trades } = simulate(s);
+    const byOrder = new Map<string, { at: number; amount: Dec }[]>();
+    for (const f of engine.fills()) {
+      if (f.liquidity !== 'maker') continue;
+      const list = byOrder.get(f.clientOrderId!) ?? [];
+      list.push({ at: Date.parse(f.at), amount: new D(f.amount) });
+      byOrder.set(f.clientOrderId!, list);
+    }
+    for (const [id, fills] of byOrder) {
+      const cmd = placed.get(id)!;
+      const i = placedIdx.get(id)!;
+      const p = new D(cmd.price!);
+      const restedAt = trades[i]!.ts; // the clock when it was placed
+      const at = (t: TradePrint) => new D(t.price).eq(p);
+      // What the order has ahead at least: fraction × what printed at its price in the 60 s before it rested.
+      const before = trades.slice(0, i).filter((t) => at(t) && t.ts > restedAt - 60_000);
+      const ahead = before.reduce((acc, t) => acc.plus(t.amount!), new D(0)).times(s.queueFraction);
+      const after = trades.slice(i);
+      const through = after.find((t) => (cmd.side === 'buy' ? new D(t.price).lt(p) : new D(t.price).gt(p)))?.ts ?? Infinity;
+      let filled = new D(0);
+      for (const f of fills) {
+        if (f.at >= through) break;
+        filled = filled.plus(f.amount);
+        const printed = after.filter((t) => t.ts <= f.at && at(t) && t.side !== cmd.side).reduce((acc, t) => acc.plus(t.amount!), new D(0));
+        expect(filled.lte(D.max(0, printed.minus(ahead))), `${id} at ${f.at}`).toBe(true);
+      }
     }
   });
 });

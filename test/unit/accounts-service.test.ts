@@ -120,11 +120,15 @@ describe('AccountsService: create and read', () => {
       [{ name: 'x', exchange: 'kraken', exchange_account_id: 'a' }, /^exchange: must be one of bitstamp, paper/],
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a b' }, /^exchange_account_id:/],
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', mode: 'live' }, /mode live is not allowed on exchange paper; allowed: paper, backtest/],
-      [{ name: 'x', exchange: 'bitstamp', exchange_account_id: 'a', mode: 'paper' }, /mode paper is not allowed on exchange bitstamp; allowed: live/],
-      [{ name: 'x', exchange: 'bitstamp', exchange_account_id: 'a', initial_balances: { USD: '1' } }, /only for paper accounts/],
+      [{ name: 'x', exchange: 'bitstamp', exchange_account_id: 'abc' }, /^exchange_account_id: a Bitstamp exchange_account_id is the account's numeric user id/],
+      [{ name: 'x', exchange: 'bitstamp', exchange_account_id: '1', mode: 'paper' }, /mode paper is not allowed on exchange bitstamp; allowed: live/],
+      [{ name: 'x', exchange: 'bitstamp', exchange_account_id: '1', initial_balances: { USD: '1' } }, /only for paper accounts/],
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', initial_balances: { USD: '-1' } }, /^initial_balances\.USD:/],
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', initial_balances: { usd: '1' } }, /currency codes/],
       [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', id: 7 }, /Unrecognized key/i],
+      [{ name: 'x', exchange: 'bitstamp', exchange_account_id: '1', simulation: { participation: 0.5 } }, /^simulation settings are only for paper accounts/],
+      [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', simulation: { participation: 0 } }, /^simulation\.participation:/],
+      [{ name: 'x', exchange: 'paper', exchange_account_id: 'a', simulation: { queue: 'fifo' } }, /^simulation\.queue:/],
     ];
     for (const [input, message] of cases) {
       const e = errorOf(() => service.create(input as never, 'cli'));
@@ -235,6 +239,13 @@ describe('AccountsService: updates and audit', () => {
     expect(errorOf(() => service.update('main', { exchange_account_id: '300' }, 'cli')).message).toMatch(/has order history; its exchange_account_id cannot change/);
     service.create({ name: 'p', exchange: 'paper', exchange_account_id: 'p1' }, 'cli');
     expect(errorOf(() => service.update('p', { exchange_account_id: 'p2' }, 'cli')).message).toMatch(/create a new paper account instead/);
+  });
+
+  it('a Bitstamp id can only change to a numeric user id', () => {
+    const e = errorOf(() => service.update('main', { exchange_account_id: 'main-account' }, 'cli'));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/^exchange_account_id: a Bitstamp exchange_account_id is the account's numeric user id/);
+    expect(service.get('main').exchange_account_id).toBe('100');
   });
 
   it('mode changes must fit the exchange', () => {

@@ -108,7 +108,7 @@ describe('EXEC_MCP_BEHIND_TLS_PROXY / --behind-tls-proxy', () => {
     expect(loadConfig({}, { 'behind-tls-proxy': true }).behindTlsProxy).toBe(true);
     expect(loadConfig({}, { 'behind-tls-proxy': '1' }).behindTlsProxy).toBe(true);
     expect(loadConfig({ EXEC_MCP_BEHIND_TLS_PROXY: '1' }, { 'behind-tls-proxy': '0' }).behindTlsProxy).toBe(false);
-    expect(BOOLEAN_CONFIG_FLAGS).toEqual(new Set(['offline', 'read-only', 'behind-tls-proxy', 'init-empty']));
+    expect(BOOLEAN_CONFIG_FLAGS).toEqual(new Set(['offline', 'read-only', 'behind-tls-proxy', 'init-empty', 'metrics-account-labels']));
   });
 
   it('an invalid value is one line naming the variable and its flag', () => {
@@ -135,6 +135,20 @@ describe('EXEC_MCP_INIT_EMPTY / --init-empty', () => {
     expect(loadConfig({ EXEC_MCP_INIT_EMPTY: '1' }, { 'init-empty': '0' }).initEmpty).toBe(false);
     expect(configError(() => loadConfig({ EXEC_MCP_INIT_EMPTY: 'please' })).message).toBe(
       'invalid configuration: EXEC_MCP_INIT_EMPTY must be 1 or 0 (flag --init-empty)',
+    );
+  });
+});
+
+describe('EXEC_MCP_BACKTEST_MAX_FILE_MB / EXEC_MCP_BACKTEST_MAX_EVENTS', () => {
+  it('default to 256 MiB and 5M events, read variables and flags, and name the variable when out of range', () => {
+    expect(loadConfig({})).toMatchObject({ backtestMaxFileBytes: 256 * 1024 * 1024, backtestMaxEvents: 5_000_000 });
+    expect(loadConfig({ EXEC_MCP_BACKTEST_MAX_FILE_MB: '2', EXEC_MCP_BACKTEST_MAX_EVENTS: '1000' })).toMatchObject({ backtestMaxFileBytes: 2 * 1024 * 1024, backtestMaxEvents: 1000 });
+    expect(loadConfig({}, { 'backtest-max-file-mb': '3', 'backtest-max-events': '7' })).toMatchObject({ backtestMaxFileBytes: 3 * 1024 * 1024, backtestMaxEvents: 7 });
+    expect(configError(() => loadConfig({ EXEC_MCP_BACKTEST_MAX_FILE_MB: '2048' })).message).toBe(
+      'invalid configuration: EXEC_MCP_BACKTEST_MAX_FILE_MB must be 1-1024 MiB (flag --backtest-max-file-mb)',
+    );
+    expect(configError(() => loadConfig({ EXEC_MCP_BACKTEST_MAX_EVENTS: '1e6' })).message).toBe(
+      'invalid configuration: EXEC_MCP_BACKTEST_MAX_EVENTS must be a whole number of events (flag --backtest-max-events)',
     );
   });
 });

@@ -26,10 +26,40 @@ describe('connection machine (pure transitions)', () => {
     expect(snap.context).toMatchObject({ token: 't', userId: '7', pending: [], connects: 1, attempt: 0 });
   });
 
+  it('REFUSED (the key is not the account\'s) stops with the reason and no retry; DISABLE/START clear it', () => {
+    let [snap] = initialTransition(connectionMachine, input);
+    [snap] = transition(connectionMachine, snap, { type: 'START' });
+    const [refused, acts] = transition(connectionMachine, snap, { type: 'REFUSED', error: 'key of user 100001' });
+    expect(refused.value).toBe('stopped');
+    expect(acts.map((a) => a.type).filter((t) => !t.startsWith('xstate.'))).toEqual(['closeSocket', 'notifyState']);
+    expect(acts.find((a) => a.type === 'notifyState')?.params).toEqual({ state: 'stopped', lastError: 'key of user 100001' });
+    expect(refused.context.attempt).toBe(0); // no backoff scheduled
+    const [disabled, dActs] = transition(connectionMachine, refused, { type: 'DISABLE' });
+    expect(dActs.find((a) => a.type === 'notifyState')?.params).toEqual({ state: 'stopped' });
+    expect(disabled.context.refusal).toBeUndefined();
+    const [restarted] = transition(connectionMachine, refused, { type: 'START' });
+    expect(restarted.value).toBe('fetching_token');
+    expect(restarted.context.refusal).toBeUndefined();
+    // From live too: the stream is left (notifyDisconnected) and stays stopped.
+    const live = run([...LIVE_PATH, { type: 'REFUSED', error: 'x' }]);
+    expect(live.snap.value).toBe('stopped');
+    expect(live.actions.slice(-3)).toEqual(['notifyDisconnected', 'closeSocket', 'notifyState']);
+  });
+
   it('stays in subscribing until every channel is acknowledged', () => {
     const { snap } = run(LIVE_PATH.slice(0, 4));
     expect(snap.value).toBe('subscribing');
     expect(snap.context.pending).toEqual(['private-my_trades_btcusd-7']);
+  });
+
+  it('a failed channel (CHANNEL_FAILED) leaves pending without a backoff: the rest go live; a 4009 (SUBSCRIBE_FAILED) still backs off', () => {
+    const { snap, actions } = run([...LIVE_PATH.slice(0, 4), { type: 'CHANNEL_FAILED', channel: 'private-my_trades_btcusd-7' }]);
+    expect(snap.matches('live')).toBe(true);
+    expect(actions).not.toContain('closeSocket');
+    expect(snap.context.attempt).toBe(0);
+    expect(run([...LIVE_PATH.slice(0, 4), { type: 'SUBSCRIBE_FAILED', error: '4009 Connection is unauthorized.' }]).snap.value).toBe('backoff');
+    // Once live, a channel's failure is the driver's business: the machine stays live.
+    expect(run([...LIVE_PATH, { type: 'CHANNEL_FAILED', channel: 'private-my_orders_ethusd-7' }]).snap.matches('live')).toBe(true);
   });
 
   it('passes the effect data as action params', () => {

@@ -59,7 +59,8 @@ describe('preview_order checks balances', () => {
     expect(p.valid).toBe(false);
     const problems = p.problems as Problem[];
     expect(problems.map((x) => x.code)).toEqual(['INSUFFICIENT_FUNDS']);
-    expect(problems[0]!.message).toMatch(/needs 40160 USD .*available/);
+    // The paper venue's own answer (the rules it places by): notional plus the fee at the taker rate.
+    expect(problems[0]!.message).toMatch(/need 40160 USD .*only \d+(\.\d+)? USD available/);
     expect(p).toMatchObject({ estimated_notional: '40000', estimated_fee: '160' });
     const after = (await ok(conn.client, 'list_orders', { account: 'funded', status: 'all' })).orders as Order[];
     expect(after).toHaveLength(before.length);
@@ -68,7 +69,7 @@ describe('preview_order checks balances', () => {
   it('a sell beyond the available base currency is INSUFFICIENT_FUNDS; covered orders stay valid', async () => {
     const sell = await ok(conn.client, 'preview_order', { ...order, side: 'sell', amount: '2' });
     expect((sell.problems as Problem[]).map((x) => x.code)).toEqual(['INSUFFICIENT_FUNDS']);
-    expect((sell.problems as Problem[])[0]!.message).toMatch(/needs 2 BTC \(amount\)/);
+    expect((sell.problems as Problem[])[0]!.message).toMatch(/the order needs 2 BTC/);
     expect(await ok(conn.client, 'preview_order', { ...order, side: 'sell', amount: '0.1' })).toMatchObject({ valid: true, problems: [] });
     expect(await ok(conn.client, 'preview_order', { ...order, side: 'buy', amount: '0.01' })).toMatchObject({ valid: true, problems: [] });
   });

@@ -106,6 +106,7 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
       setLimits: () => { throw new Error('not in fake'); },
       remove: () => { throw new Error('not in fake'); },
       setCredentials: () => { throw new Error('not in fake'); },
+      setCredentialsChecked: () => { throw new Error('not in fake'); },
       forgetCredentials: () => { throw new Error('not in fake'); },
       setGlobalKillSwitch: () => { throw new Error('not in fake'); },
       globalKillSwitch: () => false,
@@ -194,6 +195,9 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
           .map((o) => ({ ...o }));
       },
       listAll: () => [...orders.values()],
+      // One page, no cursor: paging itself is tested against the real app.
+      listPage: (ref, f) => ({ orders: services.orders.list(ref, f) }),
+      listFillsPage: (ref, f) => ({ fills: services.orders.listFills(ref, f) }),
       listFills(ref, f) {
         const a = resolve(ref);
         const own = new Set([...orders.values()].filter((o) => o.account === a.name).map((o) => o.order_id));
@@ -259,13 +263,26 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
         return { fees: one };
       },
     },
+    positions: {
+      async get(ref) {
+        return { account: resolve(ref).name, as_of: now(), positions: [] };
+      },
+    },
     backtests: {
       create: async () => { mutations++; return { backtest_id: 'BT1', account: 'backtest-1', clock: now(), markets: ['btcusd'] }; },
       advance: async () => { mutations++; return { clock: now(), events_processed: 0, done: true, fills: [] }; },
+      hasSession: () => true,
       report: async () => ({ backtest_id: 'BT1', clock: now(), balances: [], fills: [], fees_paid: {}, pnl: { quote_currency: 'USD', value: '0' }, pnl_by_currency: { USD: '0' }, equity_curve: [], digest: '0'.repeat(64) }),
     },
     audit: { page: () => [], verify: () => ({ ok: true, rows: 0 }) },
-    status: { connections: () => [], metadata: () => [], ready: () => ({ ready: true, checks: {} }), storeVersion: () => String(mutations) },
+    status: { connections: () => [], quarantinedFills: () => [], metadata: () => [], ready: () => ({ ready: true, checks: {} }), storeVersion: () => String(mutations) },
+    history: {
+      order: () => { throw new Error('not in fake'); },
+      orders: () => ({ items: [] }),
+      fills: () => ({ items: [] }),
+      audit: () => ({ items: [] }),
+      balances: () => ({ items: [] }),
+    },
   };
   return services;
 }

@@ -21,6 +21,7 @@ export const CONTRACT_READ_TOOLS = [
   'list_orders',
   'list_fills',
   'get_trading_status',
+  'get_positions',
 ] as const;
 export const CONTRACT_EXECUTION_TOOLS = ['place_order', 'cancel_order', 'cancel_all_orders', 'backtest_create', 'backtest_advance', 'backtest_report'] as const;
 export const CONTRACT_TOOLS = [...CONTRACT_READ_TOOLS, ...CONTRACT_EXECUTION_TOOLS];

@@ -212,12 +212,13 @@ describe('paper flow against fake services', () => {
     expect(updates.length).toBe(before);
   });
 
-  it('lists the orders resource per account and rejects unknown resources', async () => {
+  it('lists the orders and fills resources per account and rejects unknown resources', async () => {
     conn = await connectInMemory(createFakeServices());
     const { resources } = await conn.client.listResources();
-    expect(resources.map((r) => r.uri)).toEqual(['orders://paper%3Adefault/open']);
+    expect(resources.map((r) => r.uri)).toEqual(['orders://paper%3Adefault/open', 'fills://paper%3Adefault/recent']);
     const { resourceTemplates } = await conn.client.listResourceTemplates();
-    expect(resourceTemplates[0]!.uriTemplate).toBe('orders://{account}/open');
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['orders://{account}/open', 'fills://{account}/recent']);
+    await expect(conn.client.readResource({ uri: 'fills://paper/open' })).rejects.toThrow(/fills:\/\/<account>\/recent/);
     await expect(conn.client.readResource({ uri: 'orders://nobody/open' })).rejects.toThrow(/no account/);
     await expect(conn.client.subscribeResource({ uri: 'file:///etc/passwd' })).rejects.toThrow(/expected orders:/);
     // The raw (unencoded) reference form is accepted as well.

@@ -19,6 +19,7 @@ import type {
   PlaceOrderCommand,
 } from '../adapter.ts';
 import type { Side } from '../../domain/order.ts';
+import type { IdentityGate } from './identity.ts';
 import { OrderHintBook } from './order-hints.ts';
 import { hintsForStatus } from './order-status-hints.ts';
 import {
@@ -46,6 +47,8 @@ export const INSTANT_BUY_SENT_AS: 'market' | 'instant' = 'market';
 const FEE_RATES_TTL_MS = 3_600_000;
 const FILL_PAGE = 1000;
 const MAX_FILL_PAGES = 20;
+/** How long an order waits for its market's channels before it is sent anyway (reconciliation covers it). */
+const STREAM_WAIT_MS = 5_000;
 
 export interface BitstampAdapterOptions {
   account: string; // account reference "bitstamp:<id>", for logs
@@ -57,6 +60,12 @@ export interface BitstampAdapterOptions {
   stream: BitstampPrivateStream;
   /** Quote currency of a market symbol ("btcusd" -> "USD"), for replies that omit the market. */
   quoteOf?: (market: string) => string | undefined;
+  /** The key-belongs-to-this-account check every signed call waits for (identity.ts). */
+  identity?: IdentityGate;
+  /** Connection state reported without the stream (a refused account is `stopped` with the reason). */
+  reportState?: (state: string, lastError?: string) => void;
+  /** Bound of the wait for a market's channels before its first order (default 5 s). */
+  streamWaitMs?: number;
 }
 
 export interface ConnectionStatus {
@@ -86,14 +95,17 @@ export class BitstampAdapter implements ExchangeAdapter {
     }
   }
 
-  private requireCredentials(): void {
+  /** Credentials present and proved to be this account's (one `websockets_token/` per key): else nothing is sent. */
+  private async requireCredentials(): Promise<void> {
     if (!this.o.signer())
       throw new DomainError('NO_CREDENTIALS', `account ${this.o.account} has no Bitstamp API credentials; set them with accounts set-credentials`);
+    await this.o.identity?.ensure();
   }
 
   async placeOrder(cmd: PlaceOrderCommand): Promise<OrderAck> {
-    this.requireCredentials();
+    await this.requireCredentials();
     const pair = cmd.market.toLowerCase();
+    await this.ensureStream(pair);
     const base = { amount: cmd.amount, client_order_id: cmd.clientOrderId };
     let ack;
     if (cmd.type === 'limit') ack = await this.o.rest.placeLimit(cmd.side, pair, limitParams(cmd));
@@ -104,12 +116,28 @@ export class BitstampAdapter implements ExchangeAdapter {
   }
 
   /**
+   * Subscribes the market's private channels before its first order goes out, so its events are
+   * not missed (the stream reconciles the market once acked). Bounded: on a timeout or a channel
+   * error the order is sent anyway; fills then arrive through reconciliation and the channel retries.
+   */
+  private async ensureStream(market: string): Promise<void> {
+    if (!this.started) return;
+    const ok = await this.o.stream.ensureMarket(market, this.o.streamWaitMs ?? STREAM_WAIT_MS);
+    if (!ok) this.o.logger.warn({ account: this.o.account, market }, 'market channels not subscribed in time; order sent anyway');
+  }
+
+  /** Private channels subscribed now (status page, /metrics). */
+  get streamChannels(): number {
+    return this.o.stream.channelCount;
+  }
+
+  /**
    * Bitstamp's cancel_order takes `id` only ("Missing id POST param."): without an exchange id the
    * order is first found by client_order_id (order_status), then cancelled by its id. An order the
    * exchange does not know is ORDER_NOT_FOUND either way.
    */
   async cancelOrder(locator: OrderLocator): Promise<void> {
-    this.requireCredentials();
+    await this.requireCredentials();
     let id = locator.exchangeOrderId;
     if (id === undefined) {
       const found = await this.o.rest.orderStatus(bitstampLocator(locator));
@@ -125,13 +153,13 @@ export class BitstampAdapter implements ExchangeAdapter {
   }
 
   async cancelAllOrders(market?: string): Promise<string[]> {
-    this.requireCredentials();
+    await this.requireCredentials();
     const r = await this.o.rest.cancelAllOrders(market?.toLowerCase());
     return r.canceled.map((c) => c.id);
   }
 
   async queryOrder(locator: OrderLocator): Promise<OrderStatusReport | null> {
-    this.requireCredentials();
+    await this.requireCredentials();
     return this.redacted(() => this.queryOrderOnce(locator));
   }
 
@@ -167,7 +195,7 @@ export class BitstampAdapter implements ExchangeAdapter {
 
   /** Note: Bitstamp caches open_orders for 10 s; reconcile single orders with queryOrder. */
   async listOpenOrders(market?: string): Promise<OrderStatusReport[]> {
-    this.requireCredentials();
+    await this.requireCredentials();
     const now = isoAt(this.o.clock.now());
     const rows = await this.o.rest.openOrders(market?.toLowerCase());
     const reports = await this.redacted(async () => rows.map((r) => toOpenOrderReport(r, 'open_orders/', now)));
@@ -184,7 +212,7 @@ export class BitstampAdapter implements ExchangeAdapter {
   }
 
   async listFills(since?: string): Promise<FillReport[]> {
-    this.requireCredentials();
+    await this.requireCredentials();
     const rates = await this.rates();
     const sinceMs = since !== undefined ? Date.parse(since) : undefined;
     if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new DomainError('INVALID_ARGUMENT', `since "${since}" is not an ISO-8601 timestamp`);
@@ -203,12 +231,12 @@ export class BitstampAdapter implements ExchangeAdapter {
   }
 
   async getBalances(): Promise<BalanceReport[]> {
-    this.requireCredentials();
+    await this.requireCredentials();
     return (await this.o.rest.accountBalances()).map(toBalanceReport);
   }
 
   async getFees(): Promise<FeeReport[]> {
-    this.requireCredentials();
+    await this.requireCredentials();
     const fees = (await this.o.rest.tradingFees()).map(toFeeReport).filter((f): f is FeeReport => f !== undefined);
     this.feeRates = { at: this.o.clock.now(), rates: new Map(fees.map((f) => [f.market, { maker: f.maker, taker: f.taker }])) };
     return fees;
@@ -247,6 +275,12 @@ export class BitstampAdapter implements ExchangeAdapter {
   /** Starts the private stream; without credentials it stays off (call start() again after setting them). */
   async start(): Promise<void> {
     if (this.started) return;
+    const refused = this.o.identity?.knownRefusal();
+    if (refused) {
+      this.o.logger.warn({ account: this.o.account, reason: refused.message }, 'bitstamp account refused; private stream not started');
+      this.o.reportState?.('stopped', refused.message);
+      return;
+    }
     if (!this.o.signer()) {
       this.o.logger.info({ account: this.o.account }, 'no Bitstamp credentials; private stream not started');
       return;

@@ -12,6 +12,7 @@ export interface AccountFormValues {
   parent: string;
   mode: string;
   enabled: boolean;
+  require_confirmation: boolean;
   initial_balances: string;
 }
 
@@ -23,6 +24,7 @@ export function accountFormValues(f: FormFields): AccountFormValues {
     parent: f['parent'] ?? '',
     mode: f['mode'] ?? '',
     enabled: checkbox(f['enabled']),
+    require_confirmation: checkbox(f['require_confirmation']),
     initial_balances: f['initial_balances'] ?? '',
   };
 }
@@ -35,6 +37,7 @@ export function accountFormValuesOf(a: AccountDetail): AccountFormValues {
     parent: a.parent ?? '',
     mode: a.mode,
     enabled: a.enabled,
+    require_confirmation: a.require_confirmation === true,
     initial_balances: '',
   };
 }
@@ -110,6 +113,8 @@ export function accountPatchFromForm(f: FormFields, current: AccountDetail): Acc
   if (mode !== undefined && mode !== current.mode) patch.mode = mode as AccountMode;
   const enabled = checkbox(f['enabled']);
   if (enabled !== current.enabled) patch.enabled = enabled;
+  const confirm = checkbox(f['require_confirmation']);
+  if (confirm !== (current.require_confirmation === true)) patch.require_confirmation = confirm;
   return patch;
 }
 

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { flash } from '../auth.ts';
 import { onFormError } from '../errors.ts';
-import { formFields } from '../forms.ts';
+import { cancelOpenOrders, describeCancels } from '../../services/brake.ts';
+import { checkbox, formFields } from '../forms.ts';
 import { accountFormValuesOf, credentialsFromForm, limitsFormValues, limitsFromForm, limitsFormValuesOf } from './account-form.ts';
 import { DASHBOARD_ACTOR, accountPath, refFromParams, seeOther, type RouteDeps } from './common.ts';
 import { accountChoices } from './dashboard-data.ts';
@@ -37,9 +38,10 @@ export function accountSettingsRoutes({ services }: RouteDeps): Router {
     // Re-rendered empty on failure: a secret is never written back into a page.
     onFormError(ctx, { view: 'account-credentials.njk', values: {}, locals: credentialsLocals(ref) });
     const creds = credentialsFromForm(formFields(ctx));
-    services.accounts.setCredentials(ref, creds, DASHBOARD_ACTOR);
+    // One signed read-only call proves whose key it is; a key of another user is refused unstored.
+    const check = await services.accounts.setCredentialsChecked(ref, creds, DASHBOARD_ACTOR);
     const a = services.accounts.get(ref);
-    flash(ctx, 'ok', `Credentials of ${a.name} (${ref}) saved.`);
+    flash(ctx, check.verified ? 'ok' : 'error', `Credentials of ${a.name} (${ref}) saved; ${check.message.replace(/\.$/, '')}.`);
     seeOther(ctx, '/dashboard');
   });
 
@@ -65,7 +67,9 @@ export function accountSettingsRoutes({ services }: RouteDeps): Router {
     });
     const a = services.accounts.setLimits(ref, limitsFromForm(f), DASHBOARD_ACTOR);
     const killed = a.limits.kill_switch === true;
-    flash(ctx, killed ? 'error' : 'ok', `Risk limits of ${a.name} saved${killed ? '; its kill switch is ON: new orders are refused' : ''}.`);
+    // "Stop and cancel all open orders": the limits (kill switch on) are committed above, before the cancels.
+    const cancels = killed && checkbox(f['cancel_open']) ? ` Cancel all open orders: ${describeCancels(await cancelOpenOrders(services, ref, DASHBOARD_ACTOR))}.` : '';
+    flash(ctx, killed ? 'error' : 'ok', `Risk limits of ${a.name} saved${killed ? '; its kill switch is ON: new orders are refused' : ''}.${cancels}`);
     seeOther(ctx, accountPath(a) + '/edit');
   });
 

@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import { accountRef } from '../../domain/account.ts';
+import { applyKillSwitch, describeCancels } from '../../services/brake.ts';
 import { flash } from '../auth.ts';
 import { onFormError } from '../errors.ts';
 import { checkbox, formFields } from '../forms.ts';
 import { accountFormValues, accountFormValuesOf, accountInputFromForm, accountPatchFromForm, limitsFormValuesOf } from './account-form.ts';
 import { DASHBOARD_ACTOR, accountPath, refFromParams, seeOther, type RouteDeps } from './common.ts';
-import { accountChoices, dashboardData } from './dashboard-data.ts';
+import { accountChoices, dashboardData, withBacktestFilter } from './dashboard-data.ts';
 
 const ACCOUNT = '/dashboard/accounts/:exchange/:exchange_account_id';
 
@@ -18,7 +19,7 @@ export function accountRoutes({ services }: RouteDeps): Router {
   const router = new Router();
 
   router.get('/dashboard', async (ctx) => {
-    await ctx.render('dashboard.njk', { title: 'Accounts', nav: 'accounts', ...dashboardData(services), values: { enabled: true }, errors: {} });
+    await ctx.render('dashboard.njk', { title: 'Accounts', nav: 'accounts', ...withBacktestFilter(dashboardData(services), ctx.query['backtests'] === 'show'), values: { enabled: true }, errors: {} });
   });
 
   router.post('/dashboard/accounts', async (ctx) => {
@@ -26,7 +27,7 @@ export function accountRoutes({ services }: RouteDeps): Router {
     onFormError(ctx, {
       view: 'dashboard.njk',
       values: accountFormValues(f),
-      locals: () => ({ title: 'Accounts', nav: 'accounts', add_open: true, ...dashboardData(services) }),
+      locals: () => ({ title: 'Accounts', nav: 'accounts', add_open: true, ...withBacktestFilter(dashboardData(services), false) }),
     });
     const a = services.accounts.create(accountInputFromForm(f), DASHBOARD_ACTOR);
     flash(ctx, 'ok', `Account ${a.name} (${accountRef(a)}) created.`);
@@ -34,9 +35,14 @@ export function accountRoutes({ services }: RouteDeps): Router {
   });
 
   router.post('/dashboard/kill-switch', async (ctx) => {
-    const on = checkbox(formFields(ctx)['kill_switch']);
-    services.accounts.setGlobalKillSwitch(on, DASHBOARD_ACTOR);
-    flash(ctx, on ? 'error' : 'ok', on ? 'Global kill switch ON: every new order is refused.' : 'Global kill switch off: orders are accepted again.');
+    const f = formFields(ctx);
+    // cancel_open is the "stop and cancel all open orders" button: it turns the switch on too.
+    const cancelOpen = checkbox(f['cancel_open']);
+    const on = cancelOpen || checkbox(f['kill_switch']);
+    // The switch is committed first, so no new order slips in while the open ones are cancelled.
+    const results = await applyKillSwitch(services, { on, cancel_open: cancelOpen }, DASHBOARD_ACTOR);
+    const cancels = cancelOpen ? ` Cancel all open orders: ${describeCancels(results)}.` : '';
+    flash(ctx, on ? 'error' : 'ok', on ? `Global kill switch ON: every new order is refused.${cancels}` : 'Global kill switch off: orders are accepted again.');
     seeOther(ctx, '/dashboard');
   });
 

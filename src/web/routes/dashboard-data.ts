@@ -11,6 +11,8 @@ export interface AccountRow {
   ref: string;
   path: string;
   parent?: string;
+  /** The parent account's name (what the table shows; `parent` is its reference). */
+  parent_name?: string;
   mode: string;
   enabled: boolean;
   kill_switch: boolean;
@@ -84,9 +86,13 @@ function readDashboardData(services: Services): DashboardData {
   const latest = services.balances.latestForAll();
   const accounts: AccountRow[] = [];
   const parents: { value: string; label: string }[] = [];
+  const nameOf = new Map(details.map((d) => [accountRef(d), d.name]));
   for (const d of details) {
     const ref = accountRef(d);
-    accounts.push(rowOf(d, ref, latest.get(ref)));
+    const row = rowOf(d, ref, latest.get(ref));
+    const parentName = row.parent !== undefined ? nameOf.get(row.parent) : undefined;
+    if (parentName !== undefined) row.parent_name = parentName;
+    accounts.push(row);
     parents.push({ value: ref, label: `${d.name} (${ref})` });
   }
   for (const a of accounts) Object.freeze(a);
@@ -97,4 +103,14 @@ function readDashboardData(services: Services): DashboardData {
 /** Select options naming accounts by public reference (value) and name (label). */
 export function accountChoices(accounts: Account[]): { value: string; label: string }[] {
   return accounts.map((a) => ({ value: accountRef(a), label: `${a.name} (${accountRef(a)})` }));
+}
+
+/**
+ * Backtest accounts (one per backtest run, often many) are left out of the accounts table unless
+ * asked for (`?backtests=show`); the page says how many are hidden and links to them.
+ */
+export function withBacktestFilter(data: DashboardData, show: boolean): DashboardData & { backtests_hidden: number; backtests_shown: boolean } {
+  const backtests = data.accounts.filter((a) => a.mode === 'backtest').length;
+  if (show || backtests === 0) return { ...data, backtests_hidden: 0, backtests_shown: show && backtests > 0 };
+  return { ...data, accounts: data.accounts.filter((a) => a.mode !== 'backtest'), backtests_hidden: backtests, backtests_shown: false };
 }

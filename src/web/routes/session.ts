@@ -54,7 +54,14 @@ export function sessionRoutes(deps: { adminPasswordHash: string; limiter: LoginR
   router.post('/logout', (ctx) => {
     // Also refuse copies of this cookie from now on, not only this browser's.
     const sid = sessionOf(ctx)?.sid;
-    if (sid !== undefined) deps.ended.end(sid);
+    if (sid !== undefined) {
+      try {
+        deps.ended.end(sid);
+      } catch (e) {
+        // Storage failed: the logout still holds in memory (until a restart); the user is logged out either way.
+        deps.logger.warn({ err: e }, 'logout could not be recorded in the store');
+      }
+    }
     (ctx as unknown as { session: null }).session = null;
     seeOther(ctx, '/login');
   });

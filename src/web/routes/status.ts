@@ -11,6 +11,7 @@ export function statusRoutes({ services }: RouteDeps): Router {
     title: 'Status',
     nav: 'status',
     connections: services.status.connections(),
+    quarantined_fills: services.status.quarantinedFills(),
     metadata: services.status.metadata(),
     exchanges: services.markets.listExchanges().filter((e) => e.live),
     global_kill_switch: services.accounts.globalKillSwitch(),
