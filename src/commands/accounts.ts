@@ -4,11 +4,10 @@
  * read from standard input, never from argv (other users can see a process's arguments).
  */
 import type { Readable, Writable } from 'node:stream';
-import { BOOLEAN_CONFIG_FLAGS, type Config, ConfigError, FLAG_TO_VAR, loadConfig } from '../config.ts';
+import { BOOLEAN_CONFIG_FLAGS, type Config, FLAG_TO_VAR, loadConfig } from '../config.ts';
 import type { Account } from '../domain/account.ts';
-import { isDomainError } from '../domain/errors.ts';
 import type { AccountDetail, AccountInput, AccountPatch, AccountsService } from '../services/ports.ts';
-import { parseArgs, splitConfigFlags } from './args.ts';
+import { cliFailureExitCode, parseArgs, splitConfigFlags, UsageError } from './args.ts';
 import { commandHelp } from './command-table.ts';
 
 /** What this command needs from the composition root (src/main.ts createApp). */
@@ -39,7 +38,6 @@ const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {
   'forget-credentials': { refs: -1, flags: ['all'] },
 };
 
-class UsageError extends Error {}
 
 /** The real composition root, loaded lazily so `--help`-style failures never build the app. */
 async function openRealApp(config: Config, opts: { allowMasterKeyMismatch?: boolean } = {}): Promise<AccountsApp> {
@@ -161,19 +159,7 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`${e.message}\n${USAGE}\n`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      io.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    if (isDomainError(e)) {
-      io.stderr.write(`error ${e.code}: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return cliFailureExitCode(e, USAGE, io.stderr);
   } finally {
     await app?.close();
   }

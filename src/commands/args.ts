@@ -1,4 +1,6 @@
-import { BOOLEAN_CONFIG_FLAGS } from '../config.ts';
+import type { Writable } from 'node:stream';
+import { BOOLEAN_CONFIG_FLAGS, ConfigError } from '../config.ts';
+import { isDomainError } from '../domain/errors.ts';
 /** Minimal flag parser: --name value, --name=value, bare --flag = true; repeated flags collect into arrays. */
 export interface ParsedArgs {
   positional: string[];
@@ -61,4 +63,28 @@ export function configOnlyArgs(args: string[], configFlagNames: Iterable<string>
   const { config, own } = splitConfigFlags(parsed.flags, configFlagNames);
   const unexpected = [...parsed.positional, ...Object.keys(own).map((f) => `--${f}`)][0];
   return unexpected === undefined ? { config } : { config, unexpected };
+}
+
+/** A command line the command does not take: exit 2 with its usage. */
+export class UsageError extends Error {}
+
+/**
+ * The exit code of a CLI command that failed with `e`, after saying why on stderr: 2 for usage and
+ * configuration errors (with the usage for the first), 1 for a coded domain error; anything else
+ * is a bug and is rethrown.
+ */
+export function cliFailureExitCode(e: unknown, usage: string, stderr: Writable): number {
+  if (e instanceof UsageError) {
+    stderr.write(`${e.message}\n${usage}\n`);
+    return 2;
+  }
+  if (e instanceof ConfigError) {
+    stderr.write(`${e.message}\n`);
+    return 2;
+  }
+  if (isDomainError(e)) {
+    stderr.write(`error ${e.code}: ${e.message}\n`);
+    return 1;
+  }
+  throw e;
 }

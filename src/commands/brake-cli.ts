@@ -3,10 +3,9 @@
  * to exit code (usage 2, refused 1) and printing. Each command file holds only its own steps.
  */
 import type { Writable } from 'node:stream';
-import { BOOLEAN_CONFIG_FLAGS, type Config, ConfigError, FLAG_TO_VAR, loadConfig } from '../config.ts';
-import { isDomainError } from '../domain/errors.ts';
+import { BOOLEAN_CONFIG_FLAGS, type Config, FLAG_TO_VAR, loadConfig } from '../config.ts';
 import type { AccountCancelResult } from '../services/brake.ts';
-import { parseArgs, splitConfigFlags, type ParsedArgs } from './args.ts';
+import { cliFailureExitCode, parseArgs, splitConfigFlags, UsageError, type ParsedArgs } from './args.ts';
 import type { BrakeApp, FetchLike } from './brake-target.ts';
 
 export interface BrakeCliIo {
@@ -16,7 +15,6 @@ export interface BrakeCliIo {
   fetch?: FetchLike;
 }
 
-export class UsageError extends Error {}
 
 export interface Invocation {
   sub: string;
@@ -58,19 +56,7 @@ export async function runCli(usage: string, io: BrakeCliIo, body: (open: (config
   try {
     return await body(async (config, command) => (app = await io.openApp(config, { command })));
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`${e.message}\n${usage}\n`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      io.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    if (isDomainError(e)) {
-      io.stderr.write(`error ${e.code}: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return cliFailureExitCode(e, usage, io.stderr);
   } finally {
     await app?.close();
   }

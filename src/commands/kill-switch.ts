@@ -5,7 +5,8 @@
  * the cancels go through the owner of the order actors (brake-target.ts). Audited as actor "cli".
  */
 import { setKillSwitch } from '../services/brake.ts';
-import { type BrakeCliIo, UsageError, invocation, printCancels, realIo, runCli, table } from './brake-cli.ts';
+import { UsageError } from './args.ts';
+import { type BrakeCliIo, invocation, printCancels, realIo, runCli, table } from './brake-cli.ts';
 import { CLI_ACTOR, brakeFor } from './brake-target.ts';
 import { commandHelp } from './command-table.ts';
 

@@ -7,7 +7,8 @@ import { DomainError } from '../domain/errors.ts';
 import type { OrderView } from '../domain/order.ts';
 import type { BrakeServices } from '../services/brake.ts';
 import type { ListOrdersFilter, OrderLookup } from '../services/ports.ts';
-import { type BrakeCliIo, UsageError, invocation, printCancels, realIo, runCli, table } from './brake-cli.ts';
+import { UsageError } from './args.ts';
+import { type BrakeCliIo, invocation, printCancels, realIo, runCli, table } from './brake-cli.ts';
 import { brakeFor } from './brake-target.ts';
 import { commandHelp } from './command-table.ts';
 

@@ -5,7 +5,8 @@
  * serve checks the limits it reads inside each place_order's transaction.
  */
 import type { RiskLimits } from '../domain/account.ts';
-import { type BrakeCliIo, UsageError, invocation, realIo, runCli } from './brake-cli.ts';
+import { UsageError } from './args.ts';
+import { type BrakeCliIo, invocation, realIo, runCli } from './brake-cli.ts';
 import { CLI_ACTOR } from './brake-target.ts';
 import { commandHelp } from './command-table.ts';
 

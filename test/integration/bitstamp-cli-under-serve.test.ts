@@ -35,6 +35,9 @@ function env(): NodeJS.ProcessEnv {
     BITSTAMP_API_URL: emulator.apiUrl,
     BITSTAMP_WS_URL: emulator.wsUrl,
     EXEC_MCP_LOG_LEVEL: 'info',
+    // The private stream subscribes only markets with live orders plus configured ones: configure
+    // btcusd so the new account's stream shows its channels before any order.
+    BITSTAMP_STREAM_MARKETS: '313131=btcusd',
   };
 }
 
