@@ -31,6 +31,8 @@ export interface EngineCore {
   readonly jitterMs: number;
   readonly slippageBps: number;
   readonly touch: boolean;
+  /** probFillOnTouch (1 = always, no PRNG draw). */
+  readonly touchProb: number;
   /** Share of each print's amount the account can trade, (0, 1]. */
   readonly participation: number;
   /** Queue model of resting orders (queue.ts); undefined = none. */

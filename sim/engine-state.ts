@@ -45,6 +45,7 @@ export interface SerializedOrder {
   remaining: string;
   price?: string;
   expire_at?: number;
+  cancel_at?: number;
   placed_at: number;
   arrives_at: number;
   arrived: boolean;
@@ -104,6 +105,7 @@ export function serializeSimOrder(o: SimOrder, rank: number): SerializedOrder {
   if (o.clientOrderId !== undefined) s.client_order_id = o.clientOrderId;
   if (o.price !== undefined) s.price = o.price;
   if (o.expireAt !== undefined) s.expire_at = o.expireAt;
+  if (o.cancelAt !== undefined) s.cancel_at = o.cancelAt;
   if (o.reason !== undefined) s.reason = o.reason;
   if (o.queueAhead !== undefined) s.queue_ahead = o.queueAhead.toFixed();
   return s;
@@ -223,6 +225,7 @@ export function restoreEngine(e: EngineInternals, s: EngineState): void {
     if (so.client_order_id !== undefined) o.clientOrderId = so.client_order_id;
     if (so.price !== undefined) o.price = so.price;
     if (so.expire_at !== undefined) o.expireAt = so.expire_at;
+    if (so.cancel_at !== undefined) o.cancelAt = so.cancel_at;
     if (so.reason !== undefined) o.reason = so.reason;
     if (so.queue_ahead !== undefined) o.queueAhead = new D(so.queue_ahead);
     e.track(o);

@@ -23,12 +23,13 @@ import { SimRandom } from './random.ts';
 import { DEFAULT_FEES, type BookSnapshot, type EngineOptions, type QueueOptions, type SimEvent, type TradePrint } from './types.ts';
 import { restoreEngine, snapshotEngine, type EngineState } from './engine-state.ts';
 import { toObserved } from './liquidity.ts';
+import { bookMid } from './equity.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 import { crosses, fillResting, rearriveOnBook, serveWaitingTakers } from './matching.ts';
 import { addTaker, notePrint, removeTaker } from './taker-tape.ts';
 import { checkOrder, placeOrder } from './order-intake.ts';
-import { runTimersUntil, scheduleTimer } from './order-timers.ts';
+import { drawLatency, runTimersUntil, scheduleTimer } from './order-timers.ts';
 import { capQueues, noteQueuePrint, queueOptions } from './queue.ts';
 
 export type { MarketState } from './market-state.ts';
@@ -56,6 +57,7 @@ export class MatchingEngine implements EngineCore {
   readonly jitterMs: number;
   readonly slippageBps: number;
   readonly touch: boolean;
+  readonly touchProb: number;
   readonly participation: number;
   readonly queue: QueueOptions | undefined;
   readonly record: boolean;
@@ -68,6 +70,8 @@ export class MatchingEngine implements EngineCore {
     this.jitterMs = opts.latencyJitterMs ?? 0;
     this.slippageBps = opts.slippageBps ?? 5;
     this.touch = opts.fillAtTouch ?? true;
+    this.touchProb = opts.probFillOnTouch ?? 1;
+    if (!(this.touchProb >= 0 && this.touchProb <= 1)) throw new DomainError('INVALID_ARGUMENT', 'prob_fill_on_touch must be in [0, 1]');
     this.participation = opts.participation ?? 1;
     if (!(this.participation > 0 && this.participation <= 1)) throw new DomainError('INVALID_ARGUMENT', 'participation must be in (0, 1]');
     this.queue = queueOptions(opts);
@@ -97,6 +101,7 @@ export class MatchingEngine implements EngineCore {
     if (ms === undefined || ms.id !== t.market) ms = this.cur = this.market(t.market);
     ms.last = t.price;
     ms.lastKey = t.key;
+    if (ms.mid !== undefined) ms.mid = undefined;
     notePrint(ms, t);
     if (this.queue !== undefined) noteQueuePrint(this.queue, ms, t);
     if (ms.takers.length !== 0) serveWaitingTakers(this, ms, t);
@@ -117,6 +122,7 @@ export class MatchingEngine implements EngineCore {
     this.advanceTo(b.ts);
     const ms = this.market(b.market);
     ms.book = toObserved(b);
+    ms.mid = bookMid(ms.book);
     if (this.queue !== undefined) capQueues(ms, ms.book);
     if (ms.takers.length !== 0) rearriveOnBook(this, ms);
   }
@@ -124,7 +130,7 @@ export class MatchingEngine implements EngineCore {
   market(id: string): MarketState {
     let ms = this.markets.get(id);
     if (!ms) {
-      ms = { id, bids: new BookSide(true), asks: new BookSide(false), lastKey: NaN, tape: false, instTs: NaN, inst: [], instTakenBuy: ZERO, instTakenSell: ZERO, takers: [] };
+      ms = { id, bids: new BookSide(true), asks: new BookSide(false), lastKey: NaN, mid: undefined, tape: false, instTs: NaN, inst: [], instTakenBuy: ZERO, instTakenSell: ZERO, takers: [] };
       this.markets.set(id, ms);
     }
     return ms;
@@ -132,6 +138,12 @@ export class MatchingEngine implements EngineCore {
 
   lastPrice(market: string): string | undefined {
     return this.markets.get(market)?.last;
+  }
+
+  /** Valuation mark: the mid of the latest book snapshot if no trade printed since, else the last trade. */
+  markPrice(market: string): string | undefined {
+    const ms = this.markets.get(market);
+    return ms?.mid ?? ms?.last;
   }
 
   // ------------------------------------------------------------------ commands
@@ -152,7 +164,7 @@ export class MatchingEngine implements EngineCore {
       const what = locator.exchangeOrderId ?? locator.clientOrderId ?? '(no id)';
       throw new DomainError('ORDER_NOT_FOUND', `Order not found: ${what} is not an open order on the paper exchange`);
     }
-    this.close(o, 'cancelled', REASONS.userCancel);
+    this.requestCancel(o);
     return this.report(o);
   }
 
@@ -160,10 +172,29 @@ export class MatchingEngine implements EngineCore {
     const ids: string[] = [];
     for (const o of [...this.open.values()].sort((a, b) => a.seq - b.seq)) {
       if (market !== undefined && o.market !== market) continue;
-      this.close(o, 'cancelled', REASONS.userCancel);
+      this.requestCancel(o);
       ids.push(o.id);
     }
     return ids;
+  }
+
+  /** Is a cancel of this open order still in flight (latency)? */
+  cancelPending(locator: OrderLocator): boolean {
+    const o = this.find(locator);
+    return o !== undefined && o.state === 'open' && o.cancelAt !== undefined;
+  }
+
+  /**
+   * A cancel reaches the book after the same latency as an order (latencyMs + seeded jitter);
+   * meanwhile the order can still fill. Without latency it is cancelled at once. A second
+   * cancel of an order whose cancel is in flight changes nothing.
+   */
+  private requestCancel(o: SimOrder): void {
+    if (o.cancelAt !== undefined) return;
+    const latency = drawLatency(this);
+    if (latency === 0) return this.close(o, 'cancelled', REASONS.userCancel);
+    o.cancelAt = this.nowMs + latency;
+    scheduleTimer(this, { at: o.cancelAt, kind: 2, orderSeq: o.seq });
   }
 
   find(locator: OrderLocator): SimOrder | undefined {
@@ -239,6 +270,7 @@ export class MatchingEngine implements EngineCore {
     this.open.set(o.seq, o);
     if (!o.arrived) scheduleTimer(this, { at: o.arrivesAt, kind: 1, orderSeq: o.seq });
     if (o.expireAt !== undefined) scheduleTimer(this, { at: o.expireAt, kind: 0, orderSeq: o.seq });
+    if (o.cancelAt !== undefined) scheduleTimer(this, { at: o.cancelAt, kind: 2, orderSeq: o.seq });
   }
 
   /** Puts a restored resting order back on its book (in its original time priority). */

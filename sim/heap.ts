@@ -1,7 +1,7 @@
 /** A binary min-heap of simulator timers, ordered by (at, kind, orderSeq): independent of insertion order. */
 export interface Timer {
   at: number;
-  kind: 0 | 1; // 0 = expire, 1 = arrive (an order expiring at T is gone before one arriving at T)
+  kind: 0 | 1 | 2; // 0 = expire, 1 = arrive, 2 = a cancel reaching the book (an order expiring at T is gone before one arriving at T)
   orderSeq: number;
 }
 

@@ -13,6 +13,8 @@ export interface MarketState {
   last?: string;
   lastKey: number;
   book?: ObservedBook;
+  /** Mid of the latest book snapshot while no trade printed since (the mark on quote data). */
+  mid?: string;
   /** Did the last print carry a size (a trade tape)? false for price-only marks (paper tickers). */
   tape: boolean;
   /** Prints of the current instant (instTs), for orders arriving within it (reused array). */

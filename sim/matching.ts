@@ -29,9 +29,14 @@ export function crosses(e: EngineCore, side: BookSide, t: TradePrint, level: Lev
 export function fillResting(e: EngineCore, side: BookSide, t: TradePrint): void {
   if (e.queue !== undefined) return fillRestingQueued(e, side, t, queueOps);
   let q: Dec | null = printCap(e, t);
+  let touchDraw: boolean | undefined; // one draw per print and side (probFillOnTouch)
   while (q === null || q.gt(0)) {
     const level = side.best();
     if (!level || !crosses(e, side, t, level)) return;
+    if (e.touchProb < 1 && comparePrice(t.key, t.price, level.key, level.price) === 0) {
+      touchDraw ??= e.rng.next() < e.touchProb;
+      if (!touchDraw) return;
+    }
     const o = level.orders[level.head]!;
     let want = o.remaining;
     if (q !== null) {

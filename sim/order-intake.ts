@@ -17,7 +17,7 @@ import { priceKey } from './price.ts';
 import type { MarketState } from './market-state.ts';
 import type { EngineCore } from './engine-core.ts';
 import { arrive, postOnlyWouldTake } from './matching.ts';
-import { applyExpiry } from './order-timers.ts';
+import { applyExpiry, drawLatency } from './order-timers.ts';
 
 /** What intake would hold for an order it accepts. */
 interface Reservation {
@@ -100,7 +100,7 @@ export function placeOrder(e: EngineCore, cmd: PlaceOrderCommand): OrderAck {
     throw new DomainError(p.code, p.message, p.field ? { field: p.field } : undefined);
   }
   const seq = ++e.orderSeq;
-  const latency = e.latencyMs + (e.jitterMs > 0 ? e.rng.int(e.jitterMs + 1) : 0);
+  const latency = drawLatency(e);
   const o = simOrderOf(e, cmd, reservation, seq, latency);
   applyExpiry(o, cmd.expireTime, e.nowMs);
   e.ledger.reserve(reservation.reserveCurrency, reservation.need);

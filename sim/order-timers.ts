@@ -32,9 +32,15 @@ export function runTimersUntil(e: EngineCore, ts: number): void {
   if (ts > e.nowMs) e.nowMs = ts;
 }
 
+/** Simulated latency of one command (an order or a cancel): latencyMs + uniform [0, jitter] from the seeded PRNG (no draw without jitter). */
+export function drawLatency(e: EngineCore): number {
+  return e.latencyMs + (e.jitterMs > 0 ? e.rng.int(e.jitterMs + 1) : 0);
+}
+
 function runTimer(e: EngineCore, t: Timer): void {
   const o = e.open.get(t.orderSeq);
   if (!o) return;
   if (t.kind === 0) e.close(o, 'expired', o.tif === 'daily' ? REASONS.expiredDaily : REASONS.expiredGtd);
+  else if (t.kind === 2) e.close(o, 'cancelled', REASONS.userCancel);
   else if (!o.arrived) arrive(e, o);
 }

@@ -20,6 +20,8 @@ export interface SimOrder {
   price?: string; // limit orders
   key: number; // priceKey(price), NaN without a price
   expireAt?: number; // gtd / daily
+  /** A cancel in flight (latency): the order is cancelled at this time unless done before. */
+  cancelAt?: number;
   placedAt: number;
   arrivesAt: number;
   arrived: boolean;

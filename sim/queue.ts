@@ -149,12 +149,17 @@ export function fillRestingQueued(e: EngineCore, side: BookSide, t: TradePrint, 
   }
   if (!touch) return;
   let taken = ZERO;
+  let touchDraw: boolean | undefined; // prob_fill_on_touch: one draw per print and side, as without a queue
   while (side.best() === touch && (cap === null || cap.gt(0))) {
     const o = touch.orders[touch.head]!;
     const ahead = o.queueAhead ?? ZERO;
     // A price-only mark (no size) passes an order only with nothing ahead of it.
     const pass = size === null ? (ahead.isZero() ? null : ZERO) : size.minus(ahead).minus(taken);
     if (pass !== null && pass.lte(0)) break;
+    if (e.touchProb < 1) {
+      touchDraw ??= e.rng.next() < e.touchProb;
+      if (!touchDraw) break; // the print still used up the volume ahead (below)
+    }
     const r = fillHead(e, side, touch, cap, pass, ops);
     if (r === null) break;
     taken = taken.plus(r);

@@ -7,6 +7,7 @@
  */
 import type {
   BalanceReport,
+  CancelPending,
   ExchangeAdapter,
   ExchangeEvent,
   ExchangeListener,
@@ -101,11 +102,12 @@ export class SimExchangeAdapter implements ExchangeAdapter {
     return this.engine.check(cmd);
   }
 
-  async cancelOrder(locator: OrderLocator): Promise<void> {
+  async cancelOrder(locator: OrderLocator): Promise<void | CancelPending> {
     this.ensureOpen();
     await this.sync();
     this.engine.cancel(locator);
     this.publish();
+    if (this.engine.cancelPending(locator)) return { pending: true };
   }
 
   async cancelAllOrders(market?: string): Promise<string[]> {

@@ -52,6 +52,11 @@ export interface EngineOptions {
   slippageBps?: number;
   /** Does a trade exactly at a resting order's price fill it? Default true (see sim/README.md). */
   fillAtTouch?: boolean;
+  /**
+   * Chance that a print exactly at a resting order's price (one that may fill it) does, drawn from
+   * the seeded PRNG once per print and side, [0, 1]; default 1 (no draw: deterministic as before).
+   */
+  probFillOnTouch?: number;
   /** Share of each trade print's amount the account can trade (takers and makers), (0, 1]; default 1. */
   participation?: number;
   /** Queue model of resting orders (sim/README.md "Queue"): default "none". */

@@ -205,7 +205,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     };
     /** Started by start(): a CLI process (no start) changes accounts without touching any connection. */
     let watcher: AccountWatcher | undefined;
-    const runtime: OrderRuntime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids });
+    // Backtest accounts live on their simulated clock (order times, audit rows, balances' as_of).
+    const simNow = (record: AccountRecord): number | undefined => (record.account.mode === 'backtest' ? backtests.clockOf(record.ref) : undefined);
+    const runtime: OrderRuntime = new OrderRuntime({ db, clock, audit, registry, directory, logger, metrics, ids, nowFor: (key) => backtests.clockOfKey(key) });
     let snapshots: BalanceSnapshotJob | undefined; // started by start(); account changes before that are covered by its first run
     const accounts = new AccountsServiceImpl({
       db,
@@ -252,7 +254,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (record.account.mode === 'backtest') return backtests.referencePrice(record.ref, market);
         return record.account.exchange === 'paper' ? priceSource.price(market).catch(() => undefined) : undefined;
       },
-      nowFor: (record: AccountRecord) => (record.account.mode === 'backtest' ? backtests.clockOf(record.ref) : undefined),
+      nowFor: simNow,
       // Preview only estimates: without a fee schedule (no credentials, exchange down) use the base tier.
       feeRates: async (account: string, market: string) => {
         const f = await fees.get(account, market).catch(() => undefined);
@@ -277,7 +279,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // Paper and backtest venues are in this process: read at once; live caches go stale on order changes.
       localVenue: (r: AccountRecord) => r.account.exchange === 'paper',
       onOrderChange: (listener) => orders.onOrderChange(listener),
-      nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
+      nowFor: simNow,
     });
     const backtests: BacktestsServiceImpl = new BacktestsServiceImpl({
       db, clock, accounts, directory, registry, orders, runtime, getMarket, logger,
@@ -285,9 +287,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       retention: opts.backtestRetention ?? { ...DEFAULT_BACKTEST_RETENTION, maxEvents: config.backtestMaxEvents },
       maxFileBytes: config.backtestMaxFileBytes,
       // Ended to make room: the account's venue closes and its open orders expire, as after a restart.
-      onEnded: async (record) => {
+      onEnded: async (record, lastClockMs) => {
         await registry.remove(record.key);
-        const expired = await expireOrdersOfEndedBacktest(record, { orders, runtime, clock }, 'system');
+        // Expired at the backtest's last simulated time: its account never shows wall-clock times.
+        const expired = await expireOrdersOfEndedBacktest(record, { orders, runtime, clock: { now: () => lastClockMs } }, 'system');
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
     });
@@ -303,7 +306,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     };
     const positions = new PositionsServiceImpl({
       db, clock, directory, marketOf, markPrice,
-      nowFor: (r: AccountRecord) => (r.account.mode === 'backtest' ? backtests.clockOf(r.ref) : undefined),
+      nowFor: simNow,
     });
     const portfolio = new PortfolioServiceImpl({ db, clock, directory, balances, positions, marketOf, markPrice });
     const auditService = new AuditServiceImpl(audit);

@@ -45,7 +45,7 @@ function tooBig(file: string, limits: ReadLimits): DomainError {
 }
 
 /** A market-data file (CSV or JSONL), refused beyond `limits` without reading past them. */
-export async function readMarketDataFile(file: string, opts: { market: string }, limits: ReadLimits): Promise<MarketData> {
+export async function readMarketDataFile(file: string, opts: { market: string; interval?: number }, limits: ReadLimits): Promise<MarketData> {
   const unreadable = (): DomainError => new DomainError('INVALID_ARGUMENT', `data file ${file} does not exist or cannot be read`, { source: file });
   // stat before open: opening a FIFO would wait for a writer; a device or folder is no data file.
   const st = await fs.promises.stat(file).catch(() => undefined);
@@ -56,6 +56,7 @@ export async function readMarketDataFile(file: string, opts: { market: string },
   try {
     const popts: ParseOptions = { source: file, market: opts.market, echo: false, maxEvents: limits.maxEvents };
     if (limits.maxEventsSetting) popts.maxEventsSetting = limits.maxEventsSetting;
+    if (opts.interval !== undefined) popts.interval = opts.interval;
     const parser = new LineParser(popts);
     const lines = new LineSplitter(parser, popts);
     const decoder = new StringDecoder('utf8');
@@ -82,9 +83,16 @@ export async function readMarketDataFile(file: string, opts: { market: string },
 }
 
 /** Inline `{trades:[...]}` / `{candles:[...]}` / `{quotes:[...]}` rows, refused beyond the event limit. */
-export async function readInlineMarketData(kind: DataKind, rows: readonly unknown[], market: string, limits: Pick<ReadLimits, 'maxEvents' | 'maxEventsSetting'>): Promise<MarketData> {
+export async function readInlineMarketData(
+  kind: DataKind,
+  rows: readonly unknown[],
+  market: string,
+  limits: Pick<ReadLimits, 'maxEvents' | 'maxEventsSetting'>,
+  interval?: number,
+): Promise<MarketData> {
   const opts: ParseOptions = { source: `data.${kind}`, market, echo: true, maxEvents: limits.maxEvents };
   if (limits.maxEventsSetting) opts.maxEventsSetting = limits.maxEventsSetting;
+  if (interval !== undefined) opts.interval = interval;
   const c = new Collector(kind, opts);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];

@@ -7,6 +7,7 @@
  */
 import { DomainError } from '../../src/domain/errors.ts';
 import type { MarketEvent } from '../types.ts';
+import { spreadCandles } from './candles.ts';
 import { KIND_COLUMNS, KIND_HELP, kindOfColumns, rowProblem, rowToEvents, schemaOf, type DataKind } from './rows.ts';
 
 export interface MarketData {
@@ -15,6 +16,8 @@ export interface MarketData {
   markets: string[];
   first: number; // ms of the first event
   last: number;
+  /** Candles: the interval each candle spans (ms), see candles.ts. */
+  interval?: number;
 }
 
 export interface ParseOptions {
@@ -28,6 +31,8 @@ export interface ParseOptions {
   maxEvents?: number;
   /** Setting that raises maxEvents, named in the refusal (e.g. "EXEC_MCP_BACKTEST_MAX_EVENTS"). */
   maxEventsSetting?: string;
+  /** Candle interval in ms (default: the spacing of the data). */
+  interval?: number;
 }
 
 /** Longest line a file may have: a quote row with 1,000 levels a side is far below it. */
@@ -95,12 +100,15 @@ export class Collector {
 
   result(): MarketData {
     if (this.events.length === 0) throw new DomainError('INVALID_ARGUMENT', `${this.opts.source}: no data rows`);
+    // Candles are spread over their interval once all are in (the spacing needs every open).
+    const interval = this.kind === 'candles' ? spreadCandles(this.events, this.opts.interval, this.opts.source) : undefined;
     return {
       kind: this.kind,
       events: this.events,
       markets: [...this.markets].sort(),
       first: this.events[0]!.ts,
       last: this.events[this.events.length - 1]!.ts,
+      ...(interval !== undefined ? { interval } : {}),
     };
   }
 }

@@ -44,8 +44,8 @@ export function parseMarketDataFile(file: string, opts: Omit<ParseOptions, 'sour
 }
 
 /** Inline `{trades:[...]}` / `{candles:[...]}` / `{quotes:[...]}` from backtest_create. */
-export function parseInlineMarketData(kind: DataKind, rows: unknown[], market: string): MarketData {
-  const opts: ParseOptions = { source: `data.${kind}`, market, echo: true };
+export function parseInlineMarketData(kind: DataKind, rows: unknown[], market: string, interval?: number): MarketData {
+  const opts: ParseOptions = { source: `data.${kind}`, market, echo: true, ...(interval !== undefined ? { interval } : {}) };
   const c = new Collector(kind, opts);
   rows.forEach((r, i) => {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) throw bad(opts, i + 1, 'row', 'expected an object');

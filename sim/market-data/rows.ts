@@ -125,7 +125,8 @@ export function rowToEvents(kind: DataKind, row: Record<string, unknown>, market
     const l = canonicalDecimal(row.low as string);
     const c = canonicalDecimal(row.close as string);
     const q = decStr(new D(row.volume as string).div(4));
-    // A candle becomes four prints at its timestamp: open, then the extreme nearer the close last.
+    // Four prints at the candle's open: open, then the extreme nearer the close last; candles.ts
+    // spreads them over the candle's interval once the spacing of the data is known.
     const path = parseFloat(c) >= parseFloat(o) ? [o, l, h, c] : [o, h, l, c];
     let prev = parseFloat(o);
     for (const p of path) {

@@ -8,6 +8,8 @@ export interface AuditEntry {
   action: string; // e.g. "account.create", "order.command.submit", "order.exchange.ack"
   subject: string; // public reference: account ref or order_id; never an internal key
   payload: Record<string, unknown>; // never a secret value
+  /** When it happened, if not now: a backtest account's orders are audited at simulated time. */
+  at?: string;
 }
 
 interface AuditRow {
@@ -148,7 +150,7 @@ export class AuditLog {
   append(entry: AuditEntry): number {
     const head = this.head();
     const seq = head.seq + 1;
-    const at = isoAt(this.clock.now());
+    const at = entry.at ?? isoAt(this.clock.now());
     const payload = canonicalPayload(entry.payload);
     const hash = rowHash(head.hash, { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, payload });
     this.insert.run(seq, at, entry.actor, entry.action, entry.subject, payload, head.hash, hash);
@@ -162,9 +164,10 @@ export class AuditLog {
   appendMany(entries: readonly AuditEntry[]): number {
     if (entries.length === 0) return this.head().seq;
     let { seq, hash } = this.head();
-    const at = isoAt(this.clock.now());
+    const now = isoAt(this.clock.now());
     for (const entry of entries) {
       seq += 1;
+      const at = entry.at ?? now;
       const payload = canonicalPayload(entry.payload);
       const next = rowHash(hash, { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, payload });
       this.insert.run(seq, at, entry.actor, entry.action, entry.subject, payload, hash, next);

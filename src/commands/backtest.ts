@@ -1,6 +1,7 @@
 /**
  * `exec-mcp backtest --data FILE [--orders ORDERS.jsonl] [--balance CUR=AMOUNT ...] [--seed N]
- * [--fees maker,taker] [--latency-ms N] [--market M] [--slippage-bps N] [--sim-only]`
+ * [--fees maker,taker] [--latency-ms N] [--latency-jitter-ms N] [--prob-fill-on-touch P] [--interval I]
+ * [--market M] [--slippage-bps N] [--sim-only]`
  * Runs a backtest headless and prints the report JSON on stdout (CONTRACT.md). By default through
  * the full service (src/services/backtest-headless.ts); --sim-only (or a build without the
  * composition root) drives the simulator directly, with the same digest.
@@ -14,7 +15,7 @@ import { runSimOnly, runWithService, type BacktestCliOptions, type CreateApp, ty
 export type { BacktestCliOptions } from '../services/backtest-headless.ts';
 
 const USAGE =
-  'usage: exec-mcp backtest --data FILE [--orders ORDERS.jsonl] [--balance CUR=AMOUNT ...] [--seed N] [--fees maker,taker] [--latency-ms N] [--market M] [--slippage-bps N] [--sim-only]';
+  'usage: exec-mcp backtest --data FILE [--orders ORDERS.jsonl] [--balance CUR=AMOUNT ...] [--seed N] [--fees maker,taker] [--latency-ms N] [--latency-jitter-ms N] [--prob-fill-on-touch P] [--interval 1m] [--market M] [--slippage-bps N] [--sim-only]';
 
 const intFlag = (name: string, max: number) =>
   z.coerce.number({ message: `--${name} must be a whole number` }).int(`--${name} must be a whole number`).min(0, `--${name} must be >= 0`).max(max, `--${name} must be <= ${max}`);
@@ -22,7 +23,7 @@ const intFlag = (name: string, max: number) =>
 export function parseBacktestArgs(args: string[]): BacktestCliOptions {
   const p = parseArgs(args, new Set(['sim-only']));
   const str = (name: string): string | undefined => (typeof p.flags[name] === 'string' ? (p.flags[name] as string) : undefined);
-  const known = new Set(['data', 'orders', 'balance', 'seed', 'fees', 'latency-ms', 'market', 'slippage-bps', 'sim-only']);
+  const known = new Set(['data', 'orders', 'balance', 'seed', 'fees', 'latency-ms', 'latency-jitter-ms', 'prob-fill-on-touch', 'interval', 'market', 'slippage-bps', 'sim-only']);
   const unknown = Object.keys(p.flags).find((f) => !known.has(f));
   if (unknown) throw new DomainError('INVALID_ARGUMENT', `unknown flag --${unknown}; ${USAGE}`);
   const data = str('data');
@@ -50,6 +51,16 @@ export function parseBacktestArgs(args: string[]): BacktestCliOptions {
   if (latency !== undefined) out.latencyMs = latency;
   const slip = num('slippage-bps', 10_000);
   if (slip !== undefined) out.slippageBps = slip;
+  const jitter = num('latency-jitter-ms', 60_000);
+  if (jitter !== undefined) out.latencyJitterMs = jitter;
+  const touch = str('prob-fill-on-touch');
+  if (touch !== undefined) {
+    const p = /^(0(\.\d+)?|1(\.0+)?)$/.test(touch) ? Number(touch) : NaN;
+    if (Number.isNaN(p)) throw new DomainError('INVALID_ARGUMENT', `--prob-fill-on-touch ${touch}: expected a chance in [0, 1] like 0.5`);
+    out.probFillOnTouch = p;
+  }
+  const interval = str('interval');
+  if (interval !== undefined) out.interval = interval; // checked where the data is read
   const market = str('market');
   if (market !== undefined) out.market = market;
   const fees = str('fees');

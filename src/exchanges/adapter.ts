@@ -107,15 +107,20 @@ export type ExchangeListener = (event: ExchangeEvent) => void;
  *   MARKET_DISABLED = definitely not placed; EXCHANGE_UNAVAILABLE / RATE_LIMITED = definitely not
  *   sent; OUTCOME_UNKNOWN = may or may not have landed (reconcile by clientOrderId, never resend blindly).
  * - cancelOrder: ORDER_NOT_FOUND if the exchange has no open order by that locator;
- *   OUTCOME_UNKNOWN if the answer was lost.
+ *   OUTCOME_UNKNOWN if the answer was lost. `{pending: true}`: accepted, applied later (the
+ *   simulator's cancel latency); the order stays open, and a pushed update ends it.
  * - queryOrder: null when the exchange has never heard of the order.
  */
+export interface CancelPending {
+  pending: true;
+}
+
 export interface ExchangeAdapter {
   readonly exchange: string;
   placeOrder(cmd: PlaceOrderCommand): Promise<OrderAck>;
   /** Local venues (paper, backtest): what placeOrder would refuse of `cmd`, sending nothing. */
   checkOrder?(cmd: PlaceOrderCommand): Promise<Problem[]>;
-  cancelOrder(locator: OrderLocator): Promise<void>;
+  cancelOrder(locator: OrderLocator): Promise<void | CancelPending>;
   cancelAllOrders(market?: string): Promise<string[]>; // exchange order ids cancelled
   queryOrder(locator: OrderLocator): Promise<OrderStatusReport | null>;
   listOpenOrders(market?: string): Promise<OrderStatusReport[]>;

@@ -38,7 +38,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_report',
       title: 'Backtest report',
       description:
-        'Balances, fees paid, PnL in the quote currency, equity curve, sha256 digest of all fills (same inputs, same digest), fills_total and a page of fills, oldest first (next_fills_cursor pages on).',
+        'Balances, fees paid, PnL (pnl_by_currency: per quote), equity curve, sha256 digest of all fills (same inputs, same digest), fills_total and a page of fills, oldest first (next_fills_cursor pages on).',
       input: backtestReportInput,
       output: backtestReportOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -95,6 +95,7 @@ export const backtestReportOutput = z.object({
   fills: z.array(fillViewSchema),
   fees_paid: z.record(z.string(), z.string()),
   pnl: z.object({ quote_currency: z.string(), value: z.string() }),
+  pnl_by_currency: z.record(z.string(), z.string()),
   equity_curve: z.array(z.object({ at: z.string(), equity: z.string() })),
   digest: z.string(),
   fills_total: z.number().int().optional(),

@@ -249,6 +249,9 @@ export const backtestCreateInput = z
       .max(1)
       .optional()
       .describe('Share of each trade print the account can fill (default 1): a taker gets at most participation x print, at its price'),
+    interval: z.string().optional().describe('Candle length, e.g. "1h" (default: data spacing)'),
+    latency_jitter_ms: z.number().int().min(0).max(60_000).optional(),
+    prob_fill_on_touch: z.number().min(0).max(1).optional(),
     queue: z.enum(['none', 'at_touch']).optional().describe('Resting-order queue model (default none)'),
     queue_touch_fraction: z.number().min(0).max(100).optional().describe('at_touch on trades: share of recent volume at the price ahead (default 1)'),
   })

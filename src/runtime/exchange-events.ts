@@ -123,7 +123,7 @@ export class ExchangeEvents {
       void this.deps.host.track(this.completeThenDeliver(record, orderId, report));
       return;
     }
-    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: this.deps.host.reconciledReport(record, orderId, report, EXCHANGE_ACTOR) });
+    this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, report.at), report: this.deps.host.reconciledReport(record, orderId, report, EXCHANGE_ACTOR) });
   }
 
   /**
@@ -147,7 +147,7 @@ export class ExchangeEvents {
         const locator = { exchangeOrderId: report.exchangeOrderId, market: report.market, ...(report.clientOrderId !== undefined ? { clientOrderId: report.clientOrderId } : {}) };
         const full = await this.deps.host.adapter(record).queryOrder(locator);
         if (full && full.state !== 'open' && full.fills.reduce((a, f) => a.plus(f.amount), new D(0)).gte(wanted)) {
-          this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.nowIso(), report: this.deps.host.reconciledReport(record, orderId, full, EXCHANGE_ACTOR) });
+          this.deliver(record, orderId, { type: 'RECONCILED', at: this.deps.host.eventIso(record.key, full.at), report: this.deps.host.reconciledReport(record, orderId, full, EXCHANGE_ACTOR) });
           return;
         }
       } catch (err) {

@@ -109,14 +109,14 @@ export class InflightChecks {
       const report = await host.adapter(record).queryOrder(locatorOf(order.context));
       if (this.stopped || host.isStopped()) return;
       if (report) {
-        await host.deliver(orderId, { type: 'RECONCILED', at: host.nowIso(), report: host.reconciledReport(record, orderId, report, INFLIGHT_ACTOR) }, INFLIGHT_ACTOR);
+        await host.deliver(orderId, { type: 'RECONCILED', at: host.nowIso(record.key), report: host.reconciledReport(record, orderId, report, INFLIGHT_ACTOR) }, INFLIGHT_ACTOR);
       } else {
         w.notFound++;
         const landed = order.context.exchangeOrderId !== undefined || order.context.fillIds.length > 0;
         if (w.notFound >= this.opts.maxChecks) {
           if (!landed) {
             const reason = `exchange has no record of this order after ${w.notFound} checks`;
-            await host.deliver(orderId, { type: 'RECONCILED', at: host.nowIso(), report: { state: 'not_found', fills: [], reason } }, INFLIGHT_ACTOR);
+            await host.deliver(orderId, { type: 'RECONCILED', at: host.nowIso(record.key), report: { state: 'not_found', fills: [], reason } }, INFLIGHT_ACTOR);
           } else {
             this.deps.logger.warn({ orderId, status: order.status }, 'exchange no longer knows a landed order; giving up in-flight checks');
             this.deps.metrics?.inflightGaveUp.inc({ reason: 'landed_order_not_found' });

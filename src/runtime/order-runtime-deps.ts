@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/connection.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { AccountDirectory } from '../domain/account.ts';
+import type { AccountDirectory, AccountKey } from '../domain/account.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { IdFactory } from '../domain/ids.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -33,4 +33,9 @@ export interface OrderRuntimeDeps {
   reconcileOnStart?: boolean;
   /** 'lazy' (default): keep each snapshot's JSON until the order's next event; 'eager': restore all at start. */
   hydration?: 'lazy' | 'eager';
+  /**
+   * Simulated time of an account (a backtest's clock), undefined for accounts on the wall clock:
+   * its orders' event times, outbox answers and audit rows use it (sim/README.md "Backtests").
+   */
+  nowFor?: (accountKey: AccountKey) => number | undefined;
 }

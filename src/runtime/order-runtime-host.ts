@@ -2,7 +2,7 @@
  * Builds the RuntimeHost view of the order runtime that its helpers (outbox worker, in-flight
  * checks, exchange events, reconciliation) use, from the few runtime internals it needs.
  */
-import type { AccountDirectory } from '../domain/account.ts';
+import type { AccountDirectory, AccountKey } from '../domain/account.ts';
 import type { OrderView } from '../domain/order.ts';
 import type { ExchangeAdapter } from '../exchanges/adapter.ts';
 import type { OrderContext, OrderEvent } from '../../machines/order.types.ts';
@@ -18,7 +18,8 @@ export interface RuntimeHostParts {
   index: LiveOrderIndex;
   directory: AccountDirectory;
   registry: AdapterRegistry;
-  nowIso: () => string;
+  nowIso: (accountKey?: AccountKey) => string;
+  eventIso: (accountKey: AccountKey, venueAt: string) => string;
   /** Queues work for the next group commit. */
   enqueue: (w: Work) => void;
   /** Queues an event and resolves after its commit. */
@@ -61,7 +62,8 @@ export function createRuntimeHost(parts: RuntimeHostParts): RuntimeHost {
     liveOrders: (key) => index.liveOrders(key),
     record: (key) => parts.directory.byKey(key),
     adapter: (record): ExchangeAdapter => parts.registry.get(record),
-    nowIso: () => parts.nowIso(),
+    nowIso: (key) => parts.nowIso(key),
+    eventIso: (key, venueAt) => parts.eventIso(key, venueAt),
     track: <T>(p: Promise<T>): Promise<T> => {
       parts.inFlight(1);
       return p.finally(() => void parts.inFlight(-1));

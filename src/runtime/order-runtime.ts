@@ -54,6 +54,8 @@ export class OrderRuntime {
   private hydrated = false;
   private lastCommitError: unknown;
   private readonly iso = isoCache();
+  /** Its own memo: simulated and wall-clock times interleaved would defeat a shared one. */
+  private readonly simIsoOf = isoCache();
 
   constructor(private readonly deps: OrderRuntimeDeps) {
     this.store = new OrderStore(deps.db);
@@ -67,7 +69,8 @@ export class OrderRuntime {
       index: this.live,
       directory: deps.directory,
       registry: deps.registry,
-      nowIso: () => this.nowIso(),
+      nowIso: (key) => this.nowIso(key),
+      eventIso: (key, venueAt) => (this.simIso(key) !== undefined ? venueAt : this.nowIso()),
       enqueue: (w) => this.enqueue(w),
       deliver: (orderId, event, actor, outboxId, wantView) => this.deliver(orderId, event, actor, outboxId, wantView),
       inFlight: (delta) => void (this.tracked += delta),
@@ -79,7 +82,8 @@ export class OrderRuntime {
       store: this.store,
       audit: deps.audit,
       directory: deps.directory,
-      nowIso: () => this.nowIso(),
+      nowIso: (key) => this.nowIso(key),
+      simIso: (key) => this.simIso(key),
       slot: (orderId) => this.live.slotOf(orderId),
       existing: (key, cid) => this.live.orderIdByClientId(key, cid),
       view: (orderId) => this.get(orderId),
@@ -319,8 +323,14 @@ export class OrderRuntime {
     for (const key of newlyKnownExchangeIds) this.events.retryOrphans(key);
   }
 
-  private nowIso(): string {
-    return this.iso(this.deps.clock.now());
+  private nowIso(key?: AccountKey): string {
+    return (key !== undefined ? this.simIso(key) : undefined) ?? this.iso(this.deps.clock.now());
+  }
+
+  /** The account's simulated time (backtests), undefined on the wall clock. */
+  private simIso(key: AccountKey): string | undefined {
+    const sim = this.deps.nowFor?.(key);
+    return sim === undefined ? undefined : this.simIsoOf(sim);
   }
 }
 

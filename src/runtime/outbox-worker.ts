@@ -186,37 +186,45 @@ export class OutboxWorker {
       try {
         report = await this.call(row, record, 'query_order', () => adapter.queryOrder(locatorOf(ctx)));
       } catch (e) {
-        return this.retryOr(row, e, { type: 'OUTCOME_UNKNOWN', at: this.now(), reason: `could not verify an interrupted submit: ${errorText(e)}` });
+        return this.retryOr(row, e, { type: 'OUTCOME_UNKNOWN', at: this.now(row), reason: `could not verify an interrupted submit: ${errorText(e)}` });
       }
-      if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'reconciled');
+      if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'reconciled');
       row.provenAbsent = true;
     }
     const cmd = row.payload as unknown as PlaceOrderCommand;
     try {
       const ack = await this.call(row, record, 'place_order', () => adapter.placeOrder(cmd));
-      return this.answer(row, { type: 'EXCHANGE_ACK', at: this.now(), exchangeOrderId: ack.exchangeOrderId }, 'ack');
+      return this.answer(row, { type: 'EXCHANGE_ACK', at: this.now(row), exchangeOrderId: ack.exchangeOrderId }, 'ack');
     } catch (e) {
       const code = codeOf(e);
       if (code !== undefined && DEFINITE_REJECTS.has(code))
-        return this.answer(row, { type: 'EXCHANGE_REJECT', at: this.now(), reason: errorText(e) }, 'reject');
+        return this.answer(row, { type: 'EXCHANGE_REJECT', at: this.now(row), reason: errorText(e) }, 'reject');
       if (code !== undefined && NOT_SENT.has(code))
-        return this.retryOr(row, e, { type: 'EXCHANGE_REJECT', at: this.now(), reason: `not sent after ${row.tries} tries: ${errorText(e)}` });
+        return this.retryOr(row, e, { type: 'EXCHANGE_REJECT', at: this.now(row), reason: `not sent after ${row.tries} tries: ${errorText(e)}` });
       if (code === undefined) this.deps.logger.error({ err: e, orderId: row.orderId }, 'placeOrder failed unexpectedly');
-      return this.answer(row, { type: 'OUTCOME_UNKNOWN', at: this.now(), reason: errorText(e) }, 'unknown');
+      return this.answer(row, { type: 'OUTCOME_UNKNOWN', at: this.now(row), reason: errorText(e) }, 'unknown');
     }
   }
 
   private async cancel(row: QueuedRow, ctx: OrderContext, adapter: ExchangeAdapter, record: AccountRecord): Promise<Step> {
+    let pending = false;
     try {
-      await this.call(row, record, 'cancel_order', () => adapter.cancelOrder(locatorOf(ctx)));
+      pending = (await this.call(row, record, 'cancel_order', () => adapter.cancelOrder(locatorOf(ctx))))?.pending === true;
     } catch (e) {
       const code = codeOf(e);
       if (code === 'ORDER_NOT_FOUND' || (code !== undefined && DEFINITE_REJECTS.has(code)))
-        return this.answer(row, { type: 'CANCEL_REJECT', at: this.now(), reason: errorText(e) }, 'reject');
+        return this.answer(row, { type: 'CANCEL_REJECT', at: this.now(row), reason: errorText(e) }, 'reject');
       if (code !== undefined && NOT_SENT.has(code))
-        return this.retryOr(row, e, { type: 'CANCEL_REJECT', at: this.now(), reason: `cancel not sent after ${row.tries} tries: ${errorText(e)}` });
+        return this.retryOr(row, e, { type: 'CANCEL_REJECT', at: this.now(row), reason: `cancel not sent after ${row.tries} tries: ${errorText(e)}` });
       if (code === undefined) this.deps.logger.error({ err: e, orderId: row.orderId }, 'cancelOrder failed unexpectedly');
-      return this.answer(row, { type: 'OUTCOME_UNKNOWN', at: this.now(), reason: errorText(e) }, 'unknown');
+      return this.answer(row, { type: 'OUTCOME_UNKNOWN', at: this.now(row), reason: errorText(e) }, 'unknown');
+    }
+    if (pending) {
+      // Applied later (simulated latency): stay `cancelling`; the venue's pushed update (cancelled,
+      // or filled meanwhile) ends the order, with any fills before it.
+      await this.deps.host.finishOutbox(row.id, 'done');
+      this.count(row, 'ack_pending');
+      return undefined;
     }
     // A fill can land between the last event we saw and the cancel: a plain CANCEL_ACK would close
     // the order without it (terminal states absorb later events, so it would be lost for good).
@@ -233,14 +241,14 @@ export class OutboxWorker {
       return undefined;
     }
     if (report && report.state !== 'open') {
-      return this.answer(row, { type: 'RECONCILED', at: this.now(), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'ack');
+      return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'ack');
     }
     if (report) {
       // A lagging status: take its fills first, then close on the cancel answer.
       this.deps.logger.warn({ orderId: row.orderId }, 'exchange still lists a cancelled order as open; closing it on the cancel answer');
-      await this.deps.host.deliver(row.orderId, { type: 'RECONCILED', at: this.now(), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, EXCHANGE_ACTOR);
+      await this.deps.host.deliver(row.orderId, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, EXCHANGE_ACTOR);
     }
-    return this.answer(row, { type: 'CANCEL_ACK', at: this.now() }, 'ack');
+    return this.answer(row, { type: 'CANCEL_ACK', at: this.now(row) }, 'ack');
   }
 
   private async query(row: QueuedRow, ctx: OrderContext, adapter: ExchangeAdapter, record: AccountRecord): Promise<Step> {
@@ -255,7 +263,7 @@ export class OutboxWorker {
       this.count(row, 'failed');
       return undefined;
     }
-    if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'reconciled');
+    if (report) return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: this.deps.host.reconciledReport(record, row.orderId, report, EXCHANGE_ACTOR) }, 'reconciled');
     if (ctx.exchangeOrderId === undefined && ctx.fillIds.length === 0) {
       // Never acknowledged and not found *yet*: a slow exchange may still place it. The in-flight
       // checks ask again on a schedule and conclude "not found" only after their bounded retries.
@@ -263,7 +271,7 @@ export class OutboxWorker {
       this.count(row, 'deferred');
       return undefined;
     }
-    return this.answer(row, { type: 'RECONCILED', at: this.now(), report: { state: 'not_found', fills: [] } }, 'not_found');
+    return this.answer(row, { type: 'RECONCILED', at: this.now(row), report: { state: 'not_found', fills: [] } }, 'not_found');
   }
 
   /** Retries a "definitely not sent" failure with backoff, or gives up with `giveUp`. */
@@ -337,8 +345,8 @@ export class OutboxWorker {
     });
   }
 
-  private now(): string {
-    return this.deps.host.nowIso();
+  private now(row: OutboxRow): string {
+    return this.deps.host.nowIso(row.accountKey);
   }
 
   private count(row: QueuedRow, result: string): void {

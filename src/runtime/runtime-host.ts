@@ -36,7 +36,10 @@ export interface RuntimeHost {
   liveOrders(accountKey?: AccountKey): LiveOrder[];
   record(accountKey: AccountKey): AccountRecord | undefined;
   adapter(record: AccountRecord): ExchangeAdapter;
-  nowIso(): string;
+  /** Now as ISO time: the account's simulated clock when it has one (backtests), else the wall clock. */
+  nowIso(accountKey?: AccountKey): string;
+  /** Time of a pushed exchange event: the venue's own `at` on simulated time (the simulator's clock then), else nowIso(). */
+  eventIso(accountKey: AccountKey, venueAt: string): string;
   /**
    * The one sanity gate of exchange fills (fill-quarantine.ts): true when the fill may be applied
    * to the order; otherwise it is kept aside (audited, counted, listed) and must not be delivered.

@@ -49,7 +49,9 @@ export interface TransitionBatchDeps {
   store: OrderStore;
   audit: AuditLog;
   directory: AccountDirectory;
-  nowIso: () => string;
+  nowIso: (accountKey?: AccountKey) => string;
+  /** The account's simulated time (backtests): audit rows of its orders carry it. */
+  simIso?: (accountKey: AccountKey) => string | undefined;
   /** The order's current actor (memory, else loaded from the db). */
   slot: (orderId: string) => OrderSlot | undefined;
   /** Order id already using this client_order_id on the account (committed state). */
@@ -159,6 +161,8 @@ export class TransitionBatch {
     const rows = this.writeOutbox(w.record.key, orderId, ctx, commands);
     // Nothing below can throw: adopt the new actor into the batch.
     this.outbox.push(...rows);
+    const simAt = this.deps.simIso?.(w.record.key);
+    if (simAt !== undefined) audit.at = simAt;
     this.auditRows.push(audit);
     this.createdHere.set(cidKey, orderId);
     const slot = newSlot(orderId, w.record.key, ctx.clientOrderId, ctx.exchangeOrderId, statusOf(snapshot), snapshot, undefined, json, rowId);
@@ -187,12 +191,10 @@ export class TransitionBatch {
     const ctx = contextOf(next);
     const status = statusOf(next);
     this.writeNewFills(slot.accountKey, w.orderId, ctxBefore, ctx, w.event);
-    this.auditRows.push({
-      actor: w.actor,
-      action: auditAction(w.event.type),
-      subject: w.orderId,
-      payload: auditPayload(statusOf(before), status, w.event, step.commands),
-    });
+    const row: AuditEntry = { actor: w.actor, action: auditAction(w.event.type), subject: w.orderId, payload: auditPayload(statusOf(before), status, w.event, step.commands) };
+    // On simulated time the event's own time (stamped by the simulator's clock) is when it happened.
+    if (this.deps.simIso?.(slot.accountKey) !== undefined) row.at = w.event.at;
+    this.auditRows.push(row);
     if (step.commands.length > 0) this.outbox.push(...this.writeOutbox(slot.accountKey, w.orderId, ctx, step.commands));
     this.staged.set(w.orderId, newSlot(slot.orderId, slot.accountKey, slot.clientOrderId, ctx.exchangeOrderId, status, next, undefined, slot.json, slot.rowId));
     // The slot before this batch's first change to the order mirrors its row (or the row this batch inserted).

@@ -14,6 +14,7 @@ import { fillViewOf } from '../exchanges/adapter.ts';
 import { BacktestSession } from '../../sim/backtest-session.ts';
 import { bundledMarket } from '../exchanges/bitstamp/metadata.ts';
 import { marketFromFileName, parseMarketDataFile } from '../../sim/market-data/parse.ts';
+import { parseInterval } from '../../sim/market-data/candles.ts';
 import { readOrdersScript, runScript, type Rejection, type ScriptStep } from '../../sim/orders-script.ts';
 import { fillsDigest } from '../../sim/digest.ts';
 
@@ -27,6 +28,10 @@ export interface BacktestCliOptions {
   latencyMs?: number;
   market?: string;
   slippageBps?: number;
+  latencyJitterMs?: number;
+  probFillOnTouch?: number;
+  /** Candle interval like "1m" (default: the data's spacing). */
+  interval?: string;
   simOnly: boolean;
 }
 
@@ -42,17 +47,25 @@ export function runSimOnly(o: BacktestCliOptions, getMarket: (m: string) => Mark
       return false;
     }
   };
-  const data = parseMarketDataFile(o.data, { market: o.market ?? marketFromFileName(o.data, known) ?? 'btcusd' });
+  const data = parseMarketDataFile(o.data, { market: o.market ?? marketFromFileName(o.data, known) ?? 'btcusd', ...(o.interval !== undefined ? { interval: parseInterval(o.interval, '--interval') } : {}) });
   const steps: ScriptStep[] = o.orders === undefined ? [] : readOrdersScript(o.orders);
   const session = new BacktestSession(
     data,
-    { getMarket, seed: o.seed ?? 1, latencyMs: o.latencyMs ?? 0, slippageBps: o.slippageBps ?? 5, ...(o.fees ? { fees: o.fees } : {}) },
+    {
+      getMarket,
+      seed: o.seed ?? 1,
+      latencyMs: o.latencyMs ?? 0,
+      slippageBps: o.slippageBps ?? 5,
+      ...(o.latencyJitterMs !== undefined ? { latencyJitterMs: o.latencyJitterMs } : {}),
+      ...(o.probFillOnTouch !== undefined ? { probFillOnTouch: o.probFillOnTouch } : {}),
+      ...(o.fees ? { fees: o.fees } : {}),
+    },
     o.balances,
   );
   const { report, rejected } = runScript(session, steps);
   // Without the service there are no public order ids: the simulator's own order id stands in.
   const fills = report.fills.map((f) => fillViewOf(f, f.exchangeOrderId));
-  return { backtest_id: 'sim-only', clock: report.clock, balances: report.balances, fills, fees_paid: report.fees_paid, pnl: report.pnl, equity_curve: report.equity_curve, digest: fillsDigest(report.fills), rejected, engine: 'sim-only' };
+  return { backtest_id: 'sim-only', clock: report.clock, balances: report.balances, fills, fees_paid: report.fees_paid, pnl: report.pnl, pnl_by_currency: report.pnl_by_currency, equity_curve: report.equity_curve, digest: fillsDigest(report.fills), rejected, engine: 'sim-only' };
 }
 
 export interface AppLike {
@@ -79,6 +92,9 @@ export async function runWithService(o: BacktestCliOptions, createApp: CreateApp
         slippage_bps: o.slippageBps ?? 5,
         ...(o.fees ? { fees: o.fees } : {}),
         ...(o.market ? { market: o.market } : {}),
+        ...(o.latencyJitterMs !== undefined ? { latency_jitter_ms: o.latencyJitterMs } : {}),
+        ...(o.probFillOnTouch !== undefined ? { prob_fill_on_touch: o.probFillOnTouch } : {}),
+        ...(o.interval !== undefined ? { interval: o.interval } : {}),
       },
       'cli',
     );

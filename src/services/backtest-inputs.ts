@@ -32,6 +32,11 @@ export const backtestCreateSchema = z
     slippage_bps: z.number().int().min(0).max(10_000).optional(),
     /** Share of each trade print the account can trade, (0, 1] (sim/README.md "bounded fills"). */
     participation: z.number().gt(0).max(1).optional(),
+    /** Candle interval ("1m", "1h", ms); default the spacing of the data (sim/market-data/candles.ts). */
+    interval: z.union([z.string().max(16), z.number().int()]).optional(),
+    /** Seeded random extra latency of orders and cancels, [0, n] ms; chance a print at a resting order's price fills it (default 1). */
+    latency_jitter_ms: z.number().int().min(0).max(60_000).optional(),
+    prob_fill_on_touch: z.number().min(0).max(1).optional(),
     /** Queue model of resting orders and its trade-data fraction (sim/queue.ts). */
     queue: z.enum(['none', 'at_touch']).optional(),
     queue_touch_fraction: z.number().min(0).max(100).optional(),

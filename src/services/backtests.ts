@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/connection.ts';
-import type { AccountDirectory, AccountRecord } from '../domain/account.ts';
+import type { AccountDirectory, AccountKey, AccountRecord } from '../domain/account.ts';
 import { isoAt, type Clock, type Random } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
 import { createIdFactory, type IdFactory } from '../domain/ids.ts';
@@ -21,6 +21,7 @@ import { SimExchangeAdapter } from '../../sim/sim-adapter.ts';
 import { marketFromFileName, type MarketData } from '../../sim/market-data/parse.ts';
 import { readInlineMarketData, readMarketDataFile } from '../../sim/market-data/bounded-read.ts';
 import type { DataKind } from '../../sim/market-data/rows.ts';
+import { parseInterval } from '../../sim/market-data/candles.ts';
 import type { AccountsService, Actor, BacktestReport, BacktestsService, OrdersService } from './ports.ts';
 import { backtestAdvanceSchema, backtestCreateSchema, backtestReportSchema, parseInput, type BacktestCreateInput } from './backtest-inputs.ts';
 import { BacktestRetention, type BacktestRetentionLimits } from './backtest-retention.ts';
@@ -46,7 +47,7 @@ export interface BacktestsDeps {
    * Called after a backtest ended to make room (its session is gone): the composition root drops
    * the account's simulator adapter and expires its open orders, as after a restart.
    */
-  onEnded?: (account: AccountRecord) => Promise<void>;
+  onEnded?: (account: AccountRecord, lastClockMs: number) => Promise<void>;
   /**
    * EXEC_MCP_BACKTEST_DATA_DIR: when set, `data` paths are read only inside this folder (relative
    * ones from it), so a strategy client cannot make the server read arbitrary files.
@@ -76,6 +77,7 @@ const DEFAULT_MARKET = 'btcusd';
 export class BacktestsServiceImpl implements BacktestsService {
   private readonly sessions = new Map<string, Session>();
   private readonly byAccount = new Map<string, Session>();
+  private readonly byKey = new Map<AccountKey, Session>();
   private readonly ids: IdFactory;
   private readonly retention: BacktestRetention;
   /** Data being read: one backtest's at a time, so concurrent creates cannot stack up their data. */
@@ -97,6 +99,8 @@ export class BacktestsServiceImpl implements BacktestsService {
       seed: v.seed ?? 1,
       slippageBps: v.slippage_bps ?? 5,
       ...(v.participation !== undefined ? { participation: v.participation } : {}),
+      ...(v.latency_jitter_ms !== undefined ? { latencyJitterMs: v.latency_jitter_ms } : {}),
+      ...(v.prob_fill_on_touch !== undefined ? { probFillOnTouch: v.prob_fill_on_touch } : {}),
       ...(v.queue !== undefined ? { queue: v.queue } : {}),
       ...(v.queue_touch_fraction !== undefined ? { queueTouchFraction: v.queue_touch_fraction } : {}),
       ...(v.fees ? { fees: v.fees } : {}),
@@ -118,6 +122,9 @@ export class BacktestsServiceImpl implements BacktestsService {
       latency_ms: engineOptions.latencyMs,
       seed: engineOptions.seed,
       slippage_bps: engineOptions.slippageBps,
+      ...(data.interval !== undefined ? { interval_ms: data.interval } : {}),
+      ...(v.latency_jitter_ms !== undefined ? { latency_jitter_ms: v.latency_jitter_ms } : {}),
+      ...(v.prob_fill_on_touch !== undefined ? { prob_fill_on_touch: v.prob_fill_on_touch } : {}),
       ...(v.queue !== undefined ? { queue: v.queue } : {}),
       ...(v.queue_touch_fraction !== undefined ? { queue_touch_fraction: v.queue_touch_fraction } : {}),
     };
@@ -127,6 +134,7 @@ export class BacktestsServiceImpl implements BacktestsService {
     const s: Session = { id, accountName, record, session, adapter, orderIds: new Map(), fillCursor: 0, lock: Promise.resolve() };
     this.sessions.set(id, s);
     this.byAccount.set(record.ref, s);
+    this.byKey.set(record.key, s);
     this.retention.add(id, data.events.length);
     this.deps.logger?.info({ backtest_id: id, events: data.events.length, markets: data.markets }, 'backtest created');
     for (const victim of this.retention.beyondLimits(id)) await this.end(victim);
@@ -169,6 +177,7 @@ export class BacktestsServiceImpl implements BacktestsService {
         fills: this.fillViews(s, r.fills),
         fees_paid: r.fees_paid,
         pnl: r.pnl,
+        pnl_by_currency: r.pnl_by_currency,
         equity_curve: r.equity_curve,
         digest: r.digest,
       };
@@ -182,6 +191,11 @@ export class BacktestsServiceImpl implements BacktestsService {
   /** Simulated time of a backtest account ("paper:bt-<id>"), for checks such as a gtd expire_time. */
   clockOf(accountRef: string): number | undefined {
     return this.byAccount.get(accountRef)?.session.clock();
+  }
+
+  /** clockOf by account key (the order runtime's per-account clock: one map lookup per transition). */
+  clockOfKey(key: AccountKey): number | undefined {
+    return this.byKey.get(key)?.session.clock();
   }
 
   /** Last replayed price of a market in a backtest account (to value market orders), if any. */
@@ -218,14 +232,16 @@ export class BacktestsServiceImpl implements BacktestsService {
    */
   private loadData(v: BacktestCreateInput): Promise<MarketData> {
     const events = { maxEvents: this.retention.limits.maxEvents, maxEventsSetting: 'EXEC_MCP_BACKTEST_MAX_EVENTS' };
+    const interval = v.interval === undefined ? undefined : parseInterval(v.interval);
     if (typeof v.data === 'string') {
       const file = v.data;
       const market = v.market ?? marketFromFileName(file, (m) => this.knownMarket(m)) ?? DEFAULT_MARKET;
       const maxBytes = this.deps.maxFileBytes ?? DEFAULT_BACKTEST_MAX_FILE_BYTES;
-      return readMarketDataFile(this.allowedPath(file), { market }, { ...events, maxBytes, maxBytesSetting: 'EXEC_MCP_BACKTEST_MAX_FILE_MB' });
+      const opts = { market, ...(interval !== undefined ? { interval } : {}) };
+      return readMarketDataFile(this.allowedPath(file), opts, { ...events, maxBytes, maxBytesSetting: 'EXEC_MCP_BACKTEST_MAX_FILE_MB' });
     }
     const [kind, rows] = Object.entries(v.data)[0] as [DataKind, unknown[]];
-    return readInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET, events);
+    return readInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET, events, interval);
   }
 
   private readOneAtATime<T>(fn: () => Promise<T>): Promise<T> {
@@ -262,9 +278,10 @@ export class BacktestsServiceImpl implements BacktestsService {
     if (!s) return;
     this.sessions.delete(id);
     this.byAccount.delete(s.record.ref);
+    this.byKey.delete(s.record.key);
     this.retention.remove(id);
     await s.lock;
-    await this.deps.onEnded?.(s.record);
+    await this.deps.onEnded?.(s.record, s.session.clock());
     const { maxSessions, maxEvents } = this.retention.limits;
     this.deps.logger?.info({ backtest_id: id, max_sessions: maxSessions, max_events: maxEvents }, 'backtest ended to make room for newer ones');
   }

@@ -246,8 +246,15 @@ export class OrdersServiceImpl implements OrdersService {
     const view = this.find(record, lookup);
     if (isTerminal(view.status))
       throw new DomainError('ORDER_NOT_CANCELLABLE', `order ${view.order_id} is ${view.status}; only live orders can be cancelled`);
-    const after = await this.deps.runtime.send(view.order_id, { type: 'CANCEL', at: isoAt(this.deps.clock.now()) }, actor);
+    const simNow = this.deps.nowFor?.(record);
+    const after = await this.deps.runtime.send(view.order_id, { type: 'CANCEL', at: isoAt(simNow ?? this.deps.clock.now()) }, actor);
     if (after.status !== 'cancelling') return after;
+    if (simNow !== undefined) {
+      // Simulated time moves only on backtest_advance: once the simulator has the cancel, waiting
+      // longer changes nothing (a cancel with latency stays cancelling until an advance lands it).
+      await this.deps.runtime.whenIdle();
+      return this.get(account, { order_id: after.order_id });
+    }
     return (await this.deps.runtime.waitFor(after.order_id, (v) => v.status !== 'cancelling', this.cancelWaitMs)) ?? after;
   }
 
@@ -255,7 +262,7 @@ export class OrdersServiceImpl implements OrdersService {
     const record = this.deps.directory.resolve(account);
     if (market !== undefined) parse(z.string().min(1).max(32), market);
     const live = this.deps.runtime.reads.list({ accountKey: record.key, statuses: OPEN_STATUS_LIST, ...(market !== undefined ? { market } : {}), limit: 1_000_000 });
-    const at = isoAt(this.deps.clock.now());
+    const at = isoAt(this.deps.nowFor?.(record) ?? this.deps.clock.now());
     // Through each order's actor (not adapter.cancelAllOrders), so every order's state is tracked.
     const results = await Promise.all(live.map((o) => this.deps.runtime.send(o.order_id, { type: 'CANCEL', at }, actor).catch(() => undefined)));
     const cancelled = results.filter((v): v is OrderView => v !== undefined && (v.status === 'cancelling' || v.status === 'cancelled'));

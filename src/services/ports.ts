@@ -314,6 +314,8 @@ export interface BacktestReport {
   fills: FillView[];
   fees_paid: Record<string, string>;
   pnl: { quote_currency: string; value: string };
+  /** pnl per valuation currency (several quote currencies are reported apart, never as 0). */
+  pnl_by_currency: Record<string, string>;
   equity_curve: { at: string; equity: string }[];
   digest: string;
 }

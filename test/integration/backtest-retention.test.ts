@@ -49,7 +49,8 @@ describe('backtest retention', () => {
     // Too many events held: the oldest go; the new one holds the whole budget.
     const big = await backtests.create(input(1_000), 'test');
     for (const gone of [a, c]) expect((await rejectedDomainError(backtests.report({ backtest_id: gone.backtest_id }))).message).toMatch(/has ended/);
-    expect(orders.get(a.account, { order_id: resting.order_id })).toMatchObject({ status: 'expired', status_reason: expect.stringMatching(/no longer in memory/) });
+    // Expired at the backtest's last simulated time (two steps: 00:01), not the wall clock.
+    expect(orders.get(a.account, { order_id: resting.order_id })).toMatchObject({ status: 'expired', status_reason: expect.stringMatching(/no longer in memory/), updated_at: '2026-01-01T00:01:00.000Z' });
     await expect(backtests.advance({ backtest_id: big.backtest_id, steps: 10 }, 'test')).resolves.toMatchObject({ events_processed: 10 });
 
     // One that alone is over the budget could only stay by breaking it: refused, nothing ended.

@@ -44,6 +44,7 @@ const scenarioArb = fc.record({
   jitter: fc.integer({ min: 0, max: 1000 }),
   slippage: fc.integer({ min: 0, max: 50 }),
   touch: fc.boolean(),
+  touchProb: fc.constantFrom(1, 1, 0.5, 0),
   participation: fc.constantFrom(1, 0.5, 0.1),
   queue: fc.constantFrom('none' as const, 'at_touch' as const),
   queueFraction: fc.constantFrom(1, 0.5, 0),
@@ -79,7 +80,7 @@ interface Outcome {
 }
 
 function simulate(s: Scenario, restoreAt?: number): Outcome {
-  const opts = { getMarket: bundledMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch, participation: s.participation, queue: s.queue, queueTouchFraction: s.queueFraction };
+  const opts = { getMarket: bundledMarket, fees: { maker: '0.0015', taker: '0.0025' }, latencyMs: s.latency, latencyJitterMs: s.jitter, slippageBps: s.slippage, fillAtTouch: s.touch, probFillOnTouch: s.touchProb, participation: s.participation, queue: s.queue, queueTouchFraction: s.queueFraction };
   let e = new MatchingEngine({ ...opts, seed: s.seed, startAt: T0 });
   e.fund(INITIAL);
   const evs = events(s);

@@ -5,7 +5,7 @@ import type { BacktestReport } from '../../src/services/ports.ts';
 
 const fill = (i: number) => ({ fill_id: `sim-${i}`, order_id: `o${i}`, market: 'btcusd', side: 'buy' as const, amount: '0.001', price: '50000', fee: '0.1', fee_currency: 'USD', liquidity: 'taker' as const, at: new Date(i * 1000).toISOString() });
 const report = (fills: number, points: number): BacktestReport => ({
-  backtest_id: 'b', clock: 'c', balances: [], fees_paid: {}, pnl: { quote_currency: 'USD', value: '0' }, digest: 'd',
+  backtest_id: 'b', clock: 'c', balances: [], fees_paid: {}, pnl: { quote_currency: 'USD', value: '0' }, pnl_by_currency: { USD: '0', EUR: '-1.25' }, digest: 'd',
   fills: Array.from({ length: fills }, (_, i) => fill(i + 1)),
   equity_curve: Array.from({ length: points }, (_, i) => ({ at: String(i).padStart(6, '0'), equity: String(i) })),
 });
@@ -30,6 +30,7 @@ describe('backtest report summary', () => {
       const v = reportView(r, { fills_limit: 100, ...(cursor !== undefined ? { fills_cursor: cursor } : {}) });
       ids.push(...v.fills.map((f) => f.fill_id));
       expect(v.fills_total).toBe(250);
+      expect(v.pnl_by_currency).toEqual({ USD: '0', EUR: '-1.25' }); // the summary keeps every total
       expect(v.equity_curve.length).toBe(EQUITY_POINTS_MAX);
       cursor = v.next_fills_cursor;
       pages++;

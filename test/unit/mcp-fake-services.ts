@@ -272,7 +272,7 @@ export function createFakeServices(opts: { price?: string } = {}): FakeServices 
       create: async () => { mutations++; return { backtest_id: 'BT1', account: 'backtest-1', clock: now(), markets: ['btcusd'] }; },
       advance: async () => { mutations++; return { clock: now(), events_processed: 0, done: true, fills: [] }; },
       hasSession: () => true,
-      report: async () => ({ backtest_id: 'BT1', clock: now(), balances: [], fills: [], fees_paid: {}, pnl: { quote_currency: 'USD', value: '0' }, equity_curve: [], digest: '0'.repeat(64) }),
+      report: async () => ({ backtest_id: 'BT1', clock: now(), balances: [], fills: [], fees_paid: {}, pnl: { quote_currency: 'USD', value: '0' }, pnl_by_currency: { USD: '0' }, equity_curve: [], digest: '0'.repeat(64) }),
     },
     audit: { page: () => [], verify: () => ({ ok: true, rows: 0 }) },
     status: { connections: () => [], quarantinedFills: () => [], metadata: () => [], ready: () => ({ ready: true, checks: {} }), storeVersion: () => String(mutations) },

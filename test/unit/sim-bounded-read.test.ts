@@ -30,6 +30,8 @@ describe('readMarketDataFile', () => {
       '\uFEFFtimestamp,price,amount,side,market\r\n\r\n2026-01-01T00:00:00Z,60000.50,0.1,buy,\r\n1767225601000,60001,0.20,sell,ethusd',
       '\n  {"timestamp":1767225600000,"price":60000,"amount":"0.5","side":"buy"}\n\n{"timestamp":"2026-01-01T00:00:02Z","price":"60010","amount":0.25,"side":"sell"}\n',
       'timestamp,open,high,low,close,volume\n2026-01-01T00:00:00Z,100,110,95,105,8\n',
+      // Several candles (two markets): spread over their interval the same way in both readers.
+      'timestamp,open,high,low,close,volume,market\n2026-01-01T00:00:00Z,100,110,95,105,8,btcusd\n2026-01-01T00:00:00Z,10,11,9,9.5,4,ethusd\n2026-01-01T00:01:00Z,105,106,99,100,8,btcusd\n2026-01-01T00:01:00Z,9.5,12,9,11,4,ethusd\n',
     ];
     for (const text of texts) {
       const file = write(text);
@@ -37,6 +39,16 @@ describe('readMarketDataFile', () => {
       const sizes = text.length > 10_000 ? [999, 64 * 1024] : [1, 3, 7, 64 * 1024];
       for (const chunkBytes of sizes) expect(await readMarketDataFile(file, { market: 'btcusd' }, { ...roomy, chunkBytes })).toEqual(want);
     }
+    // A given candle interval too (and the interval used is reported).
+    const candles = texts[texts.length - 1]!;
+    const cfile = write(candles);
+    const spread = parseMarketDataText(candles, { source: cfile, market: 'btcusd', echo: false, interval: 30_000 });
+    expect(spread.interval).toBe(30_000);
+    expect(spread.events.filter((e) => e.market === 'btcusd').map((e) => e.ts - 1767225600000)).toEqual([0, 10_000, 20_000, 29_999, 60_000, 70_000, 80_000, 89_999]);
+    expect(await readMarketDataFile(cfile, { market: 'btcusd', interval: 30_000 }, { ...roomy, chunkBytes: 7 })).toEqual(spread);
+    expect((await readMarketDataFile(cfile, { market: 'btcusd' }, roomy)).interval).toBe(60_000);
+    const inline = [{ timestamp: 1767225600000, open: '100', high: '110', low: '95', close: '105', volume: '8' }];
+    expect((await readInlineMarketData('candles', inline, 'btcusd', { maxEvents: 4 }, 30_000)).events.map((e) => e.ts - 1767225600000)).toEqual([0, 10_000, 20_000, 29_999]);
     // Bad rows are named the same way: file and line, the value never echoed.
     const badText = 'timestamp,price,amount,side\r\n2026-01-01T00:00:00Z,60000,0.1,buy\r\n\r\n2026-01-01T00:00:01Z,SECRETVALUE,0.1,buy\r\n';
     const file = write(badText);

@@ -49,6 +49,23 @@ describe('queue "at_touch" on trade data', () => {
     ]);
   });
 
+  it('with prob_fill_on_touch 0 a touch never fills, yet still uses up the volume ahead; prints through fill', () => {
+    const e = engine({ probFillOnTouch: 0 });
+    restBehindHalf(e);
+    e.onTrade(trade(T0 + 3, '59990', '0.4', 'sell'));
+    e.onTrade(trade(T0 + 5, '59990', '0.3', 'sell')); // 0.2 would pass the queue: the draw says no
+    e.onTrade(trade(T0 + 6, '59990', '0.1', 'sell'));
+    expect(fills(e)).toEqual([]);
+    e.onTrade(trade(T0 + 7, '59980', '0.05', 'sell')); // through the price: no draw
+    expect(fills(e)).toEqual([['sim-o-1', '0.05', '59990', 'maker']]);
+    // At 1 the queued path fills as before (no draw).
+    const one = engine({ probFillOnTouch: 1 });
+    restBehindHalf(one);
+    one.onTrade(trade(T0 + 3, '59990', '0.4', 'sell'));
+    one.onTrade(trade(T0 + 5, '59990', '0.3', 'sell'));
+    expect(fills(one)).toEqual([['sim-o-1', '0.2', '59990', 'maker']]);
+  });
+
   it('queue "none" (the default) fills the same tape at once', () => {
     const e = engine({ queue: 'none' });
     restBehindHalf(e);
