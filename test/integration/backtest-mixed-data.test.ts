@@ -33,9 +33,16 @@ fs.writeFileSync(
 
 type Fill = { order_id: string; amount: string; price: string; liquidity: string; at: string };
 
-async function run(): Promise<Record<string, unknown>> {
+/** The same rows inline: `data` may mix paths and inline objects too. */
+function inline(file: string, kind: 'trades' | 'quotes'): Record<string, Record<string, string>[]> {
+  const [header, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
+  const cols = header!.split(',');
+  return { [kind]: lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v]))) };
+}
+
+async function run(data: unknown[] = [tradesFile, quotesFile]): Promise<Record<string, unknown>> {
   const { client } = ctx;
-  const bt = await ok(client, 'backtest_create', { data: [tradesFile, quotesFile], initial_balances: { USD: '100000', BTC: '1' }, fees: { maker: '0.003', taker: '0.004' } });
+  const bt = await ok(client, 'backtest_create', { data, initial_balances: { USD: '100000', BTC: '1' }, fees: { maker: '0.003', taker: '0.004' } });
   expect(bt.clock).toBe('2026-01-01T00:00:00.000Z'); // the first quote
   expect(bt.markets).toEqual(['btcusd']);
   const account = bt.account as string;
@@ -82,6 +89,8 @@ describe('backtest_create with a trades file and a quotes file', () => {
     const again = await run();
     expect(again.digest).toBe(r.digest);
     expect(again.digest).toMatch(/^[0-9a-f]{64}$/);
+    const mixed = await run([tradesFile, inline(quotesFile, 'quotes')]);
+    expect([mixed.digest, mixed.pnl]).toEqual([r.digest, r.pnl]);
   });
 
   it('names a bad source and keeps the single-source form', async () => {
