@@ -23,6 +23,11 @@ export interface ReadLimits {
   maxEventsSetting?: string;
   /** Bytes per read (tests use tiny ones to cut lines and characters across reads). */
   chunkBytes?: number;
+  /**
+   * Mixed data: what the earlier sources of the same backtest used, counted against the limits
+   * (they hold for the sum); each read adds its bytes and events.
+   */
+  spent?: { bytes: number; events: number };
 }
 
 /** About 350 trade rows: a few ms of parsing between two reads, even on a busy machine. */
@@ -37,9 +42,10 @@ function sizeText(bytes: number): string {
 
 function tooBig(file: string, limits: ReadLimits): DomainError {
   const raise = limits.maxBytesSetting ? ` (raise it with ${limits.maxBytesSetting})` : '';
+  const what = limits.spent && limits.spent.bytes > 0 ? `data file ${file} with the files before it` : `data file ${file}`;
   return new DomainError(
     'INVALID_ARGUMENT',
-    `data file ${file} is larger than ${sizeText(limits.maxBytes)}, the backtest file limit${raise}; give a shorter file or split it`,
+    `${what} is larger than ${sizeText(limits.maxBytes)}, the backtest file limit${raise}; give a shorter file or split it`,
     { source: file, field: 'data', max_bytes: limits.maxBytes },
   );
 }
@@ -50,12 +56,14 @@ export async function readMarketDataFile(file: string, opts: { market: string; i
   // stat before open: opening a FIFO would wait for a writer; a device or folder is no data file.
   const st = await fs.promises.stat(file).catch(() => undefined);
   if (!st?.isFile()) throw unreadable();
-  if (st.size > limits.maxBytes) throw tooBig(file, limits);
+  const maxBytes = limits.maxBytes - (limits.spent?.bytes ?? 0);
+  if (st.size > maxBytes) throw tooBig(file, limits);
   const fh = await fs.promises.open(file, 'r').catch(() => undefined);
   if (!fh) throw unreadable();
   try {
     const popts: ParseOptions = { source: file, market: opts.market, echo: false, maxEvents: limits.maxEvents };
     if (limits.maxEventsSetting) popts.maxEventsSetting = limits.maxEventsSetting;
+    if (limits.spent) popts.eventsBefore = limits.spent.events;
     if (opts.interval !== undefined) popts.interval = opts.interval;
     const parser = new LineParser(popts);
     const lines = new LineSplitter(parser, popts);
@@ -71,12 +79,17 @@ export async function readMarketDataFile(file: string, opts: { market: string; i
       if (n === undefined) throw unreadable();
       if (n === 0) break;
       total += n;
-      if (total > limits.maxBytes) throw tooBig(file, limits); // it grew after the stat
+      if (total > maxBytes) throw tooBig(file, limits); // it grew after the stat
       lines.push(decoder.write(buf.subarray(0, n)));
     }
     lines.push(decoder.end());
     lines.end();
-    return parser.result();
+    const data = parser.result();
+    if (limits.spent) {
+      limits.spent.bytes += total;
+      limits.spent.events += data.events.length;
+    }
+    return data;
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -87,11 +100,12 @@ export async function readInlineMarketData(
   kind: DataKind,
   rows: readonly unknown[],
   market: string,
-  limits: Pick<ReadLimits, 'maxEvents' | 'maxEventsSetting'>,
+  limits: Pick<ReadLimits, 'maxEvents' | 'maxEventsSetting' | 'spent'>,
   interval?: number,
 ): Promise<MarketData> {
   const opts: ParseOptions = { source: `data.${kind}`, market, echo: true, maxEvents: limits.maxEvents };
   if (limits.maxEventsSetting) opts.maxEventsSetting = limits.maxEventsSetting;
+  if (limits.spent) opts.eventsBefore = limits.spent.events;
   if (interval !== undefined) opts.interval = interval;
   const c = new Collector(kind, opts);
   for (let i = 0; i < rows.length; i++) {
@@ -100,5 +114,7 @@ export async function readInlineMarketData(
     c.add(r as Record<string, unknown>, i + 1);
     if (i % INLINE_SLICE_ROWS === INLINE_SLICE_ROWS - 1) await nextTurn();
   }
-  return c.result();
+  const data = c.result();
+  if (limits.spent) limits.spent.events += data.events.length;
+  return data;
 }

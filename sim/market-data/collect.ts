@@ -31,6 +31,8 @@ export interface ParseOptions {
   maxEvents?: number;
   /** Setting that raises maxEvents, named in the refusal (e.g. "EXEC_MCP_BACKTEST_MAX_EVENTS"). */
   maxEventsSetting?: string;
+  /** Events of earlier sources of the same backtest, counted against maxEvents (mixed data). */
+  eventsBefore?: number;
   /** Candle interval in ms (default: the spacing of the data). */
   interval?: number;
 }
@@ -65,11 +67,14 @@ export class Collector {
   readonly markets = new Set<string>();
   private prevTs = -Infinity;
   private readonly schema;
+  /** Most events this source may add: maxEvents less what earlier sources used. */
+  private readonly cap: number | undefined;
   constructor(
     readonly kind: DataKind,
     readonly opts: ParseOptions,
   ) {
     this.schema = schemaOf(kind);
+    this.cap = opts.maxEvents === undefined ? undefined : opts.maxEvents - (opts.eventsBefore ?? 0);
   }
 
   add(raw: Record<string, unknown>, line: number): void {
@@ -90,7 +95,7 @@ export class Collector {
       this.events.length = n;
       throw bad(this.opts, line, 'timestamp', 'expected rows in time order; this one is earlier than the row before', raw.timestamp);
     }
-    if (this.opts.maxEvents !== undefined && this.events.length > this.opts.maxEvents) {
+    if (this.cap !== undefined && this.events.length > this.cap) {
       this.events.length = 0; // let the memory go before the refusal travels up
       throw tooManyEvents(this.opts, line);
     }

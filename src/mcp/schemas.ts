@@ -222,8 +222,9 @@ export const backtestCreateInput = z
         z.object({ trades: z.array(tradeRow).min(1).max(MAX_ROWS) }).strict(),
         z.object({ candles: z.array(candleRow).min(1).max(MAX_ROWS) }).strict(),
         z.object({ quotes: z.array(quoteRow).min(1).max(MAX_ROWS) }).strict(),
+        z.unknown().meta({ type: 'array' }), // mixed data: sources of the forms above, checked by the service
       ])
-      .describe('Market data: a file path, or inline {trades}, {candles} or {quotes} rows (timestamp: ISO-8601 or epoch ms; decimals as strings; market only when several)'),
+      .describe('Market data: a file path, or inline {trades}, {candles} or {quotes} rows (timestamp: ISO-8601 or epoch ms; decimals as strings; market only when several), or an array of these merged by time'),
     initial_balances: z
       .record(currencyArg, decimalString)
       .describe('Starting balances, e.g. {"USD": "10000", "BTC": "0"}'),

@@ -10,18 +10,26 @@ import { invalidArgumentFromIssues } from '../domain/errors.ts';
 const feeFraction = decimalString.refine((s) => Number(s) < 0.1, 'must be a fraction below 0.1, e.g. "0.0025" for 0.25 %');
 const currencyCode = z.string().regex(/^[A-Za-z0-9]{2,10}$/, 'currency codes are 2-10 letters or digits, e.g. "USD"');
 
+/** One source of market data: a file path, or inline rows (exactly one of trades, candles, quotes). */
+const dataSource = z.union(
+  [
+    z.string().min(1).max(4096),
+    z.object({ trades: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
+    z.object({ candles: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
+    z.object({ quotes: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
+  ],
+  { message: 'must be a file path or an object with exactly one of trades, candles or quotes (arrays of rows)' },
+);
+export type BacktestDataSource = z.infer<typeof dataSource>;
+/** Most sources one backtest merges (mixed data, sim/market-data/merge.ts). */
+export const MAX_DATA_SOURCES = 8;
+
 export const backtestCreateSchema = z
   .object({
-    /** A file path, or inline rows: exactly one of trades, candles, quotes. */
-    data: z.union(
-      [
-        z.string().min(1).max(4096),
-        z.object({ trades: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
-        z.object({ candles: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
-        z.object({ quotes: z.array(z.unknown()).min(1).max(2_000_000) }).strict(),
-      ],
-      { message: 'must be a file path or an object with exactly one of trades, candles or quotes (arrays of rows)' },
-    ),
+    /** One source, or several merged by time (ties: array order, then file order). */
+    data: z.union([dataSource, z.array(dataSource).min(1).max(MAX_DATA_SOURCES)], {
+      message: `must be a file path or an object with exactly one of trades, candles or quotes (arrays of rows), or an array of 1 to ${MAX_DATA_SOURCES} of these`,
+    }),
     initial_balances: z.record(currencyCode, decimalString).refine((r) => Object.keys(r).length <= 50, 'at most 50 currencies'),
     fees: z.object({ maker: feeFraction, taker: feeFraction }).strict().optional(),
     latency_ms: z.number().int().min(0).max(86_400_000).optional(),

@@ -19,11 +19,19 @@ import { fillViewOf, type ExchangeAdapter, type FillReport } from '../exchanges/
 import { BacktestSession } from '../../sim/backtest-session.ts';
 import { SimExchangeAdapter } from '../../sim/sim-adapter.ts';
 import { marketFromFileName, type MarketData } from '../../sim/market-data/parse.ts';
-import { readInlineMarketData, readMarketDataFile } from '../../sim/market-data/bounded-read.ts';
+import { readInlineMarketData, readMarketDataFile, type ReadLimits } from '../../sim/market-data/bounded-read.ts';
+import { mergeMarketData } from '../../sim/market-data/merge.ts';
 import type { DataKind } from '../../sim/market-data/rows.ts';
 import { parseInterval } from '../../sim/market-data/candles.ts';
 import type { AccountsService, Actor, BacktestReport, BacktestsService, OrdersService } from './ports.ts';
-import { backtestAdvanceSchema, backtestCreateSchema, backtestReportSchema, parseInput, type BacktestCreateInput } from './backtest-inputs.ts';
+import {
+  backtestAdvanceSchema,
+  backtestCreateSchema,
+  backtestReportSchema,
+  parseInput,
+  type BacktestCreateInput,
+  type BacktestDataSource,
+} from './backtest-inputs.ts';
 import { BacktestRetention, type BacktestRetentionLimits } from './backtest-retention.ts';
 import { ENDED_BACKTEST_CAUSES } from '../exchanges/closed-venue.ts';
 
@@ -74,6 +82,13 @@ interface Session {
 
 const DEFAULT_MARKET = 'btcusd';
 
+/** What the backtests table keeps of one source: the path, or the kind and row count of inline rows. */
+function sourceConfig(s: BacktestDataSource): { file: string } | { inline: string; rows: number } {
+  if (typeof s === 'string') return { file: s };
+  const [kind, rows] = Object.entries(s)[0] as [DataKind, unknown[]];
+  return { inline: kind, rows: rows.length };
+}
+
 export class BacktestsServiceImpl implements BacktestsService {
   private readonly sessions = new Map<string, Session>();
   private readonly byAccount = new Map<string, Session>();
@@ -115,7 +130,7 @@ export class BacktestsServiceImpl implements BacktestsService {
     this.deps.registry.add(record, adapter); // before any order can reach it
     const config = {
       name: v.name ?? accountName,
-      data: typeof v.data === 'string' ? { file: v.data } : { inline: data.kind, rows: data.events.length },
+      data: Array.isArray(v.data) ? { sources: v.data.map(sourceConfig) } : typeof v.data === 'string' ? { file: v.data } : { inline: data.kind, rows: data.events.length },
       markets: data.markets,
       initial_balances: balances,
       fees: v.fees ?? null,
@@ -230,17 +245,25 @@ export class BacktestsServiceImpl implements BacktestsService {
    * backtest that alone holds more events than all live ones may hold together is refused while it
    * is read (it could only stay by going over the budget); reading yields to the event loop.
    */
-  private loadData(v: BacktestCreateInput): Promise<MarketData> {
-    const events = { maxEvents: this.retention.limits.maxEvents, maxEventsSetting: 'EXEC_MCP_BACKTEST_MAX_EVENTS' };
+  private async loadData(v: BacktestCreateInput): Promise<MarketData> {
+    if (!Array.isArray(v.data)) return this.loadSource(v.data, v);
+    // Mixed data: the byte and event limits hold for the sum of the sources.
+    const spent = { bytes: 0, events: 0 };
+    const parts: MarketData[] = [];
+    for (const source of v.data) parts.push(await this.loadSource(source, v, spent));
+    return mergeMarketData(parts);
+  }
+
+  private loadSource(source: BacktestDataSource, v: BacktestCreateInput, spent?: ReadLimits['spent']): Promise<MarketData> {
+    const events = { maxEvents: this.retention.limits.maxEvents, maxEventsSetting: 'EXEC_MCP_BACKTEST_MAX_EVENTS', ...(spent ? { spent } : {}) };
     const interval = v.interval === undefined ? undefined : parseInterval(v.interval);
-    if (typeof v.data === 'string') {
-      const file = v.data;
-      const market = v.market ?? marketFromFileName(file, (m) => this.knownMarket(m)) ?? DEFAULT_MARKET;
+    if (typeof source === 'string') {
+      const market = v.market ?? marketFromFileName(source, (m) => this.knownMarket(m)) ?? DEFAULT_MARKET;
       const maxBytes = this.deps.maxFileBytes ?? DEFAULT_BACKTEST_MAX_FILE_BYTES;
       const opts = { market, ...(interval !== undefined ? { interval } : {}) };
-      return readMarketDataFile(this.allowedPath(file), opts, { ...events, maxBytes, maxBytesSetting: 'EXEC_MCP_BACKTEST_MAX_FILE_MB' });
+      return readMarketDataFile(this.allowedPath(source), opts, { ...events, maxBytes, maxBytesSetting: 'EXEC_MCP_BACKTEST_MAX_FILE_MB' });
     }
-    const [kind, rows] = Object.entries(v.data)[0] as [DataKind, unknown[]];
+    const [kind, rows] = Object.entries(source)[0] as [DataKind, unknown[]];
     return readInlineMarketData(kind, rows, v.market ?? DEFAULT_MARKET, events, interval);
   }
 

@@ -38,6 +38,12 @@ describe('backtest data folder', () => {
       messages.add(e.message.replace(bad, '<path>'));
     }
     expect([...messages]).toEqual(['data: <path> is not a readable file inside the backtest data folder (EXEC_MCP_BACKTEST_DATA_DIR); give a path relative to it']);
+
+    // Mixed data: every path of the array is held to the folder.
+    const many = (data: string[]) => t!.services.backtests.create({ data, initial_balances: { USD: '1000' } }, 'test');
+    expect((await many(['btcusd.csv', 'btcusd.csv'])).markets).toEqual(['btcusd']);
+    const e = await rejectedDomainError(many(['btcusd.csv', outside]));
+    expect(e.message.replace(outside, '<path>')).toBe([...messages][0]);
   });
 
   it('without the setting any readable file works', async () => {
