@@ -132,6 +132,15 @@ export class CredentialVault {
     return signer;
   }
 
+  /**
+   * The decrypted key pair, for exchange adapters whose library signs requests itself (ccxt): it
+   * needs the secret, not a Signer. Only exchanges/ code may hold what this returns.
+   */
+  keyPair(key: AccountKey): { apiKey: string; secret: string } | undefined {
+    const row = this.#row(key);
+    return row ? { apiKey: row.api_key, secret: this.#decrypt(key, row) } : undefined;
+  }
+
   /** Throws a clear error at start if any stored record was encrypted under another master key. */
   checkMasterKey(): void {
     const rows = this.#db.prepare('SELECT key_check FROM credentials').all() as Array<{ key_check: string }>;

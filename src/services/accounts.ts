@@ -8,7 +8,7 @@ import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credenti
 import { apiKeyHint } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
 import { storeFaultsOf } from '../db/store-faults.ts';
-import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
+import { exchangeIdSchema, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
 import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
@@ -47,7 +47,7 @@ export interface AccountsServiceDeps {
 
 const listFilterSchema = z
   .object({
-    exchange: z.enum(EXCHANGES, { message: `must be one of ${EXCHANGES.join(', ')}` }).optional(),
+    exchange: exchangeIdSchema.optional(),
     enabled: z.boolean().optional(),
   })
   .strict();

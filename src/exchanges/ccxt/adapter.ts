@@ -30,6 +30,8 @@ export interface CcxtAdapterOptions {
   marketsFor: () => string[];
   pollIntervalMs?: number;
   watchRetryMs?: number;
+  /** EXEC_MCP_OFFLINE: nothing is sent, every call is EXCHANGE_UNAVAILABLE. */
+  offline?: boolean;
 }
 
 interface Hint {
@@ -80,6 +82,7 @@ export class CcxtAdapter implements ExchangeAdapter {
   /** Runs a ccxt call with the current credentials and markets; every failure is a DomainError. */
   private async call<T>(kind: CallKind, fn: (ex: CcxtLike, m: MarketIndex) => Promise<T>, priv = true): Promise<T> {
     const ex = this.o.ex;
+    if (this.o.offline) throw new DomainError('EXCHANGE_UNAVAILABLE', `offline mode (EXEC_MCP_OFFLINE=1): nothing is sent to ${this.exchange}`);
     if (priv) this.applyCredentials();
     try {
       this.markets ??= new MarketIndex(await ex.loadMarkets());
@@ -97,6 +100,10 @@ export class CcxtAdapter implements ExchangeAdapter {
     const c = this.o.credentials();
     if (!c) throw new DomainError('NO_CREDENTIALS', `account ${this.o.account} has no ${this.exchange} API credentials; set them with accounts set-credentials`);
     const ex = this.o.ex;
+    // Fields beyond key and secret (a passphrase, a uid) are not stored yet: say so rather than fail signing.
+    const missing = (['password', 'uid'] as const).filter((f) => ex.requiredCredentials[f] === true && c[f] === undefined);
+    if (missing.length > 0)
+      throw new DomainError('NO_CREDENTIALS', `${this.exchange} needs ${missing.join(' and ')} besides the API key and secret; exec-mcp stores only key and secret so far`);
     if (ex.apiKey !== c.apiKey) ex.apiKey = c.apiKey;
     if (ex.secret !== c.secret) ex.secret = c.secret;
     if (c.password !== undefined) ex.password = c.password;
@@ -223,7 +230,7 @@ export class CcxtAdapter implements ExchangeAdapter {
 
   /** Watches where ccxt can (orders and trades), else polls; without credentials nothing starts. */
   async start(): Promise<void> {
-    if (this.stream) return;
+    if (this.stream || this.o.offline) return;
     if (!this.o.credentials()) {
       this.o.logger.info({ account: this.o.account }, `no ${this.exchange} credentials; order updates not started`);
       return;

@@ -58,6 +58,8 @@ export type CcxtHas = Record<string, boolean | string | undefined>;
 
 export interface CcxtLike {
   readonly id: string;
+  /** Display name, e.g. "Kraken". */
+  readonly name?: string;
   readonly has: CcxtHas;
   readonly requiredCredentials: Record<string, boolean>;
   markets: Record<string, CcxtMarket> | undefined;

@@ -5,6 +5,7 @@
  * with Bitstamp alone never loads it. Tests inject `create` (a fake, or a real class aimed at the
  * emulator): no globals are patched.
  */
+import { createRequire } from 'node:module';
 import type { AccountRecord } from '../../domain/account.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -25,6 +26,7 @@ export interface CcxtAdapterFactoryOptions {
   create: CcxtCreate;
   pollIntervalMs?: number;
   watchRetryMs?: number;
+  offline?: boolean;
 }
 
 type CcxtClass = new (config: { enableRateLimit: boolean }) => unknown;
@@ -38,10 +40,10 @@ export function createFromModule(mod: unknown, exchangeId: string, config: { ena
   return new Cls(config) as CcxtLike;
 }
 
-/** The installed ccxt package as a CcxtCreate (imported on first call only). */
-export async function loadCcxtCreate(): Promise<{ create: CcxtCreate; exchanges: readonly string[] }> {
-  const mod: unknown = await import('ccxt');
-  const m = (mod as { default?: unknown }).default ?? mod;
+/** The installed ccxt package as a CcxtCreate (loaded on first call only). */
+export function loadCcxtCreate(): { create: CcxtCreate; exchanges: readonly string[] } {
+  // The same (CommonJS) module config.ts validated EXEC_MCP_EXCHANGES with: loaded once.
+  const m: unknown = createRequire(import.meta.url)('ccxt');
   return { create: (id, config) => createFromModule(m, id, config), exchanges: (m as { exchanges: string[] }).exchanges };
 }
 
@@ -58,6 +60,7 @@ export function createCcxtAdapterFactory(opts: CcxtAdapterFactoryOptions): (reco
     };
     if (opts.pollIntervalMs !== undefined) adapterOpts.pollIntervalMs = opts.pollIntervalMs;
     if (opts.watchRetryMs !== undefined) adapterOpts.watchRetryMs = opts.watchRetryMs;
+    if (opts.offline) adapterOpts.offline = true;
     return new CcxtAdapter(adapterOpts);
   };
 }

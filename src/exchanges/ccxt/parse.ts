@@ -18,16 +18,17 @@ export function decOf(n: number | undefined, fallback = '0'): string {
 export class MarketIndex {
   private readonly byId = new Map<string, CcxtMarket>();
   constructor(private readonly bySymbol: Record<string, CcxtMarket>) {
-    for (const m of Object.values(bySymbol)) if (!this.byId.has(m.id)) this.byId.set(m.id, m);
+    // Ids are matched case-insensitively: the metadata cache and list_markets hold them lower case.
+    for (const m of Object.values(bySymbol)) if (!this.byId.has(m.id.toLowerCase())) this.byId.set(m.id.toLowerCase(), m);
   }
   /** The ccxt symbol of a market id ("btcusd" -> "BTC/USD"); MARKET_NOT_FOUND otherwise. */
   symbolOf(marketId: string): string {
-    const m = this.byId.get(marketId) ?? this.byId.get(marketId.toLowerCase()) ?? this.byId.get(marketId.toUpperCase());
+    const m = this.byId.get(marketId.toLowerCase());
     if (!m) throw new DomainError('MARKET_NOT_FOUND', `market ${marketId} is not listed on this exchange`);
     return m.symbol;
   }
   idOf(symbol: string | undefined): string | undefined {
-    return symbol === undefined ? undefined : this.bySymbol[symbol]?.id;
+    return symbol === undefined ? undefined : this.bySymbol[symbol]?.id.toLowerCase();
   }
   quoteOf(symbol: string | undefined): string | undefined {
     return symbol === undefined ? undefined : this.bySymbol[symbol]?.quote;

@@ -1,4 +1,4 @@
-import { ACCOUNT_MODES, EXCHANGES, accountRef } from '../../domain/account.ts';
+import { ACCOUNT_MODES, accountRef, knownExchanges } from '../../domain/account.ts';
 import type { Account } from '../../domain/account.ts';
 import type { AccountDetail, BalanceView, BalancesResult, Services } from '../../services/ports.ts';
 import { accountPath } from './account-path.ts';
@@ -91,7 +91,7 @@ function readDashboardData(services: Services): DashboardData {
   }
   for (const a of accounts) Object.freeze(a);
   for (const p of parents) Object.freeze(p);
-  return Object.freeze({ accounts: Object.freeze(accounts), parents: Object.freeze(parents), global_kill_switch: services.accounts.globalKillSwitch(), exchanges: EXCHANGES, modes: ACCOUNT_MODES });
+  return Object.freeze({ accounts: Object.freeze(accounts), parents: Object.freeze(parents), global_kill_switch: services.accounts.globalKillSwitch(), exchanges: knownExchanges(), modes: ACCOUNT_MODES });
 }
 
 /** Select options naming accounts by public reference (value) and name (label). */

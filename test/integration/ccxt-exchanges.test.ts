@@ -1,0 +1,104 @@
+/**
+ * EXEC_MCP_EXCHANGES end to end on the real app, offline (nothing leaves the machine): kraken is
+ * listed, accounts on it are added through the CLI and the dashboard's services, list_markets
+ * without refreshed metadata is a clear error, and its adapter sends nothing.
+ */
+import { Readable, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAccounts } from '../../src/commands/accounts.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createApp } from '../../src/main.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { connectInMemory, type Connected } from '../unit/mcp-harness.ts';
+import { startTestApp, tempDataDir, type TestApp } from './mcp-app.ts';
+
+const ENV = { EXEC_MCP_EXCHANGES: 'bitstamp,kraken' };
+
+async function cli(args: string[], dataDir: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer, _e, cb) {
+        append(chunk.toString('utf8'));
+        cb();
+      },
+    });
+  const code = await runAccounts([...args, '--data-dir', dataDir], { EXEC_MCP_OFFLINE: '1', EXEC_MCP_LOG_LEVEL: 'silent', ...env }, {
+    stdin: Readable.from([Buffer.from('kraken-secret-value-1\n')]),
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    openApp: (config, opts) => createApp(config, { logger: silentLogger(), ...opts }),
+  });
+  return { code, stdout, stderr };
+}
+
+describe('accounts on a ccxt exchange (CLI, real app, offline)', () => {
+  it('accounts add --exchange kraken works when kraken is enabled, and is refused when it is not', async () => {
+    const dir = tempDataDir('exec-mcp-ccxt-cli-');
+    const add = ['add', '--name', 'kr', '--exchange', 'kraken', '--exchange-account-id', 'kr-main'];
+    const refused = await cli(add, dir, {});
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/exchange.*must be one of bitstamp, paper/);
+    expect(await cli(add, dir, ENV)).toEqual({ code: 0, stdout: 'created account kr (kraken:kr-main, mode live)\n', stderr: '' });
+    const creds = await cli(['set-credentials', 'kraken:kr-main', '--api-key', 'kraken-key-1'], dir, ENV);
+    expect(creds.code).toBe(0);
+    expect(creds.stdout + creds.stderr).not.toContain('kraken-secret-value-1');
+    const list = await cli(['list', '--json'], dir, ENV);
+    expect(JSON.parse(list.stdout)).toMatchObject({ accounts: [{ name: 'kr', exchange: 'kraken', exchange_account_id: 'kr-main', mode: 'live' }] });
+  });
+
+  it('an exchange id ccxt does not know is a configuration error naming the variable', () => {
+    expect(() => loadConfig({ EXEC_MCP_EXCHANGES: 'bitstamp,krakn' })).toThrow('invalid configuration: EXEC_MCP_EXCHANGES names krakn, not ccxt exchange ids');
+    expect(loadConfig({}).exchanges).toEqual(['bitstamp']);
+    expect(loadConfig({ EXEC_MCP_EXCHANGES: ' Kraken, bitstamp,paper,kraken' }).exchanges).toEqual(['kraken', 'bitstamp']);
+  });
+});
+
+describe('MCP with kraken enabled (offline)', () => {
+  let app: TestApp;
+  let conn: Connected;
+  beforeAll(async () => {
+    app = await startTestApp(ENV);
+    conn = await connectInMemory(app.services);
+  });
+  afterAll(async () => {
+    await conn?.close();
+    await app?.close();
+  });
+
+  it('list_exchanges shows kraken (live) next to bitstamp and paper', async () => {
+    const r = await conn.client.callTool({ name: 'list_exchanges', arguments: {} });
+    const ex = (r.structuredContent as { exchanges: Array<{ id: string; live: boolean; paper: boolean }> }).exchanges;
+    expect(ex.map((e) => e.id)).toEqual(['bitstamp', 'paper', 'kraken']);
+    expect(ex.find((e) => e.id === 'kraken')).toMatchObject({ name: 'Kraken', live: true, paper: false });
+  });
+
+  it('list_markets {exchange: "kraken"} with no cached metadata is a clear "not refreshed yet" error', async () => {
+    const r = await conn.client.callTool({ name: 'list_markets', arguments: { exchange: 'kraken' } });
+    expect(r.isError).toBe(true);
+    const err = (r.structuredContent as { error: { code: string; message: string } }).error;
+    expect(err.code).toBe('EXCHANGE_UNAVAILABLE');
+    expect(err.message).toMatch(/metadata of kraken has not been refreshed yet \(offline mode/);
+    // bitstamp still answers from its bundled snapshot
+    const b = await conn.client.callTool({ name: 'list_markets', arguments: { exchange: 'bitstamp', base: 'BTC', quote: 'USD' } });
+    expect(b.isError).toBeFalsy();
+  });
+
+  it('an unknown exchange is INVALID_ARGUMENT naming what is allowed', async () => {
+    const r = await conn.client.callTool({ name: 'list_markets', arguments: { exchange: 'binance' } });
+    expect(r.isError).toBe(true);
+    expect((r.structuredContent as { error: { code: string; message: string } }).error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(JSON.stringify(r.structuredContent)).toMatch(/bitstamp, paper, kraken/);
+  });
+
+  it('a kraken account sends nothing offline: its balance is EXCHANGE_UNAVAILABLE', async () => {
+    app.services.accounts.create({ name: 'kr', exchange: 'kraken', exchange_account_id: 'k1' }, 'test');
+    app.services.accounts.setCredentials('kr', { api_key: 'kraken-key-2', api_secret: 'kraken-secret-2' }, 'test');
+    const r = await conn.client.callTool({ name: 'get_balances', arguments: { account: 'kr', refresh: true } });
+    expect(r.isError).toBe(true);
+    const err = (r.structuredContent as { error: { code: string; message: string } }).error;
+    expect(err.code).toBe('EXCHANGE_UNAVAILABLE');
+    expect(JSON.stringify(r)).not.toContain('kraken-secret-2');
+  });
+});
