@@ -177,3 +177,14 @@ describe('ccxt adapter: order updates', () => {
     expect(fake.watchedSymbols).toEqual([]);
   });
 });
+
+describe('ccxt adapter: cancel all', () => {
+  it('without cancelAllOrders in `has` it cancels the open orders one by one', async () => {
+    const fake = new FakeCcxt('kraken', {});
+    const { adapter } = build(fake);
+    const a = await adapter.placeOrder(limitCommand({ clientOrderId: 'ca-1' }));
+    const b = await adapter.placeOrder(limitCommand({ clientOrderId: 'ca-2' }));
+    expect((await adapter.cancelAllOrders('btcusd')).sort()).toEqual([a.exchangeOrderId, b.exchangeOrderId].sort());
+    expect(await adapter.listOpenOrders()).toEqual([]);
+  });
+});

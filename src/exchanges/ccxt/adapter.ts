@@ -164,8 +164,21 @@ export class CcxtAdapter implements ExchangeAdapter {
 
   async cancelAllOrders(market?: string): Promise<string[]> {
     const before = await this.listOpenOrders(market);
-    await this.call('cancel', async (ex, m) => ex.cancelAllOrders(market !== undefined ? m.symbolOf(market) : undefined));
-    return before.map((r) => r.exchangeOrderId);
+    if (this.o.ex.has['cancelAllOrders'] === true) {
+      await this.call('cancel', async (ex, m) => ex.cancelAllOrders(market !== undefined ? m.symbolOf(market) : undefined));
+      return before.map((r) => r.exchangeOrderId);
+    }
+    // No cancel-all: one by one; an order that filled meanwhile is simply not in the result.
+    const cancelled: string[] = [];
+    for (const r of before) {
+      try {
+        await this.cancelOrder({ exchangeOrderId: r.exchangeOrderId, market: r.market });
+        cancelled.push(r.exchangeOrderId);
+      } catch (e) {
+        if (!(e instanceof DomainError && e.code === 'ORDER_NOT_FOUND')) throw e;
+      }
+    }
+    return cancelled;
   }
 
   async queryOrder(locator: OrderLocator): Promise<OrderStatusReport | null> {
@@ -245,6 +258,7 @@ export class CcxtAdapter implements ExchangeAdapter {
         onOrder: (o) => this.emit({ type: 'order_update', report: this.report(o, markets) }),
         onTrade: (t) => this.emit({ type: 'fill', fill: toFillReport(t, markets, this.now(), t.order !== undefined ? (this.hints.get(t.order) ?? {}) : {}) }),
         emit: (e) => this.emit(e),
+        redact: this.redact,
         ...(this.o.watchRetryMs !== undefined ? { retryMs: this.o.watchRetryMs } : {}),
       });
     } else {

@@ -19,6 +19,8 @@ export interface WatchStreamOptions {
   emit: (e: ExchangeEvent) => void;
   monitorIntervalMs?: number;
   retryMs?: number;
+  /** Removes credentials from ccxt's messages before they are logged. */
+  redact?: (s: string) => string;
 }
 
 export class CcxtWatchStream {
@@ -62,7 +64,8 @@ export class CcxtWatchStream {
         handle(await watch());
       } catch (e) {
         if (!this.running) return;
-        this.o.logger.warn({ account: this.o.account, stream: what, err: e instanceof Error ? e.message.slice(0, 200) : String(e) }, 'ccxt watch failed; retrying');
+        const msg = (this.o.redact ?? ((x: string) => x))(e instanceof Error ? e.message : String(e)).slice(0, 200);
+        this.o.logger.warn({ account: this.o.account, stream: what, err: msg }, 'ccxt watch failed; retrying');
         this.checkConnection();
         await new Promise((r) => setTimeout(r, this.o.retryMs ?? 1_000).unref());
       }
