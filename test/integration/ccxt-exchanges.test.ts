@@ -11,6 +11,7 @@ import { createApp } from '../../src/main.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { connectInMemory, type Connected } from '../unit/mcp-harness.ts';
 import { startTestApp, tempDataDir, type TestApp } from './mcp-app.ts';
+import { WebClient, startWeb } from './web-harness.ts';
 
 const ENV = { EXEC_MCP_EXCHANGES: 'bitstamp,kraken' };
 
@@ -100,5 +101,20 @@ describe('MCP with kraken enabled (offline)', () => {
     const err = (r.structuredContent as { error: { code: string; message: string } }).error;
     expect(err.code).toBe('EXCHANGE_UNAVAILABLE');
     expect(JSON.stringify(r)).not.toContain('kraken-secret-2');
+  });
+
+  it('the dashboard offers kraken in the add-account form and creates an account on it', async () => {
+    const web = await startWeb(app.services);
+    try {
+      const c = new WebClient(web.base);
+      await c.login();
+      const page = await c.get('/dashboard');
+      expect(page.text).toMatch(/<option value="kraken"[^>]*>kraken \(live, via ccxt\)<\/option>/);
+      const r = await c.post('/dashboard/accounts', { name: 'kr-web', exchange: 'kraken', exchange_account_id: 'web1', mode: 'live', enabled: 'on' });
+      expect(r.status).toBeLessThan(400);
+      expect(app.services.accounts.list().map((a) => `${a.exchange}:${a.exchange_account_id}`)).toContain('kraken:web1');
+    } finally {
+      await web.close();
+    }
   });
 });
