@@ -41,7 +41,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     forms: [
       'list [--json]',
       'show REF [--json]',
-      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...]',
+      'add --name N --exchange bitstamp|paper|<EXEC_MCP_EXCHANGES id> --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...]',
       'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M]',
       'enable REF',
       'disable REF',
