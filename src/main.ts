@@ -123,6 +123,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // EXEC_MCP_EXCHANGES beyond bitstamp: one ccxt adapter each (ccxt is loaded only then).
     const ccxt = ccxtWiring({
       exchanges: config.exchanges, offline: config.offline, clock, logger, keyPair: (r) => vault.keyPair(r.key),
+      onConnectionState: (record, state, lastError) => connections.record(record, state, lastError),
       marketsFor: (id) => {
         try {
           return markets.listMarkets(id).filter((m) => m.trading_enabled).map((m) => m.market);
@@ -212,9 +213,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const syncCcxtConnection = async (record: AccountRecord, restart: boolean): Promise<void> => {
       try {
         if (restart && registry.has(record.key)) await registry.remove(record.key);
-        if (closing || config.offline) return;
-        if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
-        else if (registry.has(record.key)) await registry.remove(record.key);
+        if (closing) return;
+        if (config.offline) connections.record(record, 'stopped', 'offline mode (EXEC_MCP_OFFLINE=1): no exchange connection');
+        else if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
+        else if (registry.has(record.key)) {
+          await registry.remove(record.key);
+          connections.record(record, 'stopped');
+        }
       } catch (err) {
         logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'connection start failed');
       }

@@ -24,8 +24,9 @@ function record(exchange: string): AccountRecord {
   return { key: 1 as AccountKey, ref: `${exchange}:acc1`, account: account as unknown as AccountRecord['account'] };
 }
 
-function build(fake: FakeCcxt, creds: CcxtCredentials | null = CREDS): { adapter: CcxtAdapter; events: ExchangeEvent[]; configs: Array<{ enableRateLimit: boolean }> } {
+function build(fake: FakeCcxt, creds: CcxtCredentials | null = CREDS): { adapter: CcxtAdapter; events: ExchangeEvent[]; configs: Array<{ enableRateLimit: boolean }>; states: string[] } {
   const configs: Array<{ enableRateLimit: boolean }> = [];
+  const states: string[] = [];
   const factory = createCcxtAdapterFactory({
     clock: new ManualClock(1_700_000_000_000),
     logger: silentLogger(),
@@ -33,6 +34,7 @@ function build(fake: FakeCcxt, creds: CcxtCredentials | null = CREDS): { adapter
     marketsFor: () => ['btcusd'],
     pollIntervalMs: 20,
     watchRetryMs: 10,
+    onConnectionState: (r, state) => states.push(`${r.ref} ${state}`),
     create: (id, config) => {
       configs.push(config);
       expect(id).toBe(fake.id);
@@ -42,7 +44,7 @@ function build(fake: FakeCcxt, creds: CcxtCredentials | null = CREDS): { adapter
   const adapter = factory(record(fake.id));
   const events: ExchangeEvent[] = [];
   adapter.subscribe((e) => events.push(e));
-  return { adapter, events, configs };
+  return { adapter, events, configs, states };
 }
 
 describe('ccxt adapter: orders with the client order id', () => {
@@ -133,7 +135,7 @@ describe('ccxt adapter: errors', () => {
 describe('ccxt adapter: order updates', () => {
   it('without watchOrders it polls: connected, order updates, fills; a failed round and a good one reconnect', async () => {
     const fake = new FakeCcxt('kraken', {});
-    const { adapter, events } = build(fake);
+    const { adapter, events, states } = build(fake);
     expect(adapter.capabilities.watchOrders).toBe(false);
     const ack = await adapter.placeOrder(limitCommand({ clientOrderId: 'p-1' }));
     await adapter.start();
@@ -149,6 +151,7 @@ describe('ccxt adapter: order updates', () => {
     await eventually(() => events.some((e) => e.type === 'disconnected'));
     await eventually(() => events.filter((e) => e.type === 'connected').length === 2);
     expect(events.filter((e) => e.type === 'fill').length).toBe(fills); // the same fill is not reported twice
+    expect(states.slice(0, 3)).toEqual(['kraken:acc1 live', 'kraken:acc1 backoff', 'kraken:acc1 live']);
     await adapter.close();
   });
 

@@ -32,6 +32,8 @@ export interface CcxtAdapterOptions {
   watchRetryMs?: number;
   /** EXEC_MCP_OFFLINE: nothing is sent, every call is EXCHANGE_UNAVAILABLE. */
   offline?: boolean;
+  /** Connection state for the status page: `live` while the stream (or polling) works, `backoff` after a loss. */
+  reportState?: (state: string, lastError?: string) => void;
 }
 
 interface Hint {
@@ -70,6 +72,8 @@ export class CcxtAdapter implements ExchangeAdapter {
   }
 
   private emit(event: ExchangeEvent): void {
+    if (event.type === 'connected') this.o.reportState?.('live');
+    else if (event.type === 'disconnected') this.o.reportState?.(this.stream ? 'backoff' : 'stopped', event.reason);
     for (const l of [...this.listeners]) {
       try {
         l(event);

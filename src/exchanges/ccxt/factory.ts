@@ -27,6 +27,7 @@ export interface CcxtAdapterFactoryOptions {
   pollIntervalMs?: number;
   watchRetryMs?: number;
   offline?: boolean;
+  onConnectionState?: (record: AccountRecord, state: string, lastError?: string) => void;
 }
 
 type CcxtClass = new (config: { enableRateLimit: boolean }) => unknown;
@@ -61,6 +62,8 @@ export function createCcxtAdapterFactory(opts: CcxtAdapterFactoryOptions): (reco
     if (opts.pollIntervalMs !== undefined) adapterOpts.pollIntervalMs = opts.pollIntervalMs;
     if (opts.watchRetryMs !== undefined) adapterOpts.watchRetryMs = opts.watchRetryMs;
     if (opts.offline) adapterOpts.offline = true;
+    const onState = opts.onConnectionState;
+    if (onState) adapterOpts.reportState = (state, lastError) => onState(record, state, lastError);
     return new CcxtAdapter(adapterOpts);
   };
 }

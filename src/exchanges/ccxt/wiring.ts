@@ -19,6 +19,7 @@ export interface CcxtWiringOptions {
   keyPair: (record: AccountRecord) => { apiKey: string; secret: string } | undefined;
   /** Market ids to watch per market; read late (the markets service is built after this). */
   marketsFor?: (exchangeId: string) => string[];
+  onConnectionState?: (record: AccountRecord, state: string, lastError?: string) => void;
   /** Tests: instead of the installed ccxt package. */
   create?: CcxtCreate;
 }
@@ -36,7 +37,10 @@ export function ccxtWiring(o: CcxtWiringOptions): CcxtWiring {
   if (ids.length === 0) return { ids, factories: {}, metadataSources: {}, exchangeInfos: [] };
   const create = o.create ?? loadCcxtCreate().create;
   const credentialsFor = (r: AccountRecord): CcxtCredentials | undefined => o.keyPair(r);
-  const factory = createCcxtAdapterFactory({ clock: o.clock, logger: o.logger, credentialsFor, marketsFor: (id) => o.marketsFor?.(id) ?? [], create, offline: o.offline });
+  const factory = createCcxtAdapterFactory({
+    clock: o.clock, logger: o.logger, credentialsFor, marketsFor: (id) => o.marketsFor?.(id) ?? [], create, offline: o.offline,
+    ...(o.onConnectionState ? { onConnectionState: o.onConnectionState } : {}),
+  });
   const publicInstances = ids.map((id) => create(id, { enableRateLimit: true }));
   return {
     ids,
