@@ -46,7 +46,7 @@ export const COMMANDS: readonly CommandEntry[] = [
       'enable REF',
       'disable REF',
       'remove REF   (refuses accounts with order history: disable those)',
-      'set-credentials REF --api-key K   (API secret on standard input)',
+      'set-credentials REF --api-key K [--uid U] [--with-password]   (API secret on standard input; with --with-password, the passphrase on its second line)',
       'forget-credentials REF|--all   (deletes stored credentials unread: the way out of a lost master key)',
     ],
     notes: ['REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D'],

@@ -12,7 +12,7 @@ import { exchangeIdSchema, type Account, type AccountKey, type AccountRecord, ty
 import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
 import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck } from './ports.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck, CredentialsInput } from './ports.ts';
 
 export interface AccountsServiceDeps {
   db: Db;
@@ -51,7 +51,10 @@ const listFilterSchema = z
     enabled: z.boolean().optional(),
   })
   .strict();
-const credentialsInputSchema = z.object({ api_key: apiKeySchema, api_secret: apiSecretSchema }).strict();
+// api_password / api_uid: what some ccxt exchanges require besides key and secret (requiredCredentials).
+const credentialsInputSchema = z
+  .object({ api_key: apiKeySchema, api_secret: apiSecretSchema, api_password: apiSecretSchema.optional(), api_uid: apiKeySchema.optional() })
+  .strict();
 
 const KILL_SWITCH_KEY = 'kill_switch';
 type Change = { from: unknown; to: unknown };
@@ -251,11 +254,11 @@ export class AccountsServiceImpl implements AccountsService {
     });
   }
 
-  setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void {
+  setCredentials(ref: string, creds: CredentialsInput, actor: Actor): void {
     this.storeCredentials(ref, parseOrThrow(credentialsInputSchema, creds), actor);
   }
 
-  async setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck> {
+  async setCredentialsChecked(ref: string, creds: CredentialsInput, actor: Actor): Promise<CredentialsCheck> {
     const c = parseOrThrow(credentialsInputSchema, creds);
     const rec = this.repository.resolve(ref);
     if (rec.account.exchange === 'paper') return this.storeCredentials(ref, c, actor); // refused there
@@ -266,7 +269,7 @@ export class AccountsServiceImpl implements AccountsService {
   /** `verifiedFor`: the exchange_account_id the check was made against; it must not have changed meanwhile. */
   private storeCredentials(
     ref: string,
-    c: { api_key: string; api_secret: string },
+    c: { api_key: string; api_secret: string; api_password?: string | undefined; api_uid?: string | undefined },
     actor: Actor,
     check: CredentialsCheck = { verified: false, message: 'not verified: stored without asking the exchange' },
     verifiedFor?: string,
@@ -278,7 +281,8 @@ export class AccountsServiceImpl implements AccountsService {
       if (verifiedFor !== undefined && verifiedFor !== rec.account.exchange_account_id)
         throw invalid('api_key', `the exchange_account_id of ${rec.ref} changed while the key was checked; set the credentials again`);
       const replaced = this.deps.vault.has(rec.key);
-      this.deps.vault.set(rec.key, { apiKey: c.api_key, apiSecret: c.api_secret });
+      const extra = { ...(c.api_password !== undefined ? { password: c.api_password } : {}), ...(c.api_uid !== undefined ? { uid: c.api_uid } : {}) };
+      this.deps.vault.set(rec.key, { apiKey: c.api_key, apiSecret: c.api_secret, ...(Object.keys(extra).length > 0 ? { extra } : {}) });
       const hint = apiKeyHint(c.api_key);
       this.deps.audit.append({
         actor,

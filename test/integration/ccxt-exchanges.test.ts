@@ -3,10 +3,16 @@
  * listed, accounts on it are added through the CLI and the dashboard's services, list_markets
  * without refreshed metadata is a clear error, and its adapter sends nothing.
  */
+import crypto from 'node:crypto';
+import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAccounts } from '../../src/commands/accounts.ts';
 import { loadConfig } from '../../src/config.ts';
+import { CredentialVault, loadMasterKey } from '../../src/credentials/vault.ts';
+import { closeDb, openDb } from '../../src/db/connection.ts';
+import type { AccountKey } from '../../src/domain/account.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
 import { createApp } from '../../src/main.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { connectInMemory, type Connected } from '../unit/mcp-harness.ts';
@@ -115,6 +121,36 @@ describe('MCP with kraken enabled (offline)', () => {
       expect(app.services.accounts.list().map((a) => `${a.exchange}:${a.exchange_account_id}`)).toContain('kraken:web1');
     } finally {
       await web.close();
+    }
+  });
+});
+
+describe('credentials beyond key and secret (ccxt requiredCredentials)', () => {
+  it('set-credentials --uid U --with-password stores the passphrase (second stdin line) and uid encrypted, readable as one key pair', async () => {
+    const dir = tempDataDir('exec-mcp-ccxt-creds-');
+    const env = { EXEC_MCP_EXCHANGES: 'bitstamp,kucoin' };
+    expect((await cli(['add', '--name', 'ku', '--exchange', 'kucoin', '--exchange-account-id', 'ku1'], dir, env)).code).toBe(0);
+    let stdout = '';
+    const code = await runAccounts(['set-credentials', 'ku', '--api-key', 'ku-key-1', '--uid', 'ku-uid-7', '--with-password', '--data-dir', dir], { EXEC_MCP_OFFLINE: '1', EXEC_MCP_LOG_LEVEL: 'silent', ...env }, {
+      stdin: Readable.from([Buffer.from('ku-secret-1\nku-pass-phrase\n')]),
+      stdout: new Writable({ write: (c: Buffer, _e, cb) => ((stdout += c.toString('utf8')), cb()) }),
+      stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+      openApp: (config, opts) => createApp(config, { logger: silentLogger(), ...opts }),
+    });
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/ku-secret-1|ku-pass-phrase/);
+    const db = openDb(path.join(dir, 'exec-mcp.sqlite'));
+    try {
+      const vault = new CredentialVault(db, loadMasterKey({ dataDir: dir }), new ManualClock(0));
+      const row = db.prepare("SELECT a.id AS id FROM accounts a WHERE a.name = 'ku'").get() as { id: number };
+      expect(vault.keyPair(row.id as AccountKey)).toEqual({ apiKey: 'ku-key-1', secret: 'ku-secret-1', password: 'ku-pass-phrase', uid: 'ku-uid-7' });
+      // The Signer (Bitstamp's path) sees the secret alone, never the envelope.
+      const sig = vault.signer(row.id as AccountKey)?.sign('m');
+      expect(sig).toBe(crypto.createHmac('sha256', 'ku-secret-1').update('m').digest('hex'));
+      // Nothing readable in the stored row.
+      expect(JSON.stringify(db.prepare('SELECT * FROM credentials').all())).not.toMatch(/ku-secret-1|ku-pass-phrase|ku-uid-7/);
+    } finally {
+      closeDb(db);
     }
   });
 });

@@ -16,7 +16,7 @@ export interface CcxtWiringOptions {
   offline: boolean;
   clock: Clock;
   logger: Logger;
-  keyPair: (record: AccountRecord) => { apiKey: string; secret: string } | undefined;
+  keyPair: (record: AccountRecord) => CcxtCredentials | undefined;
   /** Market ids to watch per market; read late (the markets service is built after this). */
   marketsFor?: (exchangeId: string) => string[];
   onConnectionState?: (record: AccountRecord, state: string, lastError?: string) => void;
@@ -36,9 +36,8 @@ export function ccxtWiring(o: CcxtWiringOptions): CcxtWiring {
   enableExchanges(ids);
   if (ids.length === 0) return { ids, factories: {}, metadataSources: {}, exchangeInfos: [] };
   const create = o.create ?? loadCcxtCreate().create;
-  const credentialsFor = (r: AccountRecord): CcxtCredentials | undefined => o.keyPair(r);
   const factory = createCcxtAdapterFactory({
-    clock: o.clock, logger: o.logger, credentialsFor, marketsFor: (id) => o.marketsFor?.(id) ?? [], create, offline: o.offline,
+    clock: o.clock, logger: o.logger, credentialsFor: o.keyPair, marketsFor: (id) => o.marketsFor?.(id) ?? [], create, offline: o.offline,
     ...(o.onConnectionState ? { onConnectionState: o.onConnectionState } : {}),
   });
   const publicInstances = ids.map((id) => create(id, { enableRateLimit: true }));
