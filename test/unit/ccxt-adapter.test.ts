@@ -68,6 +68,18 @@ describe('ccxt adapter: orders with the client order id', () => {
     expect(fake.creates).toEqual([]);
   });
 
+  it('a passphrase the exchange requires and nobody set is NO_CREDENTIALS naming it; with it, it is handed to ccxt', async () => {
+    const fake = new FakeCcxt('kucoin', {});
+    fake.requiredCredentials = { apiKey: true, secret: true, password: true };
+    const e = await build(fake).adapter.getBalances().catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'NO_CREDENTIALS' });
+    expect(String((e as Error).message)).toMatch(/kucoin needs password .*--with-password/);
+    const withPass = new FakeCcxt('kucoin', {});
+    withPass.requiredCredentials = fake.requiredCredentials;
+    await build(withPass, { ...CREDS, password: 'pass-CCCC-3333' }).adapter.getBalances();
+    expect(withPass.password).toBe('pass-CCCC-3333');
+  });
+
   it('an exchange without client order ids refuses trading, saying why; balances and fees still work', async () => {
     const fake = new FakeCcxt('coinspot', { fetchTradingFees: true });
     const { adapter } = build(fake);

@@ -19,6 +19,9 @@ import { MarketIndex, toBalanceReports, toFeeReports, toFillReport, toOrderRepor
 import { CcxtPollStream } from './poll.ts';
 import { CcxtWatchStream } from './ws.ts';
 
+/** Orders whose market/side/client id are remembered (for replies that omit them); older ones are looked up anew. */
+const MAX_HINTS = 10_000;
+
 export interface CcxtAdapterOptions {
   account: string; // "<exchange>:<id>", for messages and logs
   ex: CcxtLike;
@@ -84,10 +87,10 @@ export class CcxtAdapter implements ExchangeAdapter {
   }
 
   /** Runs a ccxt call with the current credentials and markets; every failure is a DomainError. */
-  private async call<T>(kind: CallKind, fn: (ex: CcxtLike, m: MarketIndex) => Promise<T>, priv = true): Promise<T> {
+  private async call<T>(kind: CallKind, fn: (ex: CcxtLike, m: MarketIndex) => Promise<T>): Promise<T> {
     const ex = this.o.ex;
     if (this.o.offline) throw new DomainError('EXCHANGE_UNAVAILABLE', `offline mode (EXEC_MCP_OFFLINE=1): nothing is sent to ${this.exchange}`);
-    if (priv) this.applyCredentials();
+    this.applyCredentials();
     try {
       this.markets ??= new MarketIndex(await ex.loadMarkets());
     } catch (e) {
@@ -104,10 +107,13 @@ export class CcxtAdapter implements ExchangeAdapter {
     const c = this.o.credentials();
     if (!c) throw new DomainError('NO_CREDENTIALS', `account ${this.o.account} has no ${this.exchange} API credentials; set them with accounts set-credentials`);
     const ex = this.o.ex;
-    // Fields beyond key and secret (a passphrase, a uid) are not stored yet: say so rather than fail signing.
+    // A passphrase or uid the exchange requires and nobody set: say which, rather than fail signing.
     const missing = (['password', 'uid'] as const).filter((f) => ex.requiredCredentials[f] === true && c[f] === undefined);
     if (missing.length > 0)
-      throw new DomainError('NO_CREDENTIALS', `${this.exchange} needs ${missing.join(' and ')} besides the API key and secret; exec-mcp stores only key and secret so far`);
+      throw new DomainError(
+        'NO_CREDENTIALS',
+        `${this.exchange} needs ${missing.join(' and ')} besides the API key and secret; set them with accounts set-credentials ${this.o.account} --api-key K${missing.includes('uid') ? ' --uid U' : ''}${missing.includes('password') ? ' --with-password' : ''}`,
+      );
     if (ex.apiKey !== c.apiKey) ex.apiKey = c.apiKey;
     if (ex.secret !== c.secret) ex.secret = c.secret;
     if (c.password !== undefined) ex.password = c.password;
@@ -115,8 +121,15 @@ export class CcxtAdapter implements ExchangeAdapter {
   }
 
   private remember(id: string, h: Hint): void {
-    this.hints.set(id, { ...this.hints.get(id), ...h });
+    const had = this.hints.get(id);
+    this.hints.delete(id); // re-inserted last: the oldest hints are the ones dropped
+    this.hints.set(id, { ...had, ...h });
     if (h.clientOrderId !== undefined) this.idByClient.set(h.clientOrderId, id);
+    if (this.hints.size > MAX_HINTS) {
+      const [oldest, hint] = this.hints.entries().next().value ?? [];
+      if (oldest !== undefined) this.hints.delete(oldest);
+      if (hint?.clientOrderId !== undefined) this.idByClient.delete(hint.clientOrderId);
+    }
   }
 
   private report(o: CcxtOrder, m: MarketIndex, extra: Hint = {}): OrderStatusReport {
