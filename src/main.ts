@@ -332,7 +332,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const store = storeFaultsOf(db).report();
       checks['store'] = store.reason ?? true;
       return {
-        ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0) && store.state !== 'damaged',
+        // A ccxt exchange without metadata yet cannot trade, but Bitstamp and paper can: shown, not gating.
+        ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0 || ccxt.ids.includes(m.exchange)) && store.state !== 'damaged',
         checks,
         streams_down: connections.streamsDown(),
         ...(store.state !== 'ok' && store.reason !== undefined ? { store: { state: store.state, reason: store.reason } } : {}),

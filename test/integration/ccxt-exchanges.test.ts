@@ -92,6 +92,13 @@ describe('MCP with kraken enabled (offline)', () => {
     expect(b.isError).toBeFalsy();
   });
 
+  it('/readyz stays ready without kraken metadata (bitstamp and paper can trade) and shows kraken has none', () => {
+    const r = app.app.ready();
+    expect(r.checks['metadata_kraken']).toBe(false); // offline: never refreshed
+    expect(r.checks['metadata_bitstamp']).toBe(true);
+    expect(r.ready).toBe(true);
+  });
+
   it('an unknown exchange is INVALID_ARGUMENT naming what is allowed', async () => {
     const r = await conn.client.callTool({ name: 'list_markets', arguments: { exchange: 'binance' } });
     expect(r.isError).toBe(true);
