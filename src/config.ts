@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -35,6 +36,24 @@ const streamMarketsSchema = z
     }
     return out;
   });
+/** ccxt's exchange ids, loaded only when a list names more than bitstamp (ccxt is large). */
+function ccxtExchangeIds(): readonly string[] {
+  return (createRequire(import.meta.url)('ccxt') as { exchanges: string[] }).exchanges;
+}
+/** EXEC_MCP_EXCHANGES: a comma list of ccxt exchange ids; bitstamp keeps its native adapter. */
+const exchangesSchema = z
+  .string()
+  .transform((s) => [...new Set(s.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== ''))])
+  .refine((ids) => ids.length > 0, 'must name at least one exchange (e.g. bitstamp)')
+  .refine((ids) => ids.every((id) => /^[a-z0-9]{2,32}$/.test(id)), 'must be a comma list of ccxt exchange ids (e.g. bitstamp,kraken)')
+  .superRefine((ids, ctx) => {
+    const others = ids.filter((id) => id !== 'bitstamp' && id !== 'paper');
+    if (others.length === 0) return;
+    const known = new Set(ccxtExchangeIds());
+    const bad = others.filter((id) => !known.has(id));
+    if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `names ${bad.join(', ')}, not ccxt exchange ids (see ccxt.exchanges)` });
+  })
+  .transform((ids) => ids.filter((id) => id !== 'paper')); // paper is always there
 
 export const configSchema = z.object({
   EXEC_MCP_PORT: portSchema.default(8787),
@@ -77,6 +96,7 @@ export const configSchema = z.object({
     .default(300),
   EXEC_MCP_INIT_EMPTY: flagBool.default(false),
   EXEC_MCP_METRICS_ACCOUNT_LABELS: flagBool.default(false),
+  EXEC_MCP_EXCHANGES: exchangesSchema.default(['bitstamp']),
 });
 
 export interface Config {
@@ -117,6 +137,8 @@ export interface Config {
   initEmpty: boolean;
   /** /metrics (unauthenticated) labels series by account reference (EXEC_MCP_METRICS_ACCOUNT_LABELS); off: per exchange only. */
   metricsAccountLabels: boolean;
+  /** Live exchanges offered (EXEC_MCP_EXCHANGES, ccxt ids; default bitstamp): bitstamp native, the rest through ccxt. */
+  exchanges: string[];
 }
 
 /** Flag name -> variable it overrides. */
@@ -143,6 +165,7 @@ export const FLAG_TO_VAR: Record<string, keyof z.input<typeof configSchema>> = {
   'balance-snapshot-s': 'EXEC_MCP_BALANCE_SNAPSHOT_S',
   'init-empty': 'EXEC_MCP_INIT_EMPTY',
   'metrics-account-labels': 'EXEC_MCP_METRICS_ACCOUNT_LABELS',
+  exchanges: 'EXEC_MCP_EXCHANGES',
 };
 
 /** Variables that are on/off switches: only these may be given as a bare flag (`--offline`). */
@@ -201,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
     balanceSnapshotMs: c.EXEC_MCP_BALANCE_SNAPSHOT_S * 1000,
     initEmpty: c.EXEC_MCP_INIT_EMPTY,
     metricsAccountLabels: c.EXEC_MCP_METRICS_ACCOUNT_LABELS,
+    exchanges: c.EXEC_MCP_EXCHANGES,
   };
   if (c.EXEC_MCP_TOKEN) config.token = c.EXEC_MCP_TOKEN;
   if (c.EXEC_MCP_READONLY_TOKEN) config.readonlyToken = c.EXEC_MCP_READONLY_TOKEN;

@@ -51,6 +51,7 @@ import { PaperExchangeAdapter } from './exchanges/paper.ts';
 import type { ExchangeAdapter, PlaceOrderCommand } from './exchanges/adapter.ts';
 import { createPriceSource, type PriceSource } from './exchanges/paper-price-sources.ts';
 import { createBitstampAdapterFactory } from './exchanges/bitstamp/factory.ts';
+import { ccxtWiring } from './exchanges/ccxt/wiring.ts';
 import { fetchKeyUserId } from './exchanges/bitstamp/identity.ts';
 import { type BalanceSnapshotJob, startBalanceSnapshots } from './jobs/balance-snapshots.ts';
 import { startFeeRefresh } from './jobs/fee-refresh.ts';
@@ -122,11 +123,24 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const vault = new CredentialVault(db, loadMasterKey({ dataDir: config.dataDir, ...(config.masterKey ? { masterKey: config.masterKey } : {}) }), clock);
     if (!opts.allowMasterKeyMismatch) vault.checkMasterKey();
     const ids = createIdFactory(() => clock.now(), opts.random);
+    // EXEC_MCP_EXCHANGES beyond bitstamp: one ccxt adapter each (ccxt is loaded only then).
+    const ccxt = ccxtWiring({
+      exchanges: config.exchanges, offline: config.offline, clock, logger, keyPair: (r) => vault.keyPair(r.key),
+      onConnectionState: (record, state, lastError) => connections.record(record, state, lastError),
+      marketsFor: (id) => {
+        try {
+          return markets.listMarkets(id).filter((m) => m.trading_enabled).map((m) => m.market);
+        } catch {
+          return []; // not refreshed yet
+        }
+      },
+    });
 
     const markets = new MarketsServiceImpl({
       db,
       clock,
-      sources: { bitstamp: new BitstampMetadataSource({ apiUrl: config.bitstampApiUrl, logger }) },
+      sources: { bitstamp: new BitstampMetadataSource({ apiUrl: config.bitstampApiUrl, logger }), ...ccxt.metadataSources },
+      extraExchanges: ccxt.exchangeInfos,
       bundled: { bitstamp: loadBundledSnapshot },
       offline: config.offline,
       logger,
@@ -153,6 +167,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // Offline means nothing leaves this machine: an exchange on loopback (the emulator) stays reachable.
     const exchangeOffline = config.offline && !isLoopbackUrl(config.bitstampApiUrl);
     const registry: AdapterRegistry = new AdapterRegistry({
+      ...ccxt.factories,
       paper: paperAdapter,
       bitstamp: createBitstampAdapterFactory({
         apiUrl: config.bitstampApiUrl,
@@ -182,6 +197,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
      */
     let closing = false;
     const syncConnection = async (record: AccountRecord, restart = false): Promise<void> => {
+      if (ccxt.ids.includes(record.account.exchange)) return syncCcxtConnection(record, restart);
       if (record.account.exchange !== 'bitstamp') return;
       if (exchangeOffline) {
         connections.record(record, 'stopped', 'offline mode (EXEC_MCP_OFFLINE=1): no exchange connection');
@@ -196,6 +212,21 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (idProblem && record.account.enabled) connections.record(record, 'stopped', `account ${record.ref} is stopped: ${idProblem}`);
         else if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
         else if (registry.has(record.key) || had) {
+          await registry.remove(record.key);
+          connections.record(record, 'stopped');
+        }
+      } catch (err) {
+        logger.warn({ account: record.ref, err: err instanceof Error ? err.message : String(err) }, 'connection start failed');
+      }
+    };
+    /** A ccxt account watches (or polls) its orders while enabled and credentialed; offline it never starts. */
+    const syncCcxtConnection = async (record: AccountRecord, restart: boolean): Promise<void> => {
+      try {
+        if (restart && registry.has(record.key)) await registry.remove(record.key);
+        if (closing) return;
+        if (config.offline) connections.record(record, 'stopped', 'offline mode (EXEC_MCP_OFFLINE=1): no exchange connection');
+        else if (record.account.enabled && vault.has(record.key)) await registry.get(record).start();
+        else if (registry.has(record.key)) {
           await registry.remove(record.key);
           connections.record(record, 'stopped');
         }
@@ -323,7 +354,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const store = storeFaultsOf(db).report();
       checks['store'] = store.reason ?? true;
       return {
-        ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0) && store.state !== 'damaged',
+        // A ccxt exchange without metadata yet cannot trade, but Bitstamp and paper can: shown, not gating.
+        ready: db.open && migrated && hydrated && meta.every((m) => m.markets > 0 || ccxt.ids.includes(m.exchange)) && store.state !== 'damaged',
         checks,
         streams_down: connections.streamsDown(),
         ...(store.state !== 'ok' && store.reason !== undefined ? { store: { state: store.state, reason: store.reason } } : {}),
@@ -381,7 +413,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         stops.push(() => w.stop());
         void w.start();
         if (!config.offline) {
-          const job = startMetadataRefresh({ markets, exchanges: ['bitstamp'], logger });
+          const job = startMetadataRefresh({ markets, exchanges: ['bitstamp', ...ccxt.ids], logger });
           stops.push(job.stop);
         }
         // watchMs: accounts the CLI creates or gives credentials while this process runs get their first snapshot too.

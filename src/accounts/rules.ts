@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   ACCOUNT_MODES,
-  EXCHANGES,
+  exchangeIdSchema,
   type AccountMode,
   type ExchangeId,
   accountNameSchema,
@@ -27,7 +27,7 @@ const balances = z.record(z.string(), decimalString).superRefine((rec, ctx) => {
     if (!CURRENCY_RE.test(code))
       ctx.addIssue({ code: 'custom', path: [code], message: 'currency codes are 2-10 upper-case letters or digits, e.g. USD' });
 });
-const exchange = z.enum(EXCHANGES, { message: `must be one of ${EXCHANGES.join(', ')}` });
+const exchange = exchangeIdSchema;
 const mode = z.enum(ACCOUNT_MODES, { message: `must be one of ${ACCOUNT_MODES.join(', ')}` });
 
 export const accountInputSchema = z
@@ -74,9 +74,15 @@ export const MODES_BY_EXCHANGE: Record<ExchangeId, readonly AccountMode[]> = {
   bitstamp: ['live'],
   paper: ['paper', 'backtest'],
 };
+/** Every other (ccxt) exchange is live money only. */
+const LIVE_ONLY: readonly AccountMode[] = ['live'];
+
+function modesOf(exchangeId: ExchangeId): readonly AccountMode[] {
+  return MODES_BY_EXCHANGE[exchangeId] ?? LIVE_ONLY;
+}
 
 export function defaultMode(exchangeId: ExchangeId): AccountMode {
-  return MODES_BY_EXCHANGE[exchangeId][0]!;
+  return modesOf(exchangeId)[0]!;
 }
 
 /** An exchange_account_id must be what that exchange calls the account (Bitstamp: the numeric user id). */
@@ -86,7 +92,7 @@ export function checkExchangeAccountId(exchangeId: ExchangeId, exchangeAccountId
 }
 
 export function checkModeForExchange(exchangeId: ExchangeId, m: AccountMode): void {
-  const allowed = MODES_BY_EXCHANGE[exchangeId];
+  const allowed = modesOf(exchangeId);
   if (!allowed.includes(m))
     throw new DomainError('INVALID_ARGUMENT', `mode ${m} is not allowed on exchange ${exchangeId}; allowed: ${allowed.join(', ')}`, {
       fields: ['mode'],

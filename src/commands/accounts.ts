@@ -6,7 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { BOOLEAN_CONFIG_FLAGS, type Config, FLAG_TO_VAR, loadConfig } from '../config.ts';
 import type { Account } from '../domain/account.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService } from '../services/ports.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, CredentialsInput } from '../services/ports.ts';
 import { cliFailureExitCode, parseArgs, splitConfigFlags, UsageError } from './args.ts';
 import { commandHelp } from './command-table.ts';
 
@@ -34,7 +34,7 @@ const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {
   enable: { refs: 1, flags: [] },
   disable: { refs: 1, flags: [] },
   remove: { refs: 1, flags: [] },
-  'set-credentials': { refs: 1, flags: ['api-key'] },
+  'set-credentials': { refs: 1, flags: ['api-key', 'uid', 'with-password'] },
   'forget-credentials': { refs: -1, flags: ['all'] },
 };
 
@@ -54,7 +54,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
 export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   let app: AccountsApp | undefined;
   try {
-    const parsed = parseArgs(args, new Set([...BOOLEAN_CONFIG_FLAGS, 'json', 'all']));
+    const parsed = parseArgs(args, new Set([...BOOLEAN_CONFIG_FLAGS, 'json', 'all', 'with-password']));
     const { config: configFlags, own } = splitConfigFlags(parsed.flags, Object.keys(FLAG_TO_VAR));
     const [sub, ...refs] = parsed.positional;
     const spec = sub === undefined ? undefined : SUBCOMMANDS[sub];
@@ -142,7 +142,14 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
         const apiKey = str('api-key');
         if (apiKey === undefined) throw new UsageError('accounts set-credentials needs --api-key K (the secret comes on standard input)');
         // One signed read-only call proves whose key it is; a key of another user is refused unstored.
-        const check = await accounts.setCredentialsChecked(ref, { api_key: apiKey, api_secret: secret ?? '' }, ACTOR);
+        // --with-password: the exchange's passphrase is the second line of standard input (never argv).
+        const [apiSecret = '', password] = own['with-password'] === true ? (secret ?? '').split(/\r?\n/) : [secret ?? ''];
+        if (own['with-password'] === true && (password === undefined || password === '')) throw new UsageError('--with-password: the password is the second line of standard input');
+        const creds: CredentialsInput = { api_key: apiKey, api_secret: apiSecret };
+        if (password !== undefined) creds.api_password = password;
+        const uid = str('uid');
+        if (uid !== undefined) creds.api_uid = uid;
+        const check = await accounts.setCredentialsChecked(ref, creds, ACTOR);
         const d = accounts.get(ref);
         io.stdout.write(`credentials set for ${d.name} (${d.exchange}:${d.exchange_account_id}), api key ${d.api_key_hint ?? ''}; ${check.message}\n`);
         break;

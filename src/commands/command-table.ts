@@ -41,12 +41,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     forms: [
       'list [--json]',
       'show REF [--json]',
-      'add --name N --exchange bitstamp|paper --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off] [--participation P] [--queue none|at_touch] [--queue-touch-fraction F]',
+      'add --name N --exchange bitstamp|paper|<EXEC_MCP_EXCHANGES id> --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off] [--participation P] [--queue none|at_touch] [--queue-touch-fraction F]',
       'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M] [--require-confirmation on|off]',
       'enable REF',
       'disable REF',
       'remove REF   (refuses accounts with order history: disable those)',
-      'set-credentials REF --api-key K   (API secret on standard input)',
+      'set-credentials REF --api-key K [--uid U] [--with-password]   (API secret on standard input; with --with-password, the passphrase on its second line)',
       'forget-credentials REF|--all   (deletes stored credentials unread: the way out of a lost master key)',
     ],
     notes: [

@@ -13,6 +13,12 @@ export { loadMasterKey } from './master-key.ts';
 export interface Credentials {
   apiKey: string;
   apiSecret: string;
+  /** Fields some exchanges want besides key and secret (ccxt's requiredCredentials), encrypted with the secret. */
+  extra?: CredentialExtras;
+}
+export interface CredentialExtras {
+  password?: string;
+  uid?: string;
 }
 export interface CredentialInfo {
   apiKeyHint: string;
@@ -32,7 +38,29 @@ export const apiSecretSchema = z
   .min(1, 'must not be empty')
   .max(512, 'must be at most 512 characters')
   .regex(TOKEN_RE, 'must be printable characters without spaces');
-const credentialsSchema = z.object({ apiKey: apiKeySchema, apiSecret: apiSecretSchema }).strict();
+const credentialsSchema = z
+  .object({ apiKey: apiKeySchema, apiSecret: apiSecretSchema, extra: z.object({ password: apiSecretSchema.optional(), uid: apiKeySchema.optional() }).strict().optional() })
+  .strict();
+/**
+ * Secrets with extras are stored as this prefix + JSON. A plain secret never starts with it (NUL is
+ * not a printable token character), so records written before extras existed read unchanged.
+ */
+const ENVELOPE = '\u0000exec-mcp-credentials-v2\u0000';
+
+function sealedText(c: z.infer<typeof credentialsSchema>): string {
+  const extra = c.extra ?? {};
+  if (extra.password === undefined && extra.uid === undefined) return c.apiSecret;
+  return ENVELOPE + JSON.stringify({ secret: c.apiSecret, ...extra });
+}
+
+function openedText(text: string): { secret: string; extra: CredentialExtras } {
+  if (!text.startsWith(ENVELOPE)) return { secret: text, extra: {} };
+  const v = JSON.parse(text.slice(ENVELOPE.length)) as { secret: string; password?: string; uid?: string };
+  const extra: CredentialExtras = {};
+  if (typeof v.password === 'string') extra.password = v.password;
+  if (typeof v.uid === 'string') extra.uid = v.uid;
+  return { secret: v.secret, extra };
+}
 
 const KEY_MISMATCH =
   'EXEC_MCP_MASTER_KEY (or data/master.key) does not match the key that encrypted the stored credentials (if that key is lost: "exec-mcp accounts forget-credentials --all" deletes them, then set them again)';
@@ -84,7 +112,7 @@ export class CredentialVault {
     const iv = crypto.randomBytes(IV_BYTES);
     const cipher = crypto.createCipheriv('aes-256-gcm', this.#masterKey, iv);
     cipher.setAAD(associatedData(key));
-    const ciphertext = Buffer.concat([cipher.update(parsed.data.apiSecret, 'utf8'), cipher.final()]);
+    const ciphertext = Buffer.concat([cipher.update(sealedText(parsed.data), 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
     const now = isoAt(this.#clock.now());
     this.#db
@@ -132,6 +160,17 @@ export class CredentialVault {
     return signer;
   }
 
+  /**
+   * The decrypted key pair, for exchange adapters whose library signs requests itself (ccxt): it
+   * needs the secret, not a Signer. Only exchanges/ code may hold what this returns.
+   */
+  keyPair(key: AccountKey): ({ apiKey: string; secret: string } & CredentialExtras) | undefined {
+    const row = this.#row(key);
+    if (!row) return undefined;
+    const { secret, extra } = openedText(this.#decrypt(key, row));
+    return { apiKey: row.api_key, secret, ...extra };
+  }
+
   /** Throws a clear error at start if any stored record was encrypted under another master key. */
   checkMasterKey(): void {
     const rows = this.#db.prepare('SELECT key_check FROM credentials').all() as Array<{ key_check: string }>;
@@ -158,7 +197,7 @@ export class CredentialVault {
         );
       }
       const iv = row.iv.toString('hex');
-      if (cached?.iv !== iv) cached = { iv, apiKey: row.api_key, secret: this.#decrypt(key, row) };
+      if (cached?.iv !== iv) cached = { iv, apiKey: row.api_key, secret: openedText(this.#decrypt(key, row)).secret };
       return { apiKey: cached.apiKey, secret: cached.secret };
     };
     return createHmacSigner(source);

@@ -1,8 +1,34 @@
 import { z } from 'zod';
 import { decimalString } from './money.ts';
 
+/** The built-in exchanges: always offered. Others (ccxt ids) are enabled by EXEC_MCP_EXCHANGES. */
 export const EXCHANGES = ['bitstamp', 'paper'] as const;
-export type ExchangeId = (typeof EXCHANGES)[number];
+/** An exchange id: a built-in one or an enabled ccxt id (e.g. "kraken"). */
+export type ExchangeId = string;
+
+/**
+ * The exchanges accounts may use in this process: the built-ins plus the ccxt ids of
+ * EXEC_MCP_EXCHANGES. Set once by the composition root before anything parses input; a process
+ * setting (like the config it comes from), read by the schemas that validate `exchange` fields.
+ */
+let enabledExchanges: readonly string[] = EXCHANGES;
+
+export function enableExchanges(ccxtIds: readonly string[]): void {
+  enabledExchanges = [...new Set([...EXCHANGES, ...ccxtIds])];
+}
+
+export function knownExchanges(): readonly string[] {
+  return enabledExchanges;
+}
+
+export function isKnownExchange(id: string): boolean {
+  return enabledExchanges.includes(id);
+}
+
+/** A zod field for an enabled exchange id, with a message listing them. */
+export const exchangeIdSchema = z.string().superRefine((v, ctx) => {
+  if (!isKnownExchange(v)) ctx.addIssue({ code: 'custom', message: `must be one of ${enabledExchanges.join(', ')} (more with EXEC_MCP_EXCHANGES)` });
+});
 export const ACCOUNT_MODES = ['live', 'paper', 'backtest'] as const;
 export type AccountMode = (typeof ACCOUNT_MODES)[number];
 
@@ -53,7 +79,7 @@ export function parseAccountRef(ref: string): { exchange: string; exchangeAccoun
   const i = ref.indexOf(':');
   if (i > 0) {
     const exchange = ref.slice(0, i);
-    if ((EXCHANGES as readonly string[]).includes(exchange)) return { exchange, exchangeAccountId: ref.slice(i + 1) };
+    if (isKnownExchange(exchange)) return { exchange, exchangeAccountId: ref.slice(i + 1) };
   }
   return { name: ref };
 }

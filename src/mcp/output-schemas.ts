@@ -4,7 +4,7 @@
  * (non-strict) objects in the advertised JSON so that later additive fields do not break clients.
  */
 import { z } from 'zod';
-import { ACCOUNT_MODES, EXCHANGES, riskLimitsSchema } from '../domain/account.ts';
+import { ACCOUNT_MODES, riskLimitsSchema } from '../domain/account.ts';
 import { ERROR_CODES } from '../domain/errors.ts';
 import { fillViewSchema, orderViewSchema } from '../domain/order.ts';
 
@@ -18,7 +18,7 @@ export const errorOutput = z.object({ error: errorBody });
 const balance = z.object({ currency: z.string(), total: z.string(), available: z.string(), reserved: z.string() });
 const account = z.object({
   name: z.string(),
-  exchange: z.enum(EXCHANGES),
+  exchange: z.string(),
   exchange_account_id: z.string(),
   parent: z.string().optional(),
   mode: z.enum(ACCOUNT_MODES),

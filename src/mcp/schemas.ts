@@ -4,7 +4,7 @@
  * JSON schemas advertised in tools/list, so what a client reads is what the server enforces.
  */
 import { z } from 'zod';
-import { ACCOUNT_MODES, EXCHANGES, accountNameSchema } from '../domain/account.ts';
+import { ACCOUNT_MODES, accountNameSchema } from '../domain/account.ts';
 import { decimalString } from '../domain/money.ts';
 import { clientOrderIdSchema, isoTimestamp, orderRequestSchema } from '../domain/order.ts';
 
@@ -13,7 +13,12 @@ export const accountRefArg = z
   .min(1)
   .max(140)
   .describe('Account name or "<exchange>:<exchange_account_id>"');
-export const exchangeArg = z.enum(EXCHANGES).describe('"bitstamp" (live) or "paper" (simulated, same markets and rules)');
+// A string, not an enum: which exchanges exist is configuration (EXEC_MCP_EXCHANGES); services check it.
+export const exchangeArg = z
+  .string()
+  .min(1)
+  .max(32)
+  .describe('"bitstamp" (live), "paper" (simulated, same markets and rules), or an enabled ccxt exchange id (list_exchanges)');
 export const marketArg = z
   .string()
   .min(1)

@@ -8,12 +8,12 @@ import { apiKeySchema, apiSecretSchema, type CredentialVault } from '../credenti
 import { apiKeyHint } from '../credentials/signer.ts';
 import type { Db } from '../db/connection.ts';
 import { storeFaultsOf } from '../db/store-faults.ts';
-import { EXCHANGES, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
+import { exchangeIdSchema, type Account, type AccountKey, type AccountRecord, type ExchangeId, type RiskLimits, riskLimitsSchema } from '../domain/account.ts';
 import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PaperSimulation } from '../domain/paper-simulation.ts';
 import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck } from './ports.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck, CredentialsInput } from './ports.ts';
 
 export interface AccountsServiceDeps {
   db: Db;
@@ -48,11 +48,14 @@ export interface AccountsServiceDeps {
 
 const listFilterSchema = z
   .object({
-    exchange: z.enum(EXCHANGES, { message: `must be one of ${EXCHANGES.join(', ')}` }).optional(),
+    exchange: exchangeIdSchema.optional(),
     enabled: z.boolean().optional(),
   })
   .strict();
-const credentialsInputSchema = z.object({ api_key: apiKeySchema, api_secret: apiSecretSchema }).strict();
+// api_password / api_uid: what some ccxt exchanges require besides key and secret (requiredCredentials).
+const credentialsInputSchema = z
+  .object({ api_key: apiKeySchema, api_secret: apiSecretSchema, api_password: apiSecretSchema.optional(), api_uid: apiKeySchema.optional() })
+  .strict();
 
 const KILL_SWITCH_KEY = 'kill_switch';
 type Change = { from: unknown; to: unknown };
@@ -258,11 +261,11 @@ export class AccountsServiceImpl implements AccountsService {
     });
   }
 
-  setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void {
+  setCredentials(ref: string, creds: CredentialsInput, actor: Actor): void {
     this.storeCredentials(ref, parseOrThrow(credentialsInputSchema, creds), actor);
   }
 
-  async setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck> {
+  async setCredentialsChecked(ref: string, creds: CredentialsInput, actor: Actor): Promise<CredentialsCheck> {
     const c = parseOrThrow(credentialsInputSchema, creds);
     const rec = this.repository.resolve(ref);
     if (rec.account.exchange === 'paper') return this.storeCredentials(ref, c, actor); // refused there
@@ -273,7 +276,7 @@ export class AccountsServiceImpl implements AccountsService {
   /** `verifiedFor`: the exchange_account_id the check was made against; it must not have changed meanwhile. */
   private storeCredentials(
     ref: string,
-    c: { api_key: string; api_secret: string },
+    c: { api_key: string; api_secret: string; api_password?: string | undefined; api_uid?: string | undefined },
     actor: Actor,
     check: CredentialsCheck = { verified: false, message: 'not verified: stored without asking the exchange' },
     verifiedFor?: string,
@@ -285,7 +288,8 @@ export class AccountsServiceImpl implements AccountsService {
       if (verifiedFor !== undefined && verifiedFor !== rec.account.exchange_account_id)
         throw invalid('api_key', `the exchange_account_id of ${rec.ref} changed while the key was checked; set the credentials again`);
       const replaced = this.deps.vault.has(rec.key);
-      this.deps.vault.set(rec.key, { apiKey: c.api_key, apiSecret: c.api_secret });
+      const extra = { ...(c.api_password !== undefined ? { password: c.api_password } : {}), ...(c.api_uid !== undefined ? { uid: c.api_uid } : {}) };
+      this.deps.vault.set(rec.key, { apiKey: c.api_key, apiSecret: c.api_secret, ...(Object.keys(extra).length > 0 ? { extra } : {}) });
       const hint = apiKeyHint(c.api_key);
       this.deps.audit.append({
         actor,

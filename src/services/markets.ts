@@ -29,6 +29,8 @@ export interface MarketsServiceDeps {
   metrics?: Metrics;
   /** Every refresh (an operator's "refresh now" or the daily job) is an audited action. */
   audit?: { append(entry: AuditEntry): unknown };
+  /** Further live exchanges (EXEC_MCP_EXCHANGES, through ccxt), each its own metadata; no bundled snapshot. */
+  extraExchanges?: ExchangeInfo[];
 }
 
 interface StatusRow {
@@ -47,12 +49,15 @@ interface StatusRow {
 export class MarketsServiceImpl implements MarketsService {
   private readonly markets = new Map<string, Map<string, Market>>();
   private readonly currencies = new Map<string, Currency[]>();
+  private readonly metadataOf: Record<string, string>;
 
-  constructor(private readonly deps: MarketsServiceDeps) {}
+  constructor(private readonly deps: MarketsServiceDeps) {
+    this.metadataOf = { ...METADATA_OF, ...Object.fromEntries((deps.extraExchanges ?? []).map((e) => [e.id, e.id])) };
+  }
 
   /** Loads the cache into memory; seeds it from the bundled snapshot when empty. */
   init(): void {
-    for (const exchange of new Set(Object.values(METADATA_OF))) {
+    for (const exchange of new Set(Object.values(this.metadataOf))) {
       this.loadFromDb(exchange);
       if ((this.markets.get(exchange)?.size ?? 0) === 0) {
         const snapshot = this.deps.bundled[exchange]?.();
@@ -62,21 +67,31 @@ export class MarketsServiceImpl implements MarketsService {
   }
 
   listExchanges(): ExchangeInfo[] {
-    return EXCHANGES.map((e) => ({ ...e }));
+    return [...EXCHANGES, ...(this.deps.extraExchanges ?? [])].map((e) => ({ ...e }));
   }
 
   private metadataExchange(exchange: string): string {
-    const m = METADATA_OF[exchange];
+    const m = this.metadataOf[exchange];
     if (!m) {
-      throw new DomainError('INVALID_ARGUMENT', `exchange "${exchange}" is not known; allowed: ${Object.keys(METADATA_OF).join(', ')}`, {
+      throw new DomainError('INVALID_ARGUMENT', `exchange "${exchange}" is not known; allowed: ${Object.keys(this.metadataOf).join(', ')}`, {
         fields: ['exchange'],
       });
     }
     return m;
   }
 
+  /** A ccxt exchange's markets exist only once refreshed: before that, a clear error instead of an empty list. */
+  private loaded(exchange: string): string {
+    const ex = this.metadataExchange(exchange);
+    if ((this.markets.get(ex)?.size ?? 0) === 0 && (this.deps.extraExchanges ?? []).some((e) => e.id === ex)) {
+      const why = this.deps.offline ? 'offline mode (EXEC_MCP_OFFLINE=1) never fetches it' : 'its first refresh has not succeeded yet; see the metadata status or refresh it';
+      throw new DomainError('EXCHANGE_UNAVAILABLE', `the metadata of ${ex} has not been refreshed yet (${why})`);
+    }
+    return ex;
+  }
+
   listMarkets(exchange: string, filter: { base?: string; quote?: string } = {}): Market[] {
-    const all = [...(this.markets.get(this.metadataExchange(exchange))?.values() ?? [])];
+    const all = [...(this.markets.get(this.loaded(exchange))?.values() ?? [])];
     const base = filter.base?.toUpperCase();
     const quote = filter.quote?.toUpperCase();
     return all
@@ -85,7 +100,7 @@ export class MarketsServiceImpl implements MarketsService {
   }
 
   getMarket(exchange: string, market: string): MarketRules {
-    const m = this.markets.get(this.metadataExchange(exchange))?.get(market.toLowerCase());
+    const m = this.markets.get(this.loaded(exchange))?.get(market.toLowerCase());
     if (!m) {
       throw new DomainError('MARKET_NOT_FOUND', `market "${market}" is not listed on ${exchange}; list_markets shows the ids (e.g. btcusd)`);
     }
@@ -94,12 +109,12 @@ export class MarketsServiceImpl implements MarketsService {
 
   /** Market rules or undefined, without throwing (hot paths). */
   findMarket(exchange: string, market: string): Market | undefined {
-    const ex = METADATA_OF[exchange];
+    const ex = this.metadataOf[exchange];
     return ex ? this.markets.get(ex)?.get(market.toLowerCase()) : undefined;
   }
 
   listCurrencies(exchange: string): Currency[] {
-    return [...(this.currencies.get(this.metadataExchange(exchange)) ?? [])];
+    return [...(this.currencies.get(this.loaded(exchange)) ?? [])];
   }
 
   async refresh(exchange: string, actor: Actor): Promise<MetadataStatus> {
@@ -137,7 +152,7 @@ export class MarketsServiceImpl implements MarketsService {
   }
 
   status(): MetadataStatus[] {
-    return [...new Set(Object.values(METADATA_OF))].map((ex) => this.statusOf(ex));
+    return [...new Set(Object.values(this.metadataOf))].map((ex) => this.statusOf(ex));
   }
 
   private statusOf(exchange: string): MetadataStatus {

@@ -48,6 +48,14 @@ export interface CredentialsCheck {
   message: string;
 }
 
+/** Credentials as the edges give them; api_password / api_uid only where the exchange requires them (ccxt). */
+export interface CredentialsInput {
+  api_key: string;
+  api_secret: string;
+  api_password?: string;
+  api_uid?: string;
+}
+
 export interface AccountsService {
   list(filter?: { exchange?: string; enabled?: boolean }): Account[];
   /** By name or "<exchange>:<exchange_account_id>"; ACCOUNT_NOT_FOUND otherwise. */
@@ -64,7 +72,7 @@ export interface AccountsService {
   /** Refused (INVALID_ARGUMENT naming how many orders are open) while the account has open orders. */
   remove(ref: string, actor: Actor): void;
   /** Write-only; the secret goes straight into the vault. */
-  setCredentials(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): void;
+  setCredentials(ref: string, creds: CredentialsInput, actor: Actor): void;
   /**
    * What the dashboard and the CLI call: asks the exchange whose key it is first (Bitstamp:
    * `websockets_token/`, signed and read-only; nothing else is sent), refuses (INVALID_ARGUMENT,
@@ -72,7 +80,7 @@ export interface AccountsService {
    * setCredentials does, answering what the exchange said (an exchange that cannot be asked leaves
    * the key stored but not verified; the connection start checks it again).
    */
-  setCredentialsChecked(ref: string, creds: { api_key: string; api_secret: string }, actor: Actor): Promise<CredentialsCheck>;
+  setCredentialsChecked(ref: string, creds: CredentialsInput, actor: Actor): Promise<CredentialsCheck>;
   /**
    * Deletes the stored credentials of one account, or of every account (`ref` undefined), without
    * reading them: the way out when the master key that encrypted them is lost. Returns the

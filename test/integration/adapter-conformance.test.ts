@@ -15,7 +15,11 @@ import { PaperExchangeAdapter } from '../../src/exchanges/paper.ts';
 import { FixedPriceSource } from '../../src/exchanges/paper-price-sources.ts';
 import { D } from '../../src/domain/money.ts';
 import type { ExchangeAdapter, ExchangeEvent, PlaceOrderCommand } from '../../src/exchanges/adapter.ts';
-import { MAIN, eventually, startHarness } from '../bitstamp-emulator/harness.ts';
+import ccxt from 'ccxt';
+import { createCcxtAdapterFactory, createFromModule } from '../../src/exchanges/ccxt/factory.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { aimCcxtAtEmulator } from '../bitstamp-emulator/ccxt-aim.ts';
+import { MAIN, eventually, record, startHarness } from '../bitstamp-emulator/harness.ts';
 import { errorCodeOf, limitCommand } from '../fixtures/adapter-commands.ts';
 
 export interface ConformanceSubject {
@@ -37,6 +41,52 @@ const bitstampOnEmulator: SubjectFactory = async () => {
       h.emulator.trade(market, price, amount);
     },
     close: () => h.close(),
+  };
+};
+
+/**
+ * The generic ccxt adapter over ccxt's own bitstamp class (the pro one, as production picks it),
+ * every URL aimed at the emulator: REST and WebSocket on 127.0.0.1 only, checked at close.
+ */
+const ccxtBitstampOnEmulator: SubjectFactory = async () => {
+  const h = await startHarness({ emulator: { accounts: [{ ...MAIN, balances: { USD: '100000', BTC: '2' } }], prices: { btcusd: '60000' } } });
+  const hosts: string[] = [];
+  const instances: Array<ReturnType<typeof createFromModule>> = [];
+  const factory = createCcxtAdapterFactory({
+    clock: systemClock,
+    logger: silentLogger(),
+    credentialsFor: () => ({ apiKey: MAIN.apiKey, secret: MAIN.secret }),
+    marketsFor: () => ['btcusd'],
+    watchRetryMs: 50,
+    create: (id, config) => {
+      const ex = createFromModule(ccxt, id, config);
+      aimCcxtAtEmulator(ex as unknown as InstanceType<typeof ccxt.Exchange>, h.emulator, hosts);
+      instances.push(ex);
+      return ex;
+    },
+  });
+  const adapter = factory(record(MAIN.userId));
+  // ccxt needs a node http agent for a plain ws:// URL.
+  for (const ex of instances) await (ex as unknown as InstanceType<typeof ccxt.Exchange>).loadHttpProxyAgent();
+  const events: ExchangeEvent[] = [];
+  adapter.subscribe((e) => events.push(e));
+  await adapter.start();
+  await eventually(() => events.some((e) => e.type === 'connected'));
+  const subs = [`private-my_orders_btcusd-${MAIN.userId}`, `private-my_trades_btcusd-${MAIN.userId}`];
+  await eventually(() => subs.every((c) => h.emulator.wsServer.subscriptions().includes(c)));
+  return {
+    adapter,
+    trade: async (market, price, amount) => {
+      h.emulator.trade(market, price, amount);
+    },
+    close: async () => {
+      const wsUrls = instances.flatMap((ex) => Object.keys(ex.clients ?? {}).filter((k) => k.includes('://')));
+      await adapter.close();
+      await h.close();
+      const host = new URL(h.emulator.apiUrl).host;
+      expect(hosts.every((x) => x === host)).toBe(true);
+      expect(wsUrls.every((u) => u === h.emulator.wsUrl)).toBe(true);
+    },
   };
 };
 
@@ -65,6 +115,7 @@ const paperSimulator: SubjectFactory = async () => {
 const SUBJECTS: Array<[string, SubjectFactory]> = [
   ['bitstamp on emulator', bitstampOnEmulator],
   ['paper', paperSimulator],
+  ['ccxt bitstamp on emulator', ccxtBitstampOnEmulator],
 ];
 
 let seq = 0;

@@ -6,6 +6,7 @@
 import ccxt, { type Exchange, type Order, type Trade } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/domain/clock.ts';
+import { aimCcxtAtEmulator } from '../bitstamp-emulator/ccxt-aim.ts';
 import { MAIN, eventually, startHarness, type Harness } from '../bitstamp-emulator/harness.ts';
 
 /** Real time plus a skew the test moves forward, to step past the 10 s open_orders cache. */
@@ -16,20 +17,8 @@ let rest: Exchange;
 let pro: Exchange;
 const restHosts: string[] = [];
 
-/**
- * Points every ccxt URL at the emulator. ccxt signs the URL minus "https://", so the URLs say https
- * and this fetch sends the same request over plain http; any other host fails the call (and the test).
- */
 function aimAtEmulator(ex: Exchange): void {
-  const host = new URL(h.emulator.apiUrl).host;
-  const urls = ex.urls as { api: Record<string, string> };
-  urls.api = { public: `https://${host}/api`, private: `https://${host}/api`, ws: h.emulator.wsUrl };
-  ex.fetchImplementation = async (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => {
-    const u = new URL(url);
-    restHosts.push(u.host);
-    if (u.protocol !== 'https:' || u.host !== host) throw new Error(`ccxt tried to reach ${u.origin}`);
-    return fetch(`http://${host}${u.pathname}${u.search}`, { method: init.method, headers: init.headers, body: init.body ?? null, signal: init.signal ?? null });
-  };
+  aimCcxtAtEmulator(ex, h.emulator, restHosts);
   ex.apiKey = MAIN.apiKey;
   ex.secret = MAIN.secret;
 }

@@ -1,4 +1,4 @@
-import { ACCOUNT_MODES, EXCHANGES, accountNameSchema, exchangeAccountIdSchema, riskLimitsSchema } from '../../domain/account.ts';
+import { ACCOUNT_MODES, isKnownExchange, knownExchanges, accountNameSchema, exchangeAccountIdSchema, riskLimitsSchema } from '../../domain/account.ts';
 import type { AccountMode, ExchangeId, RiskLimits } from '../../domain/account.ts';
 import type { AccountDetail, AccountInput, AccountPatch } from '../../services/ports.ts';
 import { FormProblems, checkbox, optionalText, type FormFields } from '../forms.ts';
@@ -72,7 +72,7 @@ export function accountInputFromForm(f: FormFields): AccountInput {
   const mode = optionalText(f['mode']);
   checkSchema(p, 'name', name, accountNameSchema);
   if (exchange === undefined) p.add('exchange', 'is required');
-  else if (!(EXCHANGES as readonly string[]).includes(exchange)) p.add('exchange', `must be one of ${EXCHANGES.join(', ')}`);
+  else if (!isKnownExchange(exchange)) p.add('exchange', `must be one of ${knownExchanges().join(', ')}`);
   checkSchema(p, 'exchange_account_id', exchangeAccountId, exchangeAccountIdSchema);
   if (mode !== undefined && !(ACCOUNT_MODES as readonly string[]).includes(mode)) p.add('mode', `must be one of ${ACCOUNT_MODES.join(', ')}`);
   const balances = parseBalances(p, optionalText(f['initial_balances']));

@@ -1,4 +1,4 @@
-import { ACCOUNT_MODES, EXCHANGES, accountRef } from '../../domain/account.ts';
+import { ACCOUNT_MODES, accountRef, knownExchanges } from '../../domain/account.ts';
 import type { Account } from '../../domain/account.ts';
 import type { AccountDetail, BalanceView, BalancesResult, Services } from '../../services/ports.ts';
 import { accountPath } from './account-path.ts';
@@ -59,8 +59,12 @@ export interface DashboardData {
   parents: readonly Readonly<{ value: string; label: string }>[];
   global_kill_switch: boolean;
   exchanges: readonly string[];
+  /** The add-account form's exchange choice: the built-ins and every EXEC_MCP_EXCHANGES id. */
+  exchange_options?: readonly Readonly<{ value: string; label: string }>[];
   modes: readonly string[];
 }
+
+const EXCHANGE_LABELS: Record<string, string> = { bitstamp: 'Bitstamp (live)', paper: 'Paper (simulated)' };
 
 /** The last page data read per Services, with the store version it was read at. */
 const lastRead = new WeakMap<Services, { version: string; data: DashboardData }>();
@@ -97,7 +101,7 @@ function readDashboardData(services: Services): DashboardData {
   }
   for (const a of accounts) Object.freeze(a);
   for (const p of parents) Object.freeze(p);
-  return Object.freeze({ accounts: Object.freeze(accounts), parents: Object.freeze(parents), global_kill_switch: services.accounts.globalKillSwitch(), exchanges: EXCHANGES, modes: ACCOUNT_MODES });
+  return Object.freeze({ accounts: Object.freeze(accounts), parents: Object.freeze(parents), global_kill_switch: services.accounts.globalKillSwitch(), exchanges: knownExchanges(), exchange_options: knownExchanges().map((value) => Object.freeze({ value, label: EXCHANGE_LABELS[value] ?? `${value} (live, via ccxt)` })), modes: ACCOUNT_MODES });
 }
 
 /** Select options naming accounts by public reference (value) and name (label). */
