@@ -14,7 +14,7 @@ export function registerBacktestTools(reg: ToolRegistry, services: Services): vo
       name: 'backtest_create',
       title: 'Create backtest',
       description:
-        'Starts a deterministic backtest on historical trades, candles or quotes. Returns its backtest_id and a backtest account that every order tool takes (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance. Data over EXEC_MCP_BACKTEST_MAX_FILE_MB (256 MiB) or EXEC_MCP_BACKTEST_MAX_EVENTS (5M; a candle counts four) is refused.',
+        'Starts a deterministic backtest on historical trades, candles or quotes. Returns its backtest_id and a backtest account that every order tool takes (place_order, list_fills, get_balances, ...). Its clock starts at the first data timestamp and moves only with backtest_advance. Data over the server size or event limits is refused (the error says which).',
       input: backtestCreateInput,
       output: backtestCreateOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -98,7 +98,7 @@ export function registerOrderExecutionTools(reg: ToolRegistry, services: Service
       name: 'place_order',
       title: 'Place order',
       description:
-        'Places an order (live account: real money; run preview_order first). Pass a client_order_id to make retries safe: same id + same parameters returns the existing order (replayed: true), other parameters fail with CLIENT_ORDER_ID_CONFLICT. A refused order (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored order in error.details.order. With require_confirmation on the account a human accepts each order (elicitation). Status: submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while reconciling).',
+        'Places an order (live account: real money; run preview_order first). A client_order_id makes retries safe: same id + parameters returns the existing order (replayed: true), other parameters fail with CLIENT_ORDER_ID_CONFLICT. A refused order (e.g. INSUFFICIENT_FUNDS) is an error result with that code and the stored order in error.details.order. require_confirmation accounts ask a human first (elicitation). Status: submitting, open, partially_filled, filled (or cancelled, rejected, expired; unknown while reconciling).',
       input: placeOrderInput,
       output: placedOrderOutput,
       // Not idempotent by itself: only a client_order_id makes a repeat return the first order.

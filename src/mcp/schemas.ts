@@ -227,7 +227,7 @@ export const backtestCreateInput = z
         z.object({ trades: z.array(tradeRow).min(1).max(MAX_ROWS) }).strict(),
         z.object({ candles: z.array(candleRow).min(1).max(MAX_ROWS) }).strict(),
         z.object({ quotes: z.array(quoteRow).min(1).max(MAX_ROWS) }).strict(),
-        z.unknown().meta({ type: 'array' }), // mixed data: sources of the forms above, checked by the service
+        z.array(z.unknown()).min(1).max(8), // mixed data: sources of the forms above, each checked by the service
       ])
       .describe('Market data: a file path, or inline {trades}, {candles} or {quotes} rows (timestamp: ISO-8601 or epoch ms; decimals as strings; market only when several), or an array of these merged by time'),
     initial_balances: z
