@@ -88,11 +88,11 @@ async function placeOrders(w: World): Promise<string[]> {
             account: w.account.ref,
             clientOrderId: `c${n}`,
             market: 'btcusd',
-            side: n % 2 ? 'buy' : 'sell',
+            side: orderSide(n),
             type: 'limit',
             timeInForce: 'gtc',
             amount: '1',
-            price: String(50_000 + (n % 1000)),
+            price: orderPrice(n),
             postOnly: false,
             createdAt: new Date(w.clock.now()).toISOString(),
           },
@@ -104,6 +104,14 @@ async function placeOrders(w: World): Promise<string[]> {
   }
   await w.runtime.whenIdle();
   return ids;
+}
+
+/** The n-th bench order's side and limit price (fills must match them to be applied). */
+function orderSide(n: number): 'buy' | 'sell' {
+  return n % 2 ? 'buy' : 'sell';
+}
+function orderPrice(n: number): string {
+  return String(50_000 + (n % 1000));
 }
 
 /** Creates the 10k live orders (submitted and acknowledged). */
@@ -218,7 +226,8 @@ async function measureTransitions(w: World, ids: string[], via: 'exchange' | 'se
         chunk.forEach((_, i) =>
           w.exchange.emit({
             type: 'fill',
-            fill: { fillId: `f${f}-${start + i}`, exchangeOrderId: `E${start + i + 1}`, clientOrderId: `c${start + i}`, market: 'btcusd', side: 'buy', amount: '0.01', price: '50000', fee: '0.1', feeCurrency: 'USD', liquidity: 'maker', at: '2026-01-01T00:00:01.000Z' },
+            // The order's own side and limit price: any other fill is impossible and kept aside (fill quarantine).
+            fill: { fillId: `f${f}-${start + i}`, exchangeOrderId: `E${start + i + 1}`, clientOrderId: `c${start + i}`, market: 'btcusd', side: orderSide(start + i), amount: '0.01', price: orderPrice(start + i), fee: '0.1', feeCurrency: 'USD', liquidity: 'maker', at: '2026-01-01T00:00:01.000Z' },
           }),
         );
         await w.runtime.whenIdle();
@@ -227,7 +236,7 @@ async function measureTransitions(w: World, ids: string[], via: 'exchange' | 'se
           chunk.map((id, i) =>
             w.runtime.send(
               id,
-              { type: 'FILL', fillId: `f${f}-${start + i}`, amount: '0.01', price: '50000', fee: '0.1', feeCurrency: 'USD', liquidity: 'maker', at: '2026-01-01T00:00:01.000Z' },
+              { type: 'FILL', fillId: `f${f}-${start + i}`, amount: '0.01', price: orderPrice(start + i), fee: '0.1', feeCurrency: 'USD', liquidity: 'maker', at: '2026-01-01T00:00:01.000Z' },
               'bench',
             ),
           ),
