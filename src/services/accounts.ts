@@ -121,6 +121,8 @@ export class AccountsServiceImpl implements AccountsService {
     checkModeForExchange(v.exchange, mode);
     if (v.initial_balances !== undefined && v.exchange !== 'paper')
       throw invalid('initial_balances', `initial balances are only for paper accounts; ${v.exchange} balances come from the exchange`);
+    if (v.rules_from !== undefined && v.exchange !== 'paper')
+      throw invalid('rules_from', `rules_from is only for paper accounts; ${v.exchange} accounts follow ${v.exchange}'s own rules`);
     if (v.simulation !== undefined && v.exchange !== 'paper')
       throw invalid('simulation', `simulation settings are only for paper accounts; ${v.exchange} fills come from the exchange`);
     const created: { rec?: AccountRecord } = {};
@@ -130,7 +132,7 @@ export class AccountsServiceImpl implements AccountsService {
       const parent = v.parent ? this.resolveParent(v.parent, v.exchange) : undefined;
       const limits = v.limits ?? {};
       const rec = this.repository.insert(
-        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }), ...(v.require_confirmation && { require_confirmation: true }) },
+        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }), ...(v.require_confirmation && { require_confirmation: true }), ...(v.rules_from !== undefined && v.rules_from !== 'bitstamp' && { rules_from: v.rules_from }) },
         this.now(),
       );
       const { created_at: _c, updated_at: _u, ...fields } = rec.account;

@@ -28,8 +28,10 @@ export interface AccountInput {
   initial_balances?: Record<string, string>;
   /** Paper only: fill-model settings of its simulator (participation, queue), fixed at creation. */
   simulation?: PaperSimulation;
+  /** Paper only: the enabled live exchange whose market rules it mirrors (default bitstamp), fixed at creation. */
+  rules_from?: ExchangeId;
 }
-export type AccountPatch = Partial<Omit<AccountInput, 'exchange' | 'initial_balances' | 'simulation'>>;
+export type AccountPatch = Partial<Omit<AccountInput, 'exchange' | 'initial_balances' | 'simulation' | 'rules_from'>>;
 
 export interface AccountDetail extends Account {
   has_credentials: boolean;
