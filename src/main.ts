@@ -247,6 +247,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       clock,
       audit,
       vault,
+      credentialFieldsOf: (exchange) => ccxt.credentialFields[exchange],
       onPaperAccountCreated: (record, balances, simulation) => {
         if (record.account.mode === 'backtest') return; // backtests register their own simulator
         const adapter = registry.get(record);

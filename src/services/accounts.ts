@@ -13,7 +13,7 @@ import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PaperSimulation } from '../domain/paper-simulation.ts';
 import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck, CredentialsInput } from './ports.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialFields, CredentialsCheck, CredentialsInput } from './ports.ts';
 
 export interface AccountsServiceDeps {
   db: Db;
@@ -44,6 +44,8 @@ export interface AccountsServiceDeps {
   verifyCredentials?: Partial<Record<ExchangeId, KeyOwnerLookup>>;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
+  /** Credentials per exchange beyond key and secret (the ccxt exchanges' requiredCredentials). */
+  credentialFieldsOf?: (exchange: ExchangeId) => CredentialFields | undefined;
 }
 
 const listFilterSchema = z
@@ -113,6 +115,12 @@ export class AccountsServiceImpl implements AccountsService {
       if (lastBalanceAt !== undefined) detail.last_balance_at = lastBalanceAt;
       return detail;
     });
+  }
+
+  credentialFields(ref: string): CredentialFields {
+    const { exchange } = this.repository.resolve(ref).account;
+    if (exchange === 'paper') return { fields: [], unsupported: [] };
+    return this.deps.credentialFieldsOf?.(exchange) ?? { fields: ['api_key', 'api_secret'], unsupported: [] };
   }
 
   create(input: AccountInput, actor: Actor): Account {

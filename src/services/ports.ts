@@ -58,7 +58,18 @@ export interface CredentialsInput {
   api_uid?: string;
 }
 
+/** A credentials form field (CredentialsInput's keys). */
+export type CredentialField = 'api_key' | 'api_secret' | 'api_password' | 'api_uid';
+/** What an account's exchange wants as credentials (ccxt's requiredCredentials; bitstamp: key and secret). */
+export interface CredentialFields {
+  fields: CredentialField[];
+  /** Required by the exchange but not storable here yet (e.g. ccxt's privateKey, twofa). */
+  unsupported: string[];
+}
+
 export interface AccountsService {
+  /** The credentials its exchange requires, for write-only forms; paper: none. Optional: absent = key and secret. */
+  credentialFields?(ref: string): CredentialFields;
   list(filter?: { exchange?: string; enabled?: boolean }): Account[];
   /** By name or "<exchange>:<exchange_account_id>"; ACCOUNT_NOT_FOUND otherwise. */
   get(ref: string): AccountDetail;
