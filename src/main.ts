@@ -16,7 +16,7 @@ import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { isoAt, systemClock, type Clock, type Random } from './domain/clock.ts';
 import { createIdFactory } from './domain/ids.ts';
-import type { AccountRecord } from './domain/account.ts';
+import { rulesExchangeOf, type AccountRecord } from './domain/account.ts';
 import type { Market } from './domain/market.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -159,9 +159,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       record.account.mode === 'backtest'
         ? new ClosedVenueAdapter('paper', endedBacktestReason(record.account.name))
         : new PaperExchangeAdapter({
-        db, accountRef: record.ref, clock, random, priceSource, getMarket, logger,
+        db, accountRef: record.ref, clock, random, priceSource, logger,
+        // rules_from: the simulator checks the mirrored exchange's rules, like the order service.
+        getMarket: (market: string): Market => markets.getMarket(rulesExchangeOf(record.account), market),
         // Its fee schedule covers every tradable market, not only those already traded.
-        listMarkets: () => markets.listMarkets('paper').filter((m) => m.trading_enabled).map((m) => m.market),
+        listMarkets: () => markets.listMarkets(rulesExchangeOf(record.account)).filter((m) => m.trading_enabled).map((m) => m.market),
       });
     const connections = new ConnectionStatusStore(db, clock, metrics);
     // Offline means nothing leaves this machine: an exchange on loopback (the emulator) stays reachable.
@@ -245,6 +247,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       clock,
       audit,
       vault,
+      credentialFieldsOf: (exchange) => ccxt.credentialFields[exchange],
       onPaperAccountCreated: (record, balances, simulation) => {
         if (record.account.mode === 'backtest') return; // backtests register their own simulator
         const adapter = registry.get(record);
@@ -325,7 +328,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         if (expired > 0) logger.info({ account: record.ref, expired }, 'orders of an ended backtest expired');
       },
     });
-    const marketOf = (r: AccountRecord, market: string) => markets.findMarket(r.account.exchange, market);
+    const marketOf = (r: AccountRecord, market: string) => markets.findMarket(rulesExchangeOf(r.account), market);
     // Marks: the backtest's replay, the paper venue's price source; a live account the same source unless offline without one.
     const markPrice = async (r: AccountRecord, market: string): Promise<string | undefined> => {
       if (r.account.mode === 'backtest') return backtests.referencePrice(r.ref, market);

@@ -27,6 +27,7 @@ interface AccountRow {
   enabled: number;
   limits_json: string;
   require_confirmation: number;
+  rules_from: string | null;
   created_at: string;
   updated_at: string;
   parent_exchange: string | null;
@@ -42,6 +43,7 @@ export interface NewAccountFields {
   enabled: boolean;
   limits: RiskLimits;
   require_confirmation?: boolean;
+  rules_from?: ExchangeId;
 }
 export interface AccountFieldChanges {
   name?: string;
@@ -78,7 +80,7 @@ const SELECT_DETAILS_JSON = `SELECT json_group_array(json_array(
     p.exchange, p.exchange_account_id, c.api_key, c.updated_at,
     NULLIF(MAX(COALESCE((SELECT MAX(as_of) FROM balances WHERE account_id = a.id), ''),
                COALESCE((SELECT MAX(at) FROM balance_snapshots WHERE account_id = a.id), '')), ''),
-    a.require_confirmation
+    a.require_confirmation, a.rules_from
   ) ORDER BY a.name)
   FROM accounts a
   LEFT JOIN accounts p ON p.id = a.parent_id
@@ -91,6 +93,7 @@ type DetailTuple = [
   limits_json: string, created_at: string, updated_at: string, parent_exchange: string | null,
   parent_exchange_account_id: string | null, api_key: string | null, credentials_updated_at: string | null,
   last_balance_at: string | null, require_confirmation: number,
+  rules_from: string | null,
 ];
 
 /**
@@ -113,7 +116,7 @@ function limitsOf(json: string): RiskLimits {
 }
 
 function detailFactsOf(t: DetailTuple): AccountDetailFacts {
-  const [id, name, exchange, exchangeAccountId, mode, enabled, limitsJson, createdAt, updatedAt, parentExchange, parentId, apiKey, credentialsAt, lastBalanceAt, confirm] = t;
+  const [id, name, exchange, exchangeAccountId, mode, enabled, limitsJson, createdAt, updatedAt, parentExchange, parentId, apiKey, credentialsAt, lastBalanceAt, confirm, rulesFrom] = t;
   const account: Account = {
     name,
     exchange,
@@ -125,6 +128,7 @@ function detailFactsOf(t: DetailTuple): AccountDetailFacts {
     limits: limitsOf(limitsJson),
   };
   if (confirm === 1) account.require_confirmation = true;
+  if (rulesFrom !== null) account.rules_from = rulesFrom;
   if (parentExchange !== null && parentId !== null) account.parent = `${parentExchange}:${parentId}`;
   const facts: AccountDetailFacts = { record: { key: id as AccountKey, ref: accountRef(account), account } };
   if (apiKey !== null) facts.credentialsApiKey = apiKey;
@@ -149,6 +153,7 @@ function toRecord(r: AccountRow): AccountRecord {
     limits: limitsOf(r.limits_json),
   };
   if (r.require_confirmation === 1) account.require_confirmation = true;
+  if (r.rules_from !== null) account.rules_from = r.rules_from;
   if (r.parent_exchange !== null && r.parent_exchange_account_id !== null)
     account.parent = `${r.parent_exchange}:${r.parent_exchange_account_id}`;
   return { key: r.id as AccountKey, ref: accountRef(account), account };
@@ -208,8 +213,8 @@ export class AccountRepository implements AccountDirectory {
   insert(fields: NewAccountFields, at: string): AccountRecord {
     const info = this.db
       .prepare(
-        `INSERT INTO accounts (name, exchange, exchange_account_id, parent_id, mode, enabled, limits_json, require_confirmation, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO accounts (name, exchange, exchange_account_id, parent_id, mode, enabled, limits_json, require_confirmation, rules_from, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         fields.name,
@@ -220,6 +225,7 @@ export class AccountRepository implements AccountDirectory {
         fields.enabled ? 1 : 0,
         JSON.stringify(fields.limits),
         fields.require_confirmation ? 1 : 0,
+        fields.rules_from ?? null,
         at,
         at,
       );

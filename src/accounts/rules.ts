@@ -40,6 +40,8 @@ export const accountInputSchema = z
     enabled: z.boolean().optional(),
     limits: riskLimitsSchema.optional(),
     require_confirmation: z.boolean().optional(),
+    /** Paper only: mirror this enabled live exchange's market rules (bitstamp or an EXEC_MCP_EXCHANGES id). */
+    rules_from: exchange.refine((id) => id !== 'paper', 'must be a live exchange (bitstamp or one of EXEC_MCP_EXCHANGES)').optional(),
     initial_balances: balances.optional(),
     simulation: paperSimulationSchema.optional(),
   })

@@ -29,7 +29,7 @@ const USAGE = commandHelp('accounts').trimEnd();
 const SUBCOMMANDS: Record<string, { refs: number; flags: string[] }> = {
   list: { refs: 0, flags: ['json'] },
   show: { refs: 1, flags: ['json'] },
-  add: { refs: 0, flags: ['name', 'exchange', 'exchange-account-id', 'parent', 'mode', 'balance', 'require-confirmation', 'participation', 'queue', 'queue-touch-fraction'] },
+  add: { refs: 0, flags: ['name', 'exchange', 'exchange-account-id', 'parent', 'mode', 'balance', 'require-confirmation', 'participation', 'queue', 'queue-touch-fraction', 'rules-from'] },
   update: { refs: 1, flags: ['name', 'exchange-account-id', 'parent', 'mode', 'require-confirmation'] },
   enable: { refs: 1, flags: [] },
   disable: { refs: 1, flags: [] },
@@ -103,6 +103,8 @@ export async function runAccounts(args: string[], env: NodeJS.ProcessEnv, io: Cl
         if (mode !== undefined) input.mode = mode;
         if (parsed.multi.balance) input.initial_balances = parseBalances(parsed.multi.balance);
         if (requireConfirmation !== undefined) input.require_confirmation = requireConfirmation;
+        const rulesFrom = str('rules-from');
+        if (rulesFrom !== undefined) input.rules_from = rulesFrom;
         const simulation = parseSimulation(str('participation'), str('queue'), str('queue-touch-fraction'));
         if (simulation) input.simulation = simulation;
         const a = accounts.create(input as unknown as AccountInput, ACTOR);
@@ -264,6 +266,7 @@ function formatDetail(d: AccountDetail): string {
     ['credentials', d.has_credentials ? `set ${d.credentials_set_at ?? ''} (api key ${d.api_key_hint ?? ''})` : 'none'],
     ['limits', JSON.stringify(d.limits)],
     ['confirmation', d.require_confirmation ? 'required (place_order asks a human)' : 'not required'],
+    ...(d.rules_from !== undefined ? [['market rules', `from ${d.rules_from}`] as [string, string]] : []),
     ['created_at', d.created_at],
     ['updated_at', d.updated_at],
   ];

@@ -41,7 +41,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     forms: [
       'list [--json]',
       'show REF [--json]',
-      'add --name N --exchange bitstamp|paper|<EXEC_MCP_EXCHANGES id> --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off] [--participation P] [--queue none|at_touch] [--queue-touch-fraction F]',
+      'add --name N --exchange bitstamp|paper|<EXEC_MCP_EXCHANGES id> --exchange-account-id ID [--parent REF] [--mode live|paper|backtest] [--balance CUR=AMOUNT ...] [--require-confirmation on|off] [--participation P] [--queue none|at_touch] [--queue-touch-fraction F] [--rules-from EXCHANGE]',
       'update REF [--name N] [--exchange-account-id ID] [--parent REF|""] [--mode M] [--require-confirmation on|off]',
       'enable REF',
       'disable REF',
@@ -52,6 +52,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     notes: [
       'REF is an account name or "<exchange>:<exchange_account_id>"; common options: --data-dir D',
       '--require-confirmation on: place_order asks a human to confirm each order (MCP elicitation)',
+      '--rules-from EXCHANGE (paper only): market rules (precision, minimums) of that enabled exchange instead of bitstamp',
     ],
   },
   { name: 'migrate', summary: 'apply database migrations and exit', forms: [DATA_DIR] },

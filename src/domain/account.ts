@@ -57,6 +57,13 @@ export interface Account {
   limits: RiskLimits;
   /** place_order asks a human to confirm each order (MCP elicitation); present only when set. */
   require_confirmation?: true;
+  /** Paper only: the enabled exchange whose market rules it mirrors (default bitstamp); present only when set. */
+  rules_from?: ExchangeId;
+}
+
+/** The exchange whose market rules (metadata) an account's orders are checked against. */
+export function rulesExchangeOf(a: Pick<Account, 'exchange' | 'rules_from'>): ExchangeId {
+  return a.rules_from ?? a.exchange;
 }
 
 export const accountNameSchema = z

@@ -13,7 +13,7 @@ import { type Clock, isoAt } from '../domain/clock.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { PaperSimulation } from '../domain/paper-simulation.ts';
 import { checkKeyOwner, type KeyOwnerLookup } from './credentials-check.ts';
-import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialsCheck, CredentialsInput } from './ports.ts';
+import type { AccountDetail, AccountInput, AccountPatch, AccountsService, Actor, CredentialFields, CredentialsCheck, CredentialsInput } from './ports.ts';
 
 export interface AccountsServiceDeps {
   db: Db;
@@ -44,6 +44,8 @@ export interface AccountsServiceDeps {
   verifyCredentials?: Partial<Record<ExchangeId, KeyOwnerLookup>>;
   /** Defaults to a repository over `db`. */
   repository?: AccountRepository;
+  /** Credentials per exchange beyond key and secret (the ccxt exchanges' requiredCredentials). */
+  credentialFieldsOf?: (exchange: ExchangeId) => CredentialFields | undefined;
 }
 
 const listFilterSchema = z
@@ -115,12 +117,20 @@ export class AccountsServiceImpl implements AccountsService {
     });
   }
 
+  credentialFields(ref: string): CredentialFields {
+    const { exchange } = this.repository.resolve(ref).account;
+    if (exchange === 'paper') return { fields: [], unsupported: [] };
+    return this.deps.credentialFieldsOf?.(exchange) ?? { fields: ['api_key', 'api_secret'], unsupported: [] };
+  }
+
   create(input: AccountInput, actor: Actor): Account {
     const v = parseOrThrow(accountInputSchema, input);
     const mode = v.mode ?? defaultMode(v.exchange);
     checkModeForExchange(v.exchange, mode);
     if (v.initial_balances !== undefined && v.exchange !== 'paper')
       throw invalid('initial_balances', `initial balances are only for paper accounts; ${v.exchange} balances come from the exchange`);
+    if (v.rules_from !== undefined && v.exchange !== 'paper')
+      throw invalid('rules_from', `rules_from is only for paper accounts; ${v.exchange} accounts follow ${v.exchange}'s own rules`);
     if (v.simulation !== undefined && v.exchange !== 'paper')
       throw invalid('simulation', `simulation settings are only for paper accounts; ${v.exchange} fills come from the exchange`);
     const created: { rec?: AccountRecord } = {};
@@ -130,7 +140,7 @@ export class AccountsServiceImpl implements AccountsService {
       const parent = v.parent ? this.resolveParent(v.parent, v.exchange) : undefined;
       const limits = v.limits ?? {};
       const rec = this.repository.insert(
-        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }), ...(v.require_confirmation && { require_confirmation: true }) },
+        { name: v.name, exchange: v.exchange, exchange_account_id: v.exchange_account_id, mode, enabled: v.enabled ?? true, limits, ...(parent && { parentKey: parent.key }), ...(v.require_confirmation && { require_confirmation: true }), ...(v.rules_from !== undefined && v.rules_from !== 'bitstamp' && { rules_from: v.rules_from }) },
         this.now(),
       );
       const { created_at: _c, updated_at: _u, ...fields } = rec.account;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/connection.ts';
 import type { AccountDirectory, AccountRecord } from '../domain/account.ts';
+import { rulesExchangeOf } from '../domain/account.ts';
 import type { Clock } from '../domain/clock.ts';
 import { isoAt } from '../domain/clock.ts';
 import { DomainError, invalidArgumentFromIssues, type Problem } from '../domain/errors.ts';
@@ -142,7 +143,7 @@ export class OrdersServiceImpl implements OrdersService {
       if (existing) return replayOf(existing, req);
     }
     this.assertCanTrade(record);
-    const market = this.deps.markets.getMarket(record.account.exchange, req.market);
+    const market = this.deps.markets.getMarket(rulesExchangeOf(record.account), req.market);
     const referencePrice = req.type === 'limit' ? undefined : await this.deps.referencePrice?.(record, market.market);
     const now = this.deps.nowFor?.(record) ?? this.deps.clock.now();
     const problems = validateOrder(market, req, { now: new Date(now), ...(referencePrice !== undefined ? { referencePrice } : {}) });
@@ -204,7 +205,7 @@ export class OrdersServiceImpl implements OrdersService {
     };
     let market: MarketRules;
     try {
-      market = this.deps.markets.getMarket(record.account.exchange, req.market);
+      market = this.deps.markets.getMarket(rulesExchangeOf(record.account), req.market);
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
       problems.push({ code: e.code, field: 'market', message: e.message });

@@ -28,8 +28,10 @@ export interface AccountInput {
   initial_balances?: Record<string, string>;
   /** Paper only: fill-model settings of its simulator (participation, queue), fixed at creation. */
   simulation?: PaperSimulation;
+  /** Paper only: the enabled live exchange whose market rules it mirrors (default bitstamp), fixed at creation. */
+  rules_from?: ExchangeId;
 }
-export type AccountPatch = Partial<Omit<AccountInput, 'exchange' | 'initial_balances' | 'simulation'>>;
+export type AccountPatch = Partial<Omit<AccountInput, 'exchange' | 'initial_balances' | 'simulation' | 'rules_from'>>;
 
 export interface AccountDetail extends Account {
   has_credentials: boolean;
@@ -56,7 +58,18 @@ export interface CredentialsInput {
   api_uid?: string;
 }
 
+/** A credentials form field (CredentialsInput's keys). */
+export type CredentialField = 'api_key' | 'api_secret' | 'api_password' | 'api_uid';
+/** What an account's exchange wants as credentials (ccxt's requiredCredentials; bitstamp: key and secret). */
+export interface CredentialFields {
+  fields: CredentialField[];
+  /** Required by the exchange but not storable here yet (e.g. ccxt's privateKey, twofa). */
+  unsupported: string[];
+}
+
 export interface AccountsService {
+  /** The credentials its exchange requires, for write-only forms; paper: none. Optional: absent = key and secret. */
+  credentialFields?(ref: string): CredentialFields;
   list(filter?: { exchange?: string; enabled?: boolean }): Account[];
   /** By name or "<exchange>:<exchange_account_id>"; ACCOUNT_NOT_FOUND otherwise. */
   get(ref: string): AccountDetail;

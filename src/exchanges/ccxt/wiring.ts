@@ -9,6 +9,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { MetadataSource } from '../adapter.ts';
 import type { CcxtCredentials } from './ccxt-like.ts';
 import { createCcxtAdapterFactory, loadCcxtCreate, type CcxtAdapterFactory, type CcxtCreate } from './factory.ts';
+import { credentialFieldsOf } from './credential-fields.ts';
 import { metadataSourceOf } from './metadata.ts';
 
 export interface CcxtWiringOptions {
@@ -29,12 +30,14 @@ export interface CcxtWiring {
   factories: Record<string, CcxtAdapterFactory>;
   metadataSources: Record<string, MetadataSource>;
   exchangeInfos: Array<{ id: string; name: string; live: boolean; paper: boolean }>;
+  /** The credentials form of each exchange (ccxt's requiredCredentials). */
+  credentialFields: Record<string, ReturnType<typeof credentialFieldsOf>>;
 }
 
 export function ccxtWiring(o: CcxtWiringOptions): CcxtWiring {
   const ids = o.exchanges.filter((id) => id !== 'bitstamp' && id !== 'paper');
   enableExchanges(ids);
-  if (ids.length === 0) return { ids, factories: {}, metadataSources: {}, exchangeInfos: [] };
+  if (ids.length === 0) return { ids, factories: {}, metadataSources: {}, exchangeInfos: [], credentialFields: {} };
   const create = o.create ?? loadCcxtCreate().create;
   const factory = createCcxtAdapterFactory({
     clock: o.clock, logger: o.logger, credentialsFor: o.keyPair, marketsFor: (id) => o.marketsFor?.(id) ?? [], create, offline: o.offline,
@@ -46,5 +49,6 @@ export function ccxtWiring(o: CcxtWiringOptions): CcxtWiring {
     factories: Object.fromEntries(ids.map((id) => [id, factory])),
     metadataSources: Object.fromEntries(publicInstances.map((ex) => [ex.id, metadataSourceOf(ex)])),
     exchangeInfos: publicInstances.map((ex) => ({ id: ex.id, name: ex.name ?? ex.id, live: true, paper: false })),
+    credentialFields: Object.fromEntries(publicInstances.map((ex) => [ex.id, credentialFieldsOf(ex)])),
   };
 }

@@ -1,6 +1,6 @@
 import { ACCOUNT_MODES, isKnownExchange, knownExchanges, accountNameSchema, exchangeAccountIdSchema, riskLimitsSchema } from '../../domain/account.ts';
 import type { AccountMode, ExchangeId, RiskLimits } from '../../domain/account.ts';
-import type { AccountDetail, AccountInput, AccountPatch } from '../../services/ports.ts';
+import type { AccountDetail, AccountInput, AccountPatch, CredentialField, CredentialsInput } from '../../services/ports.ts';
 import { FormProblems, checkbox, optionalText, type FormFields } from '../forms.ts';
 
 /** Form <-> service conversions for the account, limits and credentials forms (field names: CONTRACT.md "HTTP"). */
@@ -169,14 +169,31 @@ export function limitsFromForm(f: FormFields): RiskLimits {
 }
 
 /** Credentials form: both fields required; values are never echoed back to any page. */
-export function credentialsFromForm(f: FormFields): { api_key: string; api_secret: string } {
+/** The credentials form: one write-only input per field the exchange requires (ccxt's requiredCredentials). */
+const CREDENTIAL_INPUTS: Record<CredentialField, { label: string; secret: boolean; max: number }> = {
+  api_key: { label: 'API key', secret: false, max: 256 },
+  api_secret: { label: 'API secret', secret: true, max: 512 },
+  api_password: { label: 'API passphrase', secret: true, max: 512 },
+  api_uid: { label: 'User id (uid)', secret: false, max: 256 },
+};
+
+/** The inputs of the credentials page: never a value (write-only). */
+export function credentialInputs(fields: readonly CredentialField[]): Array<{ name: CredentialField; label: string; type: string; autocomplete: string }> {
+  return fields.map((name) => {
+    const i = CREDENTIAL_INPUTS[name];
+    return { name, label: i.label, type: i.secret ? 'password' : 'text', autocomplete: i.secret ? 'new-password' : 'off' };
+  });
+}
+
+export function credentialsFromForm(f: FormFields, fields: readonly CredentialField[] = ['api_key', 'api_secret']): CredentialsInput {
   const p = new FormProblems();
-  const apiKey = optionalText(f['api_key']);
-  const apiSecret = optionalText(f['api_secret']);
-  if (apiKey === undefined) p.add('api_key', 'is required');
-  else if (apiKey.length > 256) p.add('api_key', 'must be at most 256 characters');
-  if (apiSecret === undefined) p.add('api_secret', 'is required');
-  else if (apiSecret.length > 512) p.add('api_secret', 'must be at most 512 characters');
+  const out: Partial<Record<CredentialField, string>> = {};
+  for (const name of new Set<CredentialField>(['api_key', 'api_secret', ...fields])) {
+    const v = optionalText(f[name]);
+    if (v === undefined) p.add(name, 'is required');
+    else if (v.length > CREDENTIAL_INPUTS[name].max) p.add(name, `must be at most ${CREDENTIAL_INPUTS[name].max} characters`);
+    else out[name] = v;
+  }
   p.throwIfAny();
-  return { api_key: apiKey ?? '', api_secret: apiSecret ?? '' };
+  return { ...out, api_key: out.api_key ?? '', api_secret: out.api_secret ?? '' };
 }

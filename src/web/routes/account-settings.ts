@@ -3,7 +3,7 @@ import { flash } from '../auth.ts';
 import { onFormError } from '../errors.ts';
 import { cancelOpenOrders, describeCancels } from '../../services/brake.ts';
 import { checkbox, formFields } from '../forms.ts';
-import { accountFormValuesOf, credentialsFromForm, limitsFormValues, limitsFromForm, limitsFormValuesOf } from './account-form.ts';
+import { accountFormValuesOf, credentialInputs, credentialsFromForm, limitsFormValues, limitsFromForm, limitsFormValuesOf } from './account-form.ts';
 import { DASHBOARD_ACTOR, accountPath, refFromParams, seeOther, type RouteDeps } from './common.ts';
 import { accountChoices } from './dashboard-data.ts';
 
@@ -16,9 +16,14 @@ const ACCOUNT = '/dashboard/accounts/:exchange/:exchange_account_id';
 export function accountSettingsRoutes({ services }: RouteDeps): Router {
   const router = new Router();
 
+  const fieldsOf = (ref: string) => services.accounts.credentialFields?.(ref) ?? { fields: ['api_key', 'api_secret'] as const, unsupported: [] };
   const credentialsLocals = (ref: string) => () => {
     const a = services.accounts.get(ref);
+    const { fields, unsupported } = fieldsOf(ref);
     return {
+      // Generated from what the exchange requires (ccxt's requiredCredentials), always empty.
+      inputs: credentialInputs(fields),
+      unsupported,
       title: `Credentials of ${a.name}`,
       nav: 'accounts',
       // Only what the page may show: never the key or secret, not even a hint of the secret.
@@ -37,7 +42,7 @@ export function accountSettingsRoutes({ services }: RouteDeps): Router {
     const ref = refFromParams(ctx);
     // Re-rendered empty on failure: a secret is never written back into a page.
     onFormError(ctx, { view: 'account-credentials.njk', values: {}, locals: credentialsLocals(ref) });
-    const creds = credentialsFromForm(formFields(ctx));
+    const creds = credentialsFromForm(formFields(ctx), fieldsOf(ref).fields);
     // One signed read-only call proves whose key it is; a key of another user is refused unstored.
     const check = await services.accounts.setCredentialsChecked(ref, creds, DASHBOARD_ACTOR);
     const a = services.accounts.get(ref);
