@@ -26,7 +26,9 @@ export function printCap(e: EngineCore, t: TradePrint): Dec | null {
 export function notePrint(ms: MarketState, t: TradePrint): void {
   if (t.ts !== ms.instTs) {
     ms.instTs = t.ts;
-    ms.inst.length = 0;
+    // pop() rather than `length = 0`: most instants hold one print, and setting length is a slow
+    // builtin on V8 (measured: about a tenth of a trade replay).
+    while (ms.inst.length !== 0) ms.inst.pop();
     ms.instTakenBuy = ZERO;
     ms.instTakenSell = ZERO;
   }
