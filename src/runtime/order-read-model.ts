@@ -30,7 +30,8 @@ export interface OrderRow {
   account_ref: string | null;
 }
 
-interface FillRow {
+/** A fills row as FILL_VIEW_COLS selects it. */
+export interface FillRow {
   fill_id: string;
   order_id: string;
   market: string;
@@ -41,6 +42,25 @@ interface FillRow {
   fee_currency: string;
   liquidity: Liquidity;
   at: string;
+}
+
+/** The fills columns a FillView is made of. */
+export const FILL_VIEW_COLS = 'fill_id, order_id, market, side, amount, price, fee, fee_currency, liquidity, at';
+
+/** The public view of a fills row (also used by the cross-account history, services/history.ts). */
+export function fillViewOf(r: FillRow): FillView {
+  return {
+    fill_id: r.fill_id,
+    order_id: r.order_id,
+    market: r.market,
+    side: r.side,
+    amount: r.amount,
+    price: r.price,
+    fee: r.fee,
+    fee_currency: r.fee_currency,
+    liquidity: r.liquidity,
+    at: r.at,
+  };
 }
 
 export interface OrderQuery {
@@ -170,22 +190,8 @@ export class OrderReadModel {
       where.push('(at < ? OR (at = ? AND id < ?))');
       args.push(f.before.at, f.before.at, f.before.id);
     }
-    const sql =
-      'SELECT fill_id, order_id, market, side, amount, price, fee, fee_currency, liquidity, at FROM fills ' +
-      `WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`;
-    const rows = this.statement(sql).all(...args, f.limit) as FillRow[];
-    return rows.map((r) => ({
-      fill_id: r.fill_id,
-      order_id: r.order_id,
-      market: r.market,
-      side: r.side,
-      amount: r.amount,
-      price: r.price,
-      fee: r.fee,
-      fee_currency: r.fee_currency,
-      liquidity: r.liquidity,
-      at: r.at,
-    }));
+    const sql = `SELECT ${FILL_VIEW_COLS} FROM fills WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`;
+    return (this.statement(sql).all(...args, f.limit) as FillRow[]).map(fillViewOf);
   }
 
   countOpen(accountKey: AccountKey): number {

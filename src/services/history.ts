@@ -9,7 +9,7 @@ import type { Db } from '../db/connection.ts';
 import type { AccountDirectory } from '../domain/account.ts';
 import { DomainError, invalidArgumentFromIssues } from '../domain/errors.ts';
 import { isoTimestamp, ORDER_STATUSES, type OrderView } from '../domain/order.ts';
-import { VIEW_COLS, type OrderReadModel, type OrderRow } from '../runtime/order-read-model.ts';
+import { FILL_VIEW_COLS, fillViewOf, VIEW_COLS, type FillRow, type OrderReadModel, type OrderRow } from '../runtime/order-read-model.ts';
 import { parseBalances } from './balances.ts';
 import type {
   AccountFillView,
@@ -85,38 +85,14 @@ function pageOf<R, T>(rows: R[], n: number, view: (r: R) => T, cursorOf: (r: R) 
   return rows.length > n && last !== undefined ? { items: items.map(view), next: cursorOf(last) } : { items: items.map(view) };
 }
 
-interface FillRow {
+interface AccountFillRow extends FillRow {
   row: number;
   account: string | null;
-  fill_id: string;
-  order_id: string;
-  market: string;
-  side: AccountFillView['side'];
-  amount: string;
-  price: string;
-  fee: string;
-  fee_currency: string;
-  liquidity: AccountFillView['liquidity'];
-  at: string;
 }
-const FILL_COLS =
-  "id AS row, (SELECT a.exchange || ':' || a.exchange_account_id FROM accounts a WHERE a.id = fills.account_id) AS account, " +
-  'fill_id, order_id, market, side, amount, price, fee, fee_currency, liquidity, at';
+const FILL_COLS = `id AS row, (SELECT a.exchange || ':' || a.exchange_account_id FROM accounts a WHERE a.id = fills.account_id) AS account, ${FILL_VIEW_COLS}`;
 
-function fillView(r: FillRow): AccountFillView {
-  return {
-    account: r.account ?? 'unknown',
-    fill_id: r.fill_id,
-    order_id: r.order_id,
-    market: r.market,
-    side: r.side,
-    amount: r.amount,
-    price: r.price,
-    fee: r.fee,
-    fee_currency: r.fee_currency,
-    liquidity: r.liquidity,
-    at: r.at,
-  };
+function fillView(r: AccountFillRow): AccountFillView {
+  return { account: r.account ?? 'unknown', ...fillViewOf(r) };
 }
 
 interface AuditRow {
@@ -140,7 +116,7 @@ export class HistoryServiceImpl implements HistoryService {
     const id = parse(z.string().min(1).max(64), orderId);
     const order = this.deps.reads.get(id);
     if (!order) throw new DomainError('ORDER_NOT_FOUND', `no order with order_id ${id}`);
-    const fills = (this.statement(`SELECT ${FILL_COLS} FROM fills WHERE order_id = ? ORDER BY at, id`).all(id) as FillRow[]).map(fillView);
+    const fills = (this.statement(`SELECT ${FILL_COLS} FROM fills WHERE order_id = ? ORDER BY at, id`).all(id) as AccountFillRow[]).map(fillView);
     // fills_order and audit_log_subject (migration 005) keep these index ranges, not scans of the whole tables.
     const audit = (this.statement('SELECT seq, at, actor, action, subject, payload FROM audit_log WHERE subject = ? ORDER BY seq').all(id) as AuditRow[]).map(auditView);
     return { order, fills, audit };
@@ -197,7 +173,7 @@ export class HistoryServiceImpl implements HistoryService {
     }
     const n = f.limit ?? 100;
     const sql = `SELECT ${FILL_COLS} FROM fills ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
-    const rows = this.statement(sql).all(...args, n + 1) as FillRow[];
+    const rows = this.statement(sql).all(...args, n + 1) as AccountFillRow[];
     return pageOf(rows, n, fillView, (r) => timeCursor(r.at, r.row));
   }
 

@@ -13,9 +13,12 @@ export interface ModeGroup {
  * accepts, so the account forms never offer a mode the exchange refuses.
  */
 export function modeChoicesState(services: Pick<Services, 'markets'>): Middleware {
+  // The exchanges are fixed when the service starts: the groups are built once, on first use.
+  let groups: readonly ModeGroup[] | undefined;
   return async function modeGroups(ctx, next) {
     if (ctx.method === 'GET' || ctx.method === 'POST') {
-      ctx.state['mode_groups'] = services.markets.listExchanges().map((e): ModeGroup => ({ exchange: e.id, label: e.name, modes: modeChoices(e.id) }));
+      groups ??= Object.freeze(services.markets.listExchanges().map((e): ModeGroup => Object.freeze({ exchange: e.id, label: e.name, modes: modeChoices(e.id) })));
+      ctx.state['mode_groups'] = groups;
     }
     await next();
   };
